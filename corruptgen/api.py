@@ -1,0 +1,126 @@
+"""``corrupt()``: validate an image, run one catalogue entry on it, give back the same kind."""
+
+from __future__ import annotations
+
+import numbers
+from typing import overload
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
+from .rng import Seed, as_generator
+
+PIL_MODES = ("L", "RGB", "RGBA")
+
+
+def check_severity(severity) -> int:
+    if isinstance(severity, numbers.Integral) and not isinstance(severity, bool) and severity in SEVERITIES:
+        return int(severity)
+    raise ValueError(f"severity must be an integer from 1 to 5; got {severity!r}.")
+
+
+def check_profile(profile) -> str:
+    if profile in PROFILES:
+        return profile
+    raise ValueError(f"unknown profile {profile!r}; valid profiles are {', '.join(PROFILES)}.")
+
+
+def check_array(image: np.ndarray) -> None:
+    if image.dtype != np.uint8:
+        raise ValueError(f"image must have dtype uint8; got {image.dtype}.")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"image must have shape HxW, HxWx1, HxWx3 or HxWx4; got {image.shape}.")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"image must be at least 1x1 pixels; got {image.shape}.")
+
+
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """Clip to [0, 255] and truncate, as the reference's ``np.uint8(...)`` does."""
+    if values.dtype == np.uint8:
+        return values
+    return np.clip(values * np.float32(255), 0, 255).astype(np.uint8)
+
+
+def corrupt_rgb_or_gray(
+    pixels: np.ndarray, spec: Corruption, severity: int, rng: np.random.Generator, profile: str
+) -> np.ndarray:
+    """Run ``spec`` on a uint8 ``H x W x 1`` or ``H x W x 3`` array; the same shape comes back.
+
+    The building block under :func:`corrupt` for callers that validated their input already.
+    """
+    gray = pixels.shape[2] == 1
+    work = pixels if (not gray or spec.gray_native) else np.repeat(pixels, 3, axis=2)
+    p = spec.params(severity, profile)
+    draws = spec.sample(rng, work.shape, p)
+    image = work if spec.dtype == "uint8" else work.astype(np.float32) * np.float32(1 / 255)
+    out = np.asarray(spec.apply(image, p, **draws))
+    if gray and not spec.gray_native:
+        if out.dtype == np.uint8:
+            return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
+        out = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_RGB2GRAY)[:, :, None]
+    return to_uint8(out)
+
+
+@overload
+def corrupt(image: np.ndarray, corruption: str, severity: int = 1, *, seed: Seed = None, profile: str = "imagenet") -> np.ndarray: ...  # noqa: E501
+@overload
+def corrupt(image: Image.Image, corruption: str, severity: int = 1, *, seed: Seed = None, profile: str = "imagenet") -> Image.Image: ...  # noqa: E501
+
+
+def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
+    """Corrupt one image with one of the catalogue's corruptions at a severity from 1 to 5.
+
+    Parameters
+    ----------
+    image : numpy.ndarray or PIL.Image.Image
+        uint8 array of shape HxW, HxWx1, HxWx3 or HxWx4 (alpha passes through untouched), or a
+        PIL image in mode L, RGB or RGBA. Any size from 1x1 up.
+    corruption : str
+        A name from :func:`corruptgen.list_corruptions`, e.g. ``"glass_blur"``.
+    severity : int
+        1 (mild) to 5 (severe).
+    seed : None, int or numpy.random.Generator
+        The same int gives the same bytes in any process; a Generator is advanced.
+    profile : str
+        Which severity tables: ``"imagenet"`` (default, at any size, as imagecorruptions),
+        ``"cifar"`` (32 px tables) or ``"tinyimagenet"`` (64 px tables).
+
+    Returns
+    -------
+    The corrupted image, of the input's type, shape, dtype and mode.
+
+    Examples
+    --------
+    >>> import numpy as np, corruptgen
+    >>> img = np.full((28, 28), 128, np.uint8)
+    >>> corruptgen.corrupt(img, "gaussian_noise", 3, seed=0).shape
+    (28, 28)
+    """
+    spec = get_corruption(corruption)
+    severity = check_severity(severity)
+    profile = check_profile(profile)
+    rng = as_generator(seed)
+
+    mode = None
+    if isinstance(image, Image.Image):
+        mode = image.mode
+        if mode not in PIL_MODES:
+            raise ValueError(f"PIL image mode must be one of {', '.join(PIL_MODES)}; got {mode!r}.")
+        pixels = np.asarray(image)
+    elif isinstance(image, np.ndarray):
+        pixels = image
+        check_array(pixels)
+    else:
+        raise ValueError(f"image must be a numpy.ndarray or a PIL.Image.Image; got {type(image).__name__}.")
+
+    shape = pixels.shape
+    hwc = pixels.reshape(shape[0], shape[1], -1)
+    alpha = hwc[:, :, 3:] if hwc.shape[2] == 4 else None
+    color = np.ascontiguousarray(hwc[:, :, :3])
+    out = corrupt_rgb_or_gray(color, spec, severity, rng, profile)
+    if alpha is not None:
+        out = np.concatenate([out, alpha], axis=2)
+    out = out.reshape(shape)
+    return Image.fromarray(out) if mode else out

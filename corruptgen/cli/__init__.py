@@ -1,0 +1,23 @@
+"""The ``corruptgen`` command: one click group, one module per command."""
+
+from __future__ import annotations
+
+import click
+
+from corruptgen import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="corruptgen")
+def main() -> None:
+    """Fast, seeded image corruptions and -C robustness datasets."""
+
+
+def _register() -> None:
+    from . import list_cmd, preview_cmd
+
+    main.add_command(list_cmd.list_command)
+    main.add_command(preview_cmd.preview_command)
+
+
+_register()

@@ -1,0 +1,132 @@
+"""Digital family: contrast, elastic_transform, pixelate, jpeg_compression, saturate."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from corruptgen.kernels import codec, filters, hsv, warp
+
+from .base import Corruption, Params
+
+
+class Contrast(Corruption):
+    """Scale each channel's deviation from its mean by ``factor``."""
+
+    name = "contrast"
+    family = "digital"
+    param_names = ("factor",)
+    random = False
+    tables = {
+        "imagenet": (0.4, 0.3, 0.2, 0.1, 0.05),
+        "cifar": (0.75, 0.5, 0.4, 0.3, 0.15),
+        "tinyimagenet": (0.4, 0.3, 0.2, 0.1, 0.05),
+    }
+
+    def apply(self, image, p: Params):
+        means = image.mean(axis=(0, 1), keepdims=True, dtype=np.float64).astype(np.float32)
+        return (image - means) * np.float32(p.factor) + means
+
+
+class ElasticTransform(Corruption):
+    """A smooth random displacement field, optionally after a random affine.
+
+    Parameters are fractions of the image's side (rows scale with its height, columns with
+    its width): ``alpha`` the displacement amplitude, ``sigma`` the field's smoothing, and
+    ``affine`` the corner jitter of Hendrycks' random affine.
+
+    - ``imagenet`` is imagecorruptions 1.1.2's version (alpha = 250 x c x 0.005 H, sigma =
+      0.01 of each side, truncate 3, no affine): at most a few pixels, so annotations stay
+      valid, which is why detection benchmarks use it.
+    - ``cifar`` / ``tinyimagenet`` are Hendrycks' 32/64 px tables with the affine, which moves
+      content: geometric. The reference builds the affine's anchor points in (row, col) order
+      and hands them to OpenCV as (x, y); we use (x, y), identical on square images.
+    """
+
+    name = "elastic_transform"
+    family = "digital"
+    param_names = ("alpha", "sigma", "affine")
+    tables = {
+        "imagenet": tuple((1.25 * c, 0.01, 0.0) for c in (0.05, 0.065, 0.085, 0.1, 0.12)),
+        "cifar": ((0, 0, 0.08), (0.05, 0.2, 0.07), (0.08, 0.06, 0.06), (0.1, 0.04, 0.05), (0.1, 0.03, 0.03)),
+        "tinyimagenet": ((0, 0, 0.08), (0.05, 0.3, 0.06), (0.1, 0.08, 0.06), (0.1, 0.03, 0.03), (0.16, 0.03, 0.02)),
+    }
+
+    def is_geometric(self, profile="imagenet"):
+        return any(row[2] > 0 for row in self.tables[profile])
+
+    def sample(self, rng, shape, p):
+        draws = {"dx": rng.uniform(-1, 1, size=shape[:2]), "dy": rng.uniform(-1, 1, size=shape[:2])}
+        if p.affine > 0:
+            draws["jitter"] = rng.uniform(-1, 1, size=(3, 2))
+        return draws
+
+    def apply(self, image, p: Params, *, dx, dy, jitter=None):
+        height, width = image.shape[:2]
+        if jitter is not None:
+            cx, cy = width // 2, height // 2
+            half = min(height, width) // 3
+            src = np.float32([[cx + half, cy + half], [cx + half, cy - half], [cx - half, cy - half]])
+            dst = src + (jitter * p.affine * min(height, width)).astype(np.float32)
+            image = warp.affine(image, cv2.getAffineTransform(src, dst))
+        sigma = (p.sigma * height, p.sigma * width)
+        fields = np.stack([dx, dy], axis=2).astype(np.float32)
+        fields = filters.gaussian_filter(fields, sigma, truncate=3, mode="reflect")
+        fields *= np.float32(p.alpha * height)
+        return warp.displace(image, fields[:, :, 0], fields[:, :, 1])
+
+
+class Pixelate(Corruption):
+    """Box-downscale by ``factor`` and upscale with nearest neighbour (Pillow), as imagecorruptions
+    1.1.2 does (Hendrycks' ImageNet-C upsamples with a box filter instead)."""
+
+    name = "pixelate"
+    family = "digital"
+    param_names = ("factor",)
+    random = False
+    dtype = "uint8"
+    tables = {
+        "imagenet": (0.6, 0.5, 0.4, 0.3, 0.25),
+        "cifar": (0.95, 0.9, 0.85, 0.75, 0.65),
+        "tinyimagenet": (0.9, 0.8, 0.7, 0.6, 0.5),
+    }
+
+    def apply(self, image, p: Params):
+        return codec.pixelate(image, p.factor)
+
+
+class JpegCompression(Corruption):
+    """Pillow JPEG at ``quality``; greyscale images are encoded as greyscale JPEGs."""
+
+    name = "jpeg_compression"
+    family = "digital"
+    param_names = ("quality",)
+    random = False
+    dtype = "uint8"
+    tables = {
+        "imagenet": (25, 18, 15, 10, 7),
+        "cifar": (80, 65, 58, 50, 40),
+        "tinyimagenet": (65, 58, 50, 40, 25),
+    }
+
+    def apply(self, image, p: Params):
+        return codec.jpeg_roundtrip(image, p.quality)
+
+
+class Saturate(Corruption):
+    """Set HSV saturation to ``s * scale + offset`` (closed form). Grey pixels have hue 0 (red),
+    so a positive offset tints them red, as in the reference."""
+
+    name = "saturate"
+    family = "digital"
+    param_names = ("scale", "offset")
+    random = False
+    gray_native = False
+    tables = {
+        "imagenet": ((0.3, 0), (0.1, 0), (2, 0), (5, 0.1), (20, 0.2)),
+        "cifar": ((0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)),
+        "tinyimagenet": ((0.3, 0), (0.1, 0), (2, 0), (5, 0.1), (30, 0.2)),
+    }
+
+    def apply(self, image, p: Params):
+        return hsv.saturate(image, p.scale, p.offset)

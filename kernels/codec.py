@@ -1,0 +1,44 @@
+"""Codec-based corruptions on uint8 images, through Pillow exactly as the reference does."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from ._validate import image_hwc
+
+
+def _to_pil(pixels: np.ndarray) -> Image.Image:
+    pixels = image_hwc(pixels, "pixels", np.uint8)
+    if pixels.shape[2] not in (1, 3):
+        raise ValueError(f"pixels must have 1 or 3 channels; got {pixels.shape[2]}.")
+    return Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+
+
+def _from_pil(img: Image.Image, channels: int) -> np.ndarray:
+    arr = np.asarray(img)
+    return arr.reshape(arr.shape[0], arr.shape[1], channels)
+
+
+def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """Encode with Pillow's JPEG encoder at ``quality`` (its default 4:2:0 subsampling) and decode."""
+    img = _to_pil(pixels)
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=int(quality))
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return _from_pil(decoded.convert(img.mode), pixels.shape[2])
+
+
+def pixelate(pixels: np.ndarray, factor: float) -> np.ndarray:
+    """Box-downscale by ``factor`` and scale back up with nearest neighbour (imagecorruptions 1.1.2).
+
+    The reduced size is ``int(side * factor)``, at least 1 pixel (the reference fails on a
+    zero size; we keep one pixel so that tiny images still work).
+    """
+    img = _to_pil(pixels)
+    width, height = img.size
+    small = img.resize((max(1, int(width * factor)), max(1, int(height * factor))), Image.BOX)
+    return _from_pil(small.resize((width, height), Image.NEAREST), pixels.shape[2])
