@@ -1,0 +1,67 @@
+"""Fidelity against imagecorruptions 1.1.2, the reference (issue #2, point 5).
+
+Deterministic corruptions: mean |ours - reference| <= 1 gray level and 99th percentile <= 4.
+Random ones: mean PSNR and SSIM against the clean image within 0.5 dB and 0.02 of the
+reference's, or within 3 standard errors where the seed-to-seed spread is larger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import reference_corrupt
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+import corruptgen
+from corruptgen.corruptions import REGISTRY
+
+DETERMINISTIC = [name for name, spec in REGISTRY.items() if not spec.random]
+RANDOM = [name for name, spec in REGISTRY.items() if spec.random]
+SEEDS = (0, 1, 2)
+
+
+def test_deterministic_split_matches_issue():
+    assert sorted(DETERMINISTIC) == sorted(
+        ["defocus_blur", "zoom_blur", "gaussian_blur", "brightness", "contrast", "saturate", "pixelate", "jpeg_compression"]
+    )
+
+
+@pytest.mark.parametrize("severity", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("name", DETERMINISTIC)
+def test_deterministic_pixels_match_reference(name, severity, photos_224, photo_nonsquare):
+    diffs = []
+    for image in [*photos_224[:2], photo_nonsquare]:
+        ours = corruptgen.corrupt(image, name, severity)
+        ref = reference_corrupt(image, name, severity, seed=0)
+        assert ours.shape == ref.shape
+        diffs.append(np.abs(ours.astype(np.int16) - ref.astype(np.int16)).ravel())
+    diff = np.concatenate(diffs)
+    assert diff.mean() <= 1.0, f"{name} s{severity}: mean |diff| {diff.mean():.3f}"
+    assert np.percentile(diff, 99) <= 4, f"{name} s{severity}: p99 |diff| {np.percentile(diff, 99)}"
+
+
+def _quality(clean: np.ndarray, corrupted: np.ndarray) -> tuple[float, float]:
+    psnr = peak_signal_noise_ratio(clean, corrupted, data_range=255)
+    ssim = structural_similarity(clean, corrupted, channel_axis=-1, data_range=255)
+    return min(psnr, 100.0), ssim
+
+
+def _close(ours: np.ndarray, ref: np.ndarray, tolerance: float) -> tuple[bool, str]:
+    gap = abs(ours.mean() - ref.mean())
+    stderr = np.sqrt(ours.var(ddof=1) / len(ours) + ref.var(ddof=1) / len(ref))
+    return gap <= max(tolerance, 3 * stderr), f"{ours.mean():.3f} vs {ref.mean():.3f} (3 se {3 * stderr:.3f})"
+
+
+@pytest.mark.parametrize("severity", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("name", RANDOM)
+def test_random_distribution_matches_reference(name, severity, photos_224, photo_nonsquare):
+    ours, ref = [], []
+    for image in [*photos_224, photo_nonsquare]:
+        for seed in SEEDS:
+            ours.append(_quality(image, corruptgen.corrupt(image, name, severity, seed=seed)))
+            ref.append(_quality(image, reference_corrupt(image, name, severity, seed=seed)))
+    ours, ref = np.array(ours), np.array(ref)
+    ok, text = _close(ours[:, 0], ref[:, 0], 0.5)
+    assert ok, f"{name} s{severity} PSNR {text}"
+    ok, text = _close(ours[:, 1], ref[:, 1], 0.02)
+    assert ok, f"{name} s{severity} SSIM {text}"
