@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .kernels.quantise import to_uint8
 from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
 from .rng import Seed, as_generator
 
@@ -36,13 +37,6 @@ def check_array(image: np.ndarray) -> None:
         raise ValueError(f"image must be at least 1x1 pixels; got {image.shape}.")
 
 
-def to_uint8(values: np.ndarray) -> np.ndarray:
-    """Clip to [0, 255] and truncate, as the reference's ``np.uint8(...)`` does."""
-    if values.dtype == np.uint8:
-        return values
-    return np.clip(values * np.float32(255), 0, 255).astype(np.uint8)
-
-
 def corrupt_rgb_or_gray(
     pixels: np.ndarray, spec: Corruption, severity: int, rng: np.random.Generator, profile: str
 ) -> np.ndarray:
@@ -60,7 +54,7 @@ def corrupt_rgb_or_gray(
         if out.dtype == np.uint8:
             return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
         out = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_RGB2GRAY)[:, :, None]
-    return to_uint8(out)
+    return out if out.dtype == np.uint8 else to_uint8(out)
 
 
 @overload

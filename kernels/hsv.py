@@ -1,76 +1,87 @@
-"""Brightness and saturation edits in HSV space, without building the HSV image.
+"""Brightness and saturation edits in HSV space, per pixel, without building HSV images.
 
-An HSV edit that keeps the hue changes each RGB channel by a closed form: with
-``v = max(r, g, b)`` and ``s = (max - min) / max``, channel ``c = v * (1 - s * w_c)`` where
-``w_c = (max - c) / (max - min)`` depends on the hue only. These kernels apply that form per
-pixel and agree with ``skimage.color.rgb2hsv`` -> edit -> ``hsv2rgb`` up to float rounding;
-grey pixels take scikit-image's hue 0 (red), as the reference does.
+The conversions follow ``skimage.color.rgb2hsv`` / ``hsv2rgb`` formula for formula (float64,
+the same tie-breaking between channels, hue 0 for grey pixels), so the result is what the
+reference's ``rgb2hsv -> edit -> hsv2rgb`` gives, in one fused pass: uint8 in, uint8 out.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
+from .noise import _quantise
 
 
 @njit(cache=True)
-def _brightness(image, delta):
-    height, width, _ = image.shape
-    out = np.empty_like(image)
+def _rgb_to_hsv(r, g, b):
+    v = max(r, g, b)
+    delta = v - min(r, g, b)
+    if delta == 0.0:
+        return 0.0, 0.0, v
+    s = delta / v
+    if b == v:  # scikit-image assigns red, green, blue in turn: the last match wins
+        h = 4.0 + (r - g) / delta
+    elif g == v:
+        h = 2.0 + (b - r) / delta
+    else:
+        h = (g - b) / delta
+    h = (h / 6.0) % 1.0
+    return h, s, v
+
+
+@njit(cache=True)
+def _hsv_to_rgb(h, s, v):
+    hi = math.floor(h * 6.0)
+    f = h * 6.0 - hi
+    p = v * (1.0 - s)
+    q = v * (1.0 - f * s)
+    t = v * (1.0 - (1.0 - f) * s)
+    sector = int(hi) % 6
+    if sector == 0:
+        return v, t, p
+    if sector == 1:
+        return q, v, p
+    if sector == 2:
+        return p, v, t
+    if sector == 3:
+        return p, q, v
+    if sector == 4:
+        return t, p, v
+    return v, p, q
+
+
+@njit(cache=True)
+def _edit(levels, mode, a, b):
+    height, width, _ = levels.shape
+    out = np.empty_like(levels)
     for y in range(height):
         for x in range(width):
-            r, g, b = image[y, x, 0], image[y, x, 1], image[y, x, 2]
-            v = max(r, g, b)
-            v_new = min(v + delta, 1.0)
-            if v > 0:
-                f = v_new / v
-                out[y, x, 0], out[y, x, 1], out[y, x, 2] = r * f, g * f, b * f
+            h, s, v = _rgb_to_hsv(levels[y, x, 0] / 255.0, levels[y, x, 1] / 255.0, levels[y, x, 2] / 255.0)
+            if mode == 0:
+                v = min(max(v + a, 0.0), 1.0)
             else:
-                out[y, x, 0] = out[y, x, 1] = out[y, x, 2] = v_new
+                s = min(max(s * a + b, 0.0), 1.0)
+            r, g, bl = _hsv_to_rgb(h, s, v)
+            out[y, x, 0], out[y, x, 1], out[y, x, 2] = _quantise(r), _quantise(g), _quantise(bl)
     return out
 
 
-@njit(cache=True)
-def _saturate(image, scale, offset):
-    height, width, _ = image.shape
-    out = np.empty_like(image)
-    for y in range(height):
-        for x in range(width):
-            r, g, b = image[y, x, 0], image[y, x, 1], image[y, x, 2]
-            v = max(r, g, b)
-            lo = min(r, g, b)
-            spread = v - lo
-            s = spread / v if v > 0 else 0.0
-            s_new = min(max(s * scale + offset, 0.0), 1.0)
-            if spread > 0:
-                out[y, x, 0] = v - s_new * v * (v - r) / spread
-                out[y, x, 1] = v - s_new * v * (v - g) / spread
-                out[y, x, 2] = v - s_new * v * (v - b) / spread
-            else:  # hue 0: red keeps v, green and blue take v * (1 - s)
-                out[y, x, 0] = v
-                out[y, x, 1] = out[y, x, 2] = v * (1.0 - s_new)
-    return out
+def _rgb(levels: np.ndarray) -> np.ndarray:
+    levels = image_hwc(levels, "levels", np.uint8)
+    if levels.shape[2] != 3:
+        raise ValueError(f"levels must have 3 channels (RGB); got {levels.shape[2]}.")
+    return levels
 
 
-def _rgb(image: np.ndarray) -> np.ndarray:
-    image = image_hwc(image)
-    if image.shape[2] != 3:
-        raise ValueError(f"image must have 3 channels (RGB); got {image.shape[2]}.")
-    return image
+def brightness(levels: np.ndarray, delta: float) -> np.ndarray:
+    """Add ``delta`` to the HSV value channel (clipped to [0, 1]), keeping hue and saturation."""
+    return _edit(_rgb(levels), 0, float(delta), 0.0)
 
 
-def brightness(image: np.ndarray, delta: float) -> np.ndarray:
-    """Add ``delta`` to the HSV value channel (clipped at 1), keeping hue and saturation."""
-    return _brightness(_rgb(image), np.float32(delta))
-
-
-def saturate(image: np.ndarray, scale: float, offset: float) -> np.ndarray:
+def saturate(levels: np.ndarray, scale: float, offset: float) -> np.ndarray:
     """Set HSV saturation to ``clip(s * scale + offset, 0, 1)``, keeping hue and value."""
-    return _saturate(_rgb(image), np.float32(scale), np.float32(offset))
-
-
-def add_value(image: np.ndarray, delta: float) -> np.ndarray:
-    """Brightness on a single-channel image: HSV value is the grey level itself."""
-    return np.clip(image_hwc(image) + np.float32(delta), 0, 1)
+    return _edit(_rgb(levels), 1, float(scale), float(offset))

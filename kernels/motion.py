@@ -35,15 +35,18 @@ def motion_taps(radius: int, sigma: float, angle: float, height: int, width: int
 
 @njit(cache=True)
 def _accumulate(padded, shifts, weights, pad_y, pad_x, height, width, channels):
-    out = np.zeros((height, width * channels), dtype=np.float32)
+    n = width * channels
+    out = np.empty((height, n), dtype=np.float32)
+    row = np.empty(n, dtype=np.float32)  # a private buffer, so LLVM can vectorise without alias checks
     for y in range(height):
-        row_out = out[y]
+        row[:] = 0
         for t in range(shifts.shape[0]):
-            src = padded[pad_y + y - shifts[t, 0]]
             start = (pad_x - shifts[t, 1]) * channels
+            src = padded[pad_y + y - shifts[t, 0], start : start + n]
             w = weights[t]
-            for k in range(width * channels):
-                row_out[k] += w * src[start + k]
+            for k in range(n):
+                row[k] += w * src[k]
+        out[y] = row
     return out
 
 

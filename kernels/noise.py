@@ -1,4 +1,9 @@
-"""Per-pixel noise kernels. Every random number arrives as an array drawn by the caller."""
+"""Per-pixel noise kernels on uint8 images, fused (add, clip, quantise in one pass).
+
+Every random number arrives as an array drawn by the caller. Each kernel computes what the
+reference computes in float, ``clip(f(x / 255, draw), 0, 1) * 255``, and truncates to uint8
+as the reference's ``np.uint8(...)`` does.
+"""
 
 from __future__ import annotations
 
@@ -8,54 +13,81 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from ._validate import image_hwc, same_hw
+from ._validate import image_hwc
 
-
-def additive_noise(image: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """``clip(image + noise, 0, 1)``: Gaussian noise when ``noise ~ N(0, sigma)``."""
-    image = image_hwc(image)
-    same_hw(image, noise, "noise")
-    return np.clip(image + noise, 0, 1, dtype=np.float32)
-
-
-def speckle_noise(image: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """``clip(image + image * noise, 0, 1)``: multiplicative (speckle) noise."""
-    image = image_hwc(image)
-    same_hw(image, noise, "noise")
-    return np.clip(image + image * noise, 0, 1, dtype=np.float32)
+_GUIDE_BINS = 1024
 
 
 @njit(cache=True)
-def _salt_and_pepper(image, uniforms, half_amount, amount):
-    out = image.copy()
-    flat_out = out.reshape(-1)
-    flat_u = uniforms.reshape(-1)
-    for i in range(flat_out.size):
-        u = flat_u[i]
-        if u < half_amount:
-            flat_out[i] = 1.0
-        elif u < amount:
-            flat_out[i] = 0.0
+def _quantise(v):
+    v = v * 255.0
+    if v <= 0.0:
+        return np.uint8(0)
+    if v >= 255.0:
+        return np.uint8(255)
+    return np.uint8(v)
+
+
+@njit(cache=True)
+def _additive(levels, noise, sigma, multiplicative):
+    out = np.empty_like(levels)
+    flat_l, flat_n, flat_o = levels.reshape(-1), noise.reshape(-1), out.reshape(-1)
+    for i in range(flat_l.size):
+        x = flat_l[i] * np.float32(1.0 / 255.0)
+        n = flat_n[i] * sigma
+        flat_o[i] = _quantise(x + x * n if multiplicative else x + n)
     return out
 
 
-def salt_and_pepper(image: np.ndarray, uniforms: np.ndarray, amount: float) -> np.ndarray:
-    """Set each value to 1 with probability ``amount/2`` and to 0 with probability ``amount/2``.
+def _check(levels: np.ndarray, draws: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    levels = image_hwc(levels, "levels", np.uint8)
+    if draws.shape != levels.shape:
+        raise ValueError(f"{what} must have shape {levels.shape}; got {draws.shape}.")
+    return levels, np.ascontiguousarray(draws)
+
+
+def gaussian_noise(levels: np.ndarray, normals: np.ndarray, sigma: float) -> np.ndarray:
+    """``x + sigma * n`` with ``n ~ N(0, 1)`` given; uint8 in, uint8 out."""
+    levels, normals = _check(levels, normals, "normals")
+    return _additive(levels, normals, np.float32(sigma), False)
+
+
+def speckle_noise(levels: np.ndarray, normals: np.ndarray, sigma: float) -> np.ndarray:
+    """``x + x * sigma * n`` (multiplicative noise) with ``n ~ N(0, 1)`` given; uint8 in and out."""
+    levels, normals = _check(levels, normals, "normals")
+    return _additive(levels, normals, np.float32(sigma), True)
+
+
+@njit(cache=True)
+def _salt_and_pepper(levels, uniforms, half_amount, amount):
+    out = levels.copy()
+    flat_o, flat_u = out.reshape(-1), uniforms.reshape(-1)
+    for i in range(flat_o.size):
+        u = flat_u[i]
+        if u < half_amount:
+            flat_o[i] = 255
+        elif u < amount:
+            flat_o[i] = 0
+    return out
+
+
+def salt_and_pepper(levels: np.ndarray, uniforms: np.ndarray, amount: float) -> np.ndarray:
+    """Set each value to 255 with probability ``amount/2`` and to 0 with probability ``amount/2``.
 
     The same distribution as ``skimage.util.random_noise(mode="s&p", amount=amount)``,
     drawn from one uniform per value instead of two Bernoulli arrays.
     """
-    image = image_hwc(image)
-    if uniforms.shape != image.shape:
-        raise ValueError(f"uniforms must have shape {image.shape}; got {uniforms.shape}.")
-    return _salt_and_pepper(image, np.ascontiguousarray(uniforms), amount / 2.0, amount)
+    levels, uniforms = _check(levels, uniforms, "uniforms")
+    return _salt_and_pepper(levels, uniforms, amount / 2.0, amount)
 
 
 @lru_cache(maxsize=32)
-def poisson_cdf_table(scale: float) -> np.ndarray:
-    """Row k is the CDF of Poisson(k / 255 * scale), for every uint8 level k.
+def poisson_tables(scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse-CDF tables of Poisson(k / 255 * scale) for every uint8 level k.
 
-    Rows run until the CDF reaches 1 - 1e-15 and are padded with 1.0.
+    Returns ``cdf`` (row k is the CDF, run until it reaches 1 - 1e-15 and padded with 1.0)
+    and ``guide`` (``guide[k, b]`` is the first count whose CDF exceeds ``b / bins``), so a
+    draw starts its search at the right place and needs about one comparison.
     """
     lams = np.arange(256, dtype=np.float64) / 255.0 * scale
     top = int(lams[-1] + 12 * math.sqrt(lams[-1] + 1) + 20)
@@ -68,36 +100,31 @@ def poisson_cdf_table(scale: float) -> np.ndarray:
     cdf = np.cumsum(np.exp(log_pmf), axis=1)
     cdf[cdf > 1 - 1e-15] = 1.0
     cdf[:, -1] = 1.0
-    table = np.ascontiguousarray(cdf)
-    table.setflags(write=False)
-    return table
+    bins = np.arange(_GUIDE_BINS) / _GUIDE_BINS
+    guide = np.stack([np.searchsorted(row, bins, side="right") for row in cdf]).astype(np.int32)
+    for table in (cdf, guide):
+        table.setflags(write=False)
+    return np.ascontiguousarray(cdf), np.ascontiguousarray(guide)
 
 
 @njit(cache=True)
-def _poisson(levels, uniforms, table, scale):
-    out = np.empty(levels.shape, dtype=np.float32)
-    flat_l = levels.reshape(-1)
-    flat_u = uniforms.reshape(-1)
-    flat_o = out.reshape(-1)
-    n = table.shape[1]
-    inv = 1.0 / scale
+def _poisson(levels, uniforms, cdf, guide, scale):
+    out = np.empty_like(levels)
+    flat_l, flat_u, flat_o = levels.reshape(-1), uniforms.reshape(-1), out.reshape(-1)
+    bins = guide.shape[1]
     for i in range(flat_l.size):
-        row = table[flat_l[i]]
+        level = flat_l[i]
         u = flat_u[i]
-        lo, hi = 0, n - 1
-        while lo < hi:  # first k with cdf[k] > u
-            mid = (lo + hi) // 2
-            if row[mid] > u:
-                hi = mid
-            else:
-                lo = mid + 1
-        v = lo * inv
-        flat_o[i] = v if v < 1.0 else 1.0
+        k = guide[level, int(u * bins)]
+        row = cdf[level]
+        while row[k] <= u:  # first count whose CDF exceeds u
+            k += 1
+        flat_o[i] = _quantise(k / scale)
     return out
 
 
 def shot_noise(levels: np.ndarray, uniforms: np.ndarray, scale: float) -> np.ndarray:
-    """``clip(Poisson(levels / 255 * scale) / scale, 0, 1)`` by inverse-CDF sampling.
+    """``Poisson(x * scale) / scale`` by exact inverse-CDF sampling; uint8 in and out.
 
     Parameters
     ----------
@@ -105,7 +132,6 @@ def shot_noise(levels: np.ndarray, uniforms: np.ndarray, scale: float) -> np.nda
     uniforms : float64 array of the same shape, uniform on [0, 1).
     scale : the photon count at full brightness (the reference's ``c``).
     """
-    levels = image_hwc(levels, "levels", np.uint8)
-    if uniforms.shape != levels.shape:
-        raise ValueError(f"uniforms must have shape {levels.shape}; got {uniforms.shape}.")
-    return _poisson(levels, np.ascontiguousarray(uniforms, dtype=np.float64), poisson_cdf_table(float(scale)), float(scale))
+    levels, uniforms = _check(levels, uniforms.astype(np.float64, copy=False), "uniforms")
+    cdf, guide = poisson_tables(float(scale))
+    return _poisson(levels, uniforms, cdf, guide, float(scale))

@@ -1,74 +1,101 @@
-"""Diamond-square plasma fractal (the fog layer), with its random draws passed in."""
+"""Diamond-square plasma fractal (the fog layer) as a Numba kernel, with its draws passed in."""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+from ._validate import image_hwc
+from .noise import _quantise
 
 
 def next_power_of_2(n: int) -> int:
     return 1 if n <= 1 else 2 ** (int(n) - 1).bit_length()
 
 
-def plasma_draw_shapes(mapsize: int) -> list[tuple[int, int]]:
-    """Shapes of the uniform draws :func:`plasma_fractal` consumes, in order.
-
-    Three per octave: the square step and the two diamond steps, each ``(n, n)`` with
-    ``n = mapsize / stepsize``.
-    """
+def plasma_draw_count(mapsize: int) -> int:
+    """How many uniform draws :func:`plasma_fractal` consumes: 3 (n x n) blocks per octave."""
     if mapsize < 1 or mapsize & (mapsize - 1):
         raise ValueError(f"mapsize must be a power of two; got {mapsize}.")
-    shapes = []
-    step = mapsize
+    count, step = 0, mapsize
     while step >= 2:
-        n = mapsize // step
-        shapes += [(n, n)] * 3
+        count += 3 * (mapsize // step) ** 2
         step //= 2
-    return shapes
+    return count
 
 
-def plasma_fractal(mapsize: int, wibbledecay: float, draws: list[np.ndarray]) -> np.ndarray:
-    """A ``mapsize x mapsize`` heightmap scaled to [0, 1], as imagecorruptions' ``plasma_fractal``.
-
-    ``draws`` are uniform on [-1, 1) with the shapes :func:`plasma_draw_shapes` lists; the
-    reference's ``wibble * uniform(-wibble, wibble)`` is ``wibble**2 * draw``.
-    """
-    shapes = plasma_draw_shapes(mapsize)
-    if [tuple(d.shape) for d in draws] != shapes:
-        raise ValueError(f"draws must have the shapes {shapes[:3]}...; got {[d.shape for d in draws][:3]}...")
-    heights = np.empty((mapsize, mapsize), dtype=np.float64)
-    heights[0, 0] = 0
+@njit(cache=True)
+def _plasma(mapsize, wibbledecay, draws):
+    heights = np.zeros((mapsize, mapsize), dtype=np.float64)
     step = mapsize
     wibble = 100.0
-    it = iter(draws)
-
-    def wibbled_mean(total):
-        return total / 4 + wibble * wibble * next(it)
-
+    k = 0
     while step >= 2:
         half = step // 2
-        corners = heights[0:mapsize:step, 0:mapsize:step]
-        square = corners + np.roll(corners, shift=-1, axis=0)
-        square += np.roll(square, shift=-1, axis=1)
-        heights[half:mapsize:step, half:mapsize:step] = wibbled_mean(square)
-
-        centres = heights[half:mapsize:step, half:mapsize:step]
-        corners = heights[0:mapsize:step, 0:mapsize:step]
-        left = centres + np.roll(centres, 1, axis=0) + corners + np.roll(corners, -1, axis=1)
-        heights[0:mapsize:step, half:mapsize:step] = wibbled_mean(left)
-        top = centres + np.roll(centres, 1, axis=1) + corners + np.roll(corners, -1, axis=0)
-        heights[half:mapsize:step, 0:mapsize:step] = wibbled_mean(top)
+        n = mapsize // step
+        w2 = wibble * wibble
+        for i in range(n):  # squares: centre = mean of the four corners
+            for j in range(n):
+                i1, j1 = (i + 1) % n, (j + 1) % n
+                total = (heights[i * step, j * step] + heights[i1 * step, j * step]
+                         + heights[i * step, j1 * step] + heights[i1 * step, j1 * step])  # fmt: skip
+                heights[i * step + half, j * step + half] = total / 4 + w2 * draws[k]
+                k += 1
+        for i in range(n):  # diamonds on the corner rows
+            for j in range(n):
+                total = (heights[i * step + half, j * step + half] + heights[((i - 1) % n) * step + half, j * step + half]
+                         + heights[i * step, j * step] + heights[i * step, ((j + 1) % n) * step])  # fmt: skip
+                heights[i * step, j * step + half] = total / 4 + w2 * draws[k]
+                k += 1
+        for i in range(n):  # diamonds on the corner columns
+            for j in range(n):
+                total = (heights[i * step + half, j * step + half] + heights[i * step + half, ((j - 1) % n) * step + half]
+                         + heights[i * step, j * step] + heights[((i + 1) % n) * step, j * step])  # fmt: skip
+                heights[i * step + half, j * step] = total / 4 + w2 * draws[k]
+                k += 1
         step //= 2
         wibble /= wibbledecay
-
     heights -= heights.min()
     peak = heights.max()
-    return heights / peak if peak > 0 else heights
+    if peak > 0:
+        heights /= peak
+    return heights
 
 
-def fog(image: np.ndarray, plasma: np.ndarray, amount: float) -> np.ndarray:
-    """Add ``amount * plasma`` and rescale by the image's peak, as the reference's ``fog``."""
-    height, width = image.shape[:2]
-    peak = float(image.max())
-    out = image + np.float32(amount) * plasma[:height, :width, None].astype(np.float32)
-    scale = peak / (peak + amount)
-    return np.clip(out * np.float32(scale), 0, 1)
+def plasma_fractal(mapsize: int, wibbledecay: float, draws: np.ndarray) -> np.ndarray:
+    """A ``mapsize x mapsize`` heightmap scaled to [0, 1], as imagecorruptions' ``plasma_fractal``.
+
+    ``draws`` holds :func:`plasma_draw_count` values uniform on [-1, 1), consumed octave by
+    octave in the reference's order (square step, then the two diamond steps, each row-major);
+    the reference's ``wibble * uniform(-wibble, wibble)`` is ``wibble**2 * draw``.
+    """
+    count = plasma_draw_count(mapsize)
+    draws = np.ascontiguousarray(draws, dtype=np.float64).reshape(-1)
+    if draws.size != count:
+        raise ValueError(f"draws must hold {count} values for mapsize {mapsize}; got {draws.size}.")
+    return _plasma(mapsize, float(wibbledecay), draws)
+
+
+@njit(cache=True)
+def _fog(levels, plasma, amount):
+    height, width, channels = levels.shape
+    peak = 0
+    for v in levels.reshape(-1):
+        peak = max(peak, v)
+    peak_f = peak / 255.0
+    scale = peak_f / (peak_f + amount)
+    out = np.empty_like(levels)
+    for y in range(height):
+        for x in range(width):
+            fog = amount * plasma[y, x]
+            for c in range(channels):
+                out[y, x, c] = _quantise((levels[y, x, c] / 255.0 + fog) * scale)
+    return out
+
+
+def fog(levels: np.ndarray, plasma: np.ndarray, amount: float) -> np.ndarray:
+    """Add ``amount * plasma`` and rescale by the image's peak, as the reference's ``fog``; uint8 in and out."""
+    levels = image_hwc(levels, "levels", np.uint8)
+    if plasma.shape[0] < levels.shape[0] or plasma.shape[1] < levels.shape[1]:
+        raise ValueError(f"plasma must cover the image {levels.shape[:2]}; got {plasma.shape}.")
+    return _fog(levels, plasma, float(amount))

@@ -6,20 +6,34 @@ import math
 
 import cv2
 import numpy as np
+from numba import njit
 
 from ._validate import image_hwc, same_hw
 from .filters import gaussian_filter
 from .motion import motion_blur, motion_taps
+from .noise import _quantise
 from .zoom import clipped_zoom
 
 _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
 _MUD_RGB = np.array([63, 42, 20], dtype=np.float32) / 255
 
 
-def _luma(image: np.ndarray) -> np.ndarray:
-    if image.shape[2] == 1:
-        return image
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
+@njit(cache=True)
+def _snow_composite(levels, layer, blend):
+    height, width, channels = levels.shape
+    out = np.empty_like(levels)
+    for y in range(height):
+        for x in range(width):
+            flakes = layer[y, x] + layer[height - 1 - y, width - 1 - x]
+            if channels == 3:
+                gray = (0.299 * levels[y, x, 0] + 0.587 * levels[y, x, 1] + 0.114 * levels[y, x, 2]) / 255.0
+            else:
+                gray = levels[y, x, 0] / 255.0
+            whitened = gray * 1.5 + 0.5
+            for c in range(channels):
+                v = levels[y, x, c] / 255.0
+                out[y, x, c] = _quantise(blend * v + (1.0 - blend) * max(v, whitened) + flakes)
+    return out
 
 
 def snow(
@@ -37,14 +51,14 @@ def snow(
 
     Parameters
     ----------
-    image : float32 H x W x C
+    image : uint8 H x W x C (C = 1 or 3); uint8 comes back.
     noise : float H x W, ``N(loc, scale)`` drawn by the caller.
     angle : streak direction in degrees (the reference draws ``U(-135, -45)``).
 
     As in the reference, the zoomed layer is not trimmed before the blur (it may be a pixel
     larger than the image) and is quantised to 8 bits before compositing.
     """
-    image = image_hwc(image)
+    image = image_hwc(image, dtype=np.uint8)
     same_hw(image, noise, "noise")
     height, width = image.shape[:2]
     layer = clipped_zoom(noise.astype(np.float32)[:, :, None], zoom, trim=False)
@@ -52,10 +66,8 @@ def snow(
     np.clip(layer, 0, 1, out=layer)
     shifts, weights = motion_taps(blur_radius, blur_sigma, angle, layer.shape[0], layer.shape[1])
     layer = motion_blur(layer, shifts, weights)
-    layer = np.round(layer[:height, :width] * 255).astype(np.uint8).astype(np.float32) / 255
-    whitened = np.maximum(image, _luma(image) * 1.5 + 0.5)
-    out = blend * image + (1 - blend) * whitened
-    return np.clip(out + layer + layer[::-1, ::-1], 0, 1)
+    layer = np.round(layer[:height, :width, 0] * 255) / 255
+    return _snow_composite(image, np.ascontiguousarray(layer, dtype=np.float64), float(blend))
 
 
 def frost_cover_size(texture_hw: tuple[int, int], height: int, width: int) -> tuple[int, int]:
@@ -71,12 +83,29 @@ def frost_texture(texture_bgr: np.ndarray, height: int, width: int) -> np.ndarra
     return cv2.resize(texture_bgr, (tw, th), interpolation=cv2.INTER_CUBIC)
 
 
-def frost(image: np.ndarray, texture_crop_bgr: np.ndarray, image_weight: float, frost_weight: float) -> np.ndarray:
-    """``clip(image_weight * image + frost_weight * texture, 0, 1)`` with a BGR uint8 crop."""
-    image = image_hwc(image)
-    same_hw(image, texture_crop_bgr, "texture crop")
-    texture = texture_crop_bgr[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
-    return np.clip(np.float32(image_weight) * image + np.float32(frost_weight) * texture, 0, 1)
+@njit(cache=True)
+def _frost(levels, crop_bgr, image_weight, frost_weight):
+    height, width, channels = levels.shape
+    out = np.empty_like(levels)
+    for y in range(height):
+        for x in range(width):
+            for c in range(channels):
+                v = image_weight * levels[y, x, c] + frost_weight * crop_bgr[y, x, 2 - c]
+                out[y, x, c] = _quantise(v / 255.0)
+    return out
+
+
+def frost(levels: np.ndarray, texture_crop_bgr: np.ndarray, image_weight: float, frost_weight: float) -> np.ndarray:
+    """``clip(image_weight * image + frost_weight * texture)`` on the 0-255 scale; uint8 RGB in and out.
+
+    ``texture_crop_bgr`` is a BGR uint8 crop of the image's size (OpenCV's channel order, as
+    the reference reads the photographs).
+    """
+    levels = image_hwc(levels, "levels", np.uint8)
+    same_hw(levels, texture_crop_bgr, "texture crop")
+    if levels.shape[2] != 3:
+        raise ValueError(f"levels must have 3 channels (RGB); got {levels.shape[2]}.")
+    return _frost(levels, np.ascontiguousarray(texture_crop_bgr), float(image_weight), float(frost_weight))
 
 
 def _wrap_uint8(values: np.ndarray) -> np.ndarray:

@@ -71,7 +71,7 @@ class MotionBlur(Corruption):
 
     def apply(self, image, p: Params, *, angle):
         shifts, weights = motion.motion_taps(p.radius, p.sigma, angle, image.shape[0], image.shape[1])
-        return np.clip(motion.motion_blur(image, shifts, weights), 0, 1)
+        return motion.motion_blur(image, shifts, weights)
 
 
 def _zooms(stop: float, step: float) -> tuple[float, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from corruptgen.kernels import codec, filters, hsv, warp
+from corruptgen.kernels import codec, filters, hsv, tone, warp
 
 from .base import Corruption, Params
 
@@ -17,6 +17,7 @@ class Contrast(Corruption):
     family = "digital"
     param_names = ("factor",)
     random = False
+    dtype = "uint8"
     tables = {
         "imagenet": (0.4, 0.3, 0.2, 0.1, 0.05),
         "cifar": (0.75, 0.5, 0.4, 0.3, 0.15),
@@ -24,8 +25,7 @@ class Contrast(Corruption):
     }
 
     def apply(self, image, p: Params):
-        means = image.mean(axis=(0, 1), keepdims=True, dtype=np.float64).astype(np.float32)
-        return (image - means) * np.float32(p.factor) + means
+        return tone.contrast(image, p.factor)
 
 
 class ElasticTransform(Corruption):
@@ -122,6 +122,7 @@ class Saturate(Corruption):
     param_names = ("scale", "offset")
     random = False
     gray_native = False
+    dtype = "uint8"
     tables = {
         "imagenet": ((0.3, 0), (0.1, 0), (2, 0), (5, 0.1), (20, 0.2)),
         "cifar": ((0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)),

@@ -21,13 +21,13 @@ class GaussianNoise(Corruption):
         "tinyimagenet": (0.04, 0.08, 0.12, 0.15, 0.18),
     }
 
-    def sample(self, rng, shape, p):
-        noise = rng.standard_normal(shape, dtype=np.float32)
-        noise *= np.float32(p.sigma)
-        return {"noise": noise}
+    dtype = "uint8"
 
-    def apply(self, image, p: Params, *, noise):
-        return k.additive_noise(image, noise)
+    def sample(self, rng, shape, p):
+        return {"normals": rng.standard_normal(shape, dtype=np.float32)}
+
+    def apply(self, image, p: Params, *, normals):
+        return k.gaussian_noise(image, normals, p.sigma)
 
 
 class ShotNoise(Corruption):
@@ -61,6 +61,7 @@ class ImpulseNoise(Corruption):
         "cifar": (0.01, 0.02, 0.03, 0.05, 0.07),
         "tinyimagenet": (0.01, 0.02, 0.05, 0.08, 0.14),
     }
+    dtype = "uint8"
 
     def sample(self, rng, shape, p):
         return {"uniforms": rng.random(shape, dtype=np.float32)}
@@ -81,10 +82,10 @@ class SpeckleNoise(Corruption):
         "tinyimagenet": (0.15, 0.2, 0.25, 0.3, 0.35),
     }
 
-    def sample(self, rng, shape, p):
-        noise = rng.standard_normal(shape, dtype=np.float32)
-        noise *= np.float32(p.sigma)
-        return {"noise": noise}
+    dtype = "uint8"
 
-    def apply(self, image, p: Params, *, noise):
-        return k.speckle_noise(image, noise)
+    def sample(self, rng, shape, p):
+        return {"normals": rng.standard_normal(shape, dtype=np.float32)}
+
+    def apply(self, image, p: Params, *, normals):
+        return k.speckle_noise(image, normals, p.sigma)

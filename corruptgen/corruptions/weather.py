@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from corruptgen.assets import frost_texture_bgr
-from corruptgen.kernels import hsv, plasma, weather
+from corruptgen.kernels import hsv, plasma, tone, weather
 
 from .base import Corruption, Params
 
@@ -26,6 +26,7 @@ class Snow(Corruption):
     family = "weather"
     param_names = ("loc", "scale", "zoom", "threshold", "blur_radius", "blur_sigma", "blend")
     gray_native = True  # the whitening uses luma, which is the grey level itself
+    dtype = "uint8"
     tables = {
         "imagenet": tuple(s + (b,) for s, b in zip(_SNOW_SHAPE, (0.8, 0.7, 0.7, 0.65, 0.55))),
         "cifar": tuple(s + (b,) for s, b in zip(_SNOW_SMALL, (0.95, 0.9, 0.9, 0.85, 0.8))),
@@ -49,6 +50,14 @@ def _frost_texture(index: int, scale: float) -> np.ndarray:
     return texture if scale == 1 else cv2.resize(texture, (0, 0), fx=scale, fy=scale)
 
 
+@lru_cache(maxsize=16)
+def _frost_cover(index: int, scale: float, height: int, width: int) -> np.ndarray:
+    """The rescaled texture for an image size; cached, as a dataset repeats its sizes."""
+    texture = weather.frost_texture(_frost_texture(index, scale), height, width)
+    texture.setflags(write=False)
+    return texture
+
+
 class Frost(Corruption):
     """Blend with a random crop of one of imagecorruptions' frost photographs.
 
@@ -62,6 +71,7 @@ class Frost(Corruption):
     family = "weather"
     param_names = ("image_weight", "frost_weight", "texture_scale")
     gray_native = False
+    dtype = "uint8"
     tables = {
         "imagenet": ((1, 0.4, 1), (0.8, 0.6, 1), (0.7, 0.7, 1), (0.65, 0.7, 1), (0.6, 0.75, 1)),
         "cifar": ((1, 0.2, 0.2), (1, 0.3, 0.2), (0.9, 0.4, 0.2), (0.85, 0.4, 0.2), (0.75, 0.45, 0.2)),
@@ -77,7 +87,7 @@ class Frost(Corruption):
 
     def apply(self, image, p: Params, *, texture, top, left):
         height, width = image.shape[:2]
-        rescaled = weather.frost_texture(_frost_texture(texture, p.texture_scale), height, width)
+        rescaled = _frost_cover(texture, p.texture_scale, height, width)
         crop = rescaled[top : top + height, left : left + width]
         return weather.frost(image, crop, p.image_weight, p.frost_weight)
 
@@ -89,6 +99,7 @@ class Fog(Corruption):
     name = "fog"
     family = "weather"
     param_names = ("amount", "wibbledecay")
+    dtype = "uint8"
     tables = {
         "imagenet": ((1.5, 2), (2.0, 2), (2.5, 1.7), (2.5, 1.5), (3.0, 1.4)),
         "cifar": ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)),
@@ -97,7 +108,7 @@ class Fog(Corruption):
 
     def sample(self, rng, shape, p):
         mapsize = plasma.next_power_of_2(max(shape[0], shape[1]))
-        return {"draws": [rng.uniform(-1, 1, size=s) for s in plasma.plasma_draw_shapes(mapsize)]}
+        return {"draws": rng.uniform(-1, 1, size=plasma.plasma_draw_count(mapsize))}
 
     def apply(self, image, p: Params, *, draws):
         mapsize = plasma.next_power_of_2(max(image.shape[0], image.shape[1]))
@@ -111,6 +122,7 @@ class Brightness(Corruption):
     family = "weather"
     param_names = ("delta",)
     random = False
+    dtype = "uint8"
     tables = {
         "imagenet": (0.1, 0.2, 0.3, 0.4, 0.5),
         "cifar": (0.05, 0.1, 0.15, 0.2, 0.3),
@@ -119,7 +131,7 @@ class Brightness(Corruption):
 
     def apply(self, image, p: Params):
         if image.shape[2] == 1:
-            return hsv.add_value(image, p.delta)
+            return tone.add_value(image, p.delta)
         return hsv.brightness(image, p.delta)
 
 

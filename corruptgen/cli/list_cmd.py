@@ -1,0 +1,43 @@
+"""``corruptgen list``: the catalogue, with each corruption's family and severity parameters."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from corruptgen.corruptions import EXTRA, REGISTRY
+
+from .options import profile_option
+
+
+def _fmt(value) -> str:
+    if isinstance(value, tuple):
+        return f"{value[0]:g}..{value[-1]:g} ({len(value)} zooms)" if value else "()"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@click.command("list")
+@profile_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_command(profile: str, as_json: bool) -> None:
+    """List the corruptions: family, set, and parameters at severities 1-5."""
+    rows = []
+    for name, spec in REGISTRY.items():
+        rows.append({
+            "name": name,
+            "family": spec.family,
+            "set": "extra" if name in EXTRA else "benchmark",
+            "random": spec.random,
+            "severities": [spec.params(s, profile).as_dict() for s in range(1, 6)],
+        })  # fmt: skip
+    if as_json:
+        click.echo(json.dumps({"profile": profile, "corruptions": rows}, indent=2))
+        return
+    click.echo(f"profile: {profile}")
+    for row in rows:
+        spec = REGISTRY[row["name"]]
+        click.echo(f"\n{row['name']}  [{row['family']}, {row['set']}{', seeded' if row['random'] else ''}]")
+        click.echo("    " + "severity".ljust(10) + "".join(p.ljust(14) for p in spec.param_names))
+        for s, params in enumerate(row["severities"], 1):
+            click.echo("    " + str(s).ljust(10) + "".join(_fmt(v).ljust(14) for v in params.values()))
