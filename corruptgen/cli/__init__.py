@@ -14,8 +14,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import list_cmd, preview_cmd
+    from . import build_cmd, list_cmd, preview_cmd, verify_cmd
 
+    main.add_command(build_cmd.build_command)
+    main.add_command(verify_cmd.verify_command)
     main.add_command(list_cmd.list_command)
     main.add_command(preview_cmd.preview_command)
 

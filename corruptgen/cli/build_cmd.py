@@ -1,0 +1,96 @@
+"""``corruptgen build DATASET``: a sharded, resumable, byte-reproducible -C dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from corruptgen.build.engine import BuildFailed, BuildOptions, run_build, worker_count
+from corruptgen.build.progress import Progress
+from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError
+from corruptgen.datasets.coco import CocoAdapter
+
+from .options import corruptions_option, profile_option, seed_option, severities_option
+
+
+@click.command("build")
+@click.argument("dataset", type=click.Choice(list(ADAPTERS)))
+@click.option("--src", type=click.Path(exists=True, path_type=Path), help="Source dataset root (coco: the bundled sample when omitted).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
+@click.option("--split", default=None, help="imagenet: val; coco: val2017; cityscapes: val; mnist: train|test (both); voc: VOC2007,VOC2012.")
+@corruptions_option
+@click.option("--family", type=click.Choice(["noise", "blur", "weather", "digital"]), help="Keep only this family's corruptions.")
+@severities_option
+@profile_option
+@seed_option
+@click.option("--workers", type=click.IntRange(min=0), default=0, help="Worker processes (default: every core; 1 = inline).")
+@click.option("--shard-size", type=click.IntRange(min=1), default=64, show_default=True, help="Images per shard (unit of work and resume).")
+@click.option("--image-format", type=click.Choice(["source", "png", "jpeg"]), default="source", show_default=True)
+@click.option("--jpeg-quality", type=click.IntRange(1, 100), default=None, help="JPEG quality (default 95; imagenet 85).")
+@click.option("--no-imagenet-c-preprocessing", is_flag=True, help="imagenet: keep sizes instead of Resize(256)+CenterCrop(224).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples, for a quick look.")
+@click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing build made with other settings.")
+@click.option("--dask", "dask_address", default=None, help="Run shards on a Dask cluster (scheduler address).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
+                  image_format, jpeg_quality, no_imagenet_c_preprocessing, limit, on_error, overwrite, dask_address,
+                  quiet) -> None:  # fmt: skip
+    """Build the corrupted version of DATASET from --src into --out.
+
+    DATASET is one of imagenet, coco, voc, cityscapes, mnist, folder. Every source image is
+    decoded once per shard and written under <out>/<corruption>/<severity>/ in the source's
+    own layout; annotations are carried unchanged. Rerunning finishes what is missing.
+    """
+    if family:
+        corruptions = [c for c in corruptions if c in _family(family)]
+        if not corruptions:
+            raise click.BadParameter(f"no selected corruption is in family {family!r}.", param_hint="--family")
+    preprocess = dataset == "imagenet" and not no_imagenet_c_preprocessing
+    settings = BuildSettings(image_format=image_format, jpeg_quality=jpeg_quality or (85 if preprocess else 95))
+    try:
+        if src is None:
+            if dataset != "coco":
+                raise click.UsageError(f"--src is required for {dataset} (only coco has a bundled sample).")
+            adapter = CocoAdapter.bundled(settings)
+            if not quiet:
+                click.echo("No --src given: building the bundled COCO sample (4 scikit-image photographs, "
+                           "hand-annotated).", err=True)  # fmt: skip
+        elif dataset == "imagenet":
+            adapter = ADAPTERS[dataset](src=src, split=split, settings=settings, preprocess=preprocess)
+        else:
+            adapter = ADAPTERS[dataset](src=src, split=split, settings=settings)
+        options = BuildOptions(corruptions=corruptions, severities=severities, profile=profile, seed=seed,
+                               workers=worker_count(workers), shard_size=shard_size, limit=limit, on_error=on_error,
+                               overwrite=overwrite, dask_address=dask_address)  # fmt: skip
+        progress = Progress(quiet=quiet)
+        try:
+            report = run_build(adapter, out, options, progress)
+        finally:
+            progress.close()
+    except BuildFailed as exc:
+        raise click.ClickException(f"stopped at the first error (--on-error fail): {exc}") from exc
+    except (DatasetError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        rate = report.images / report.seconds if report.seconds else 0.0
+        click.echo(f"\n{report.written} outputs written, {report.skipped} already built, {report.failed} failed "
+                   f"({report.samples} samples x {len(corruptions)} corruptions x {len(severities)} severities) "
+                   f"in {report.seconds:.1f} s, {rate:.1f} images/s, {rate * len(corruptions) * len(severities):.0f} "
+                   f"outputs/s.", err=True)  # fmt: skip
+        for message in report.errors[:20]:
+            click.echo(f"  error: {message}", err=True)
+        if len(report.errors) > 20:
+            click.echo(f"  ... and {len(report.errors) - 20} more (see the manifests' error rows).", err=True)
+        for message in report.problems:
+            click.echo(f"  problem: {message}", err=True)
+        click.echo(f"Check it with: corruptgen verify {out}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _family(family: str) -> list[str]:
+    from corruptgen.corruptions import list_corruptions
+
+    return list_corruptions(family)

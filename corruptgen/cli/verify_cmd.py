@@ -1,0 +1,24 @@
+"""``corruptgen verify OUT``: check a build against its manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from corruptgen.build.verify import verify
+
+
+@click.command("verify")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify_command(out: Path) -> None:
+    """Check that every output listed in OUT's manifests exists with its sha256, that the counts
+    match corruptgen.json and that the annotation files parse. Exit 0 when all holds."""
+    problems = verify(out)
+    if problems:
+        for problem in problems[:50]:
+            click.echo(f"  {problem}", err=True)
+        if len(problems) > 50:
+            click.echo(f"  ... and {len(problems) - 50} more.", err=True)
+        raise click.ClickException(f"{out}: {len(problems)} problem(s) found.")
+    click.echo(f"{out}: OK, every output matches its manifest.")

@@ -1,0 +1,183 @@
+"""What a dataset adapter is: enumerate samples, read one, say where its outputs and annotations go.
+
+An adapter knows its format and nothing about how a corruption works; the build engine
+knows nothing about any format. Adapters are plain picklable objects so that a shard task
+can run in another process or on a Dask worker.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from corruptgen.build.io import atomic_write, contained, sha256_bytes
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+FORMAT_EXTENSIONS = {"png": ".png", "jpeg": ".jpg"}
+
+
+class SampleError(ValueError):
+    """One sample cannot be read; the message names its file and what is wrong."""
+
+
+class DatasetError(ValueError):
+    """The dataset as a whole cannot be read (missing split, unreadable annotation file)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One source image: a stable key, where it is, and where its outputs go.
+
+    ``output`` is relative to ``<out>/<corruption>/<severity>/``. ``problem`` is set when the
+    sample is known to be unusable before reading it (a file name outside ``--src``).
+    """
+
+    key: str
+    source: str
+    output: str
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class CarriedFile:
+    """An annotation file for the output: once under ``<out>/`` or into every corruption tree.
+
+    Either ``source`` (hard-linked or copied unchanged) or ``data`` (rewritten bytes).
+    """
+
+    target: str
+    source: Path | None = None
+    data: bytes | None = None
+    per_tree: bool = False
+
+
+@dataclass
+class BuildSettings:
+    image_format: str = "source"  # source | png | jpeg
+    jpeg_quality: int = 95
+
+
+def decode_image(path: Path, display: str) -> tuple[np.ndarray, str | None]:
+    """Read an image as uint8 grey (H x W) or RGB (H x W x 3), with a note when it was converted.
+
+    Palette, CMYK, LA, RGBA and 16-bit images are converted (16-bit by dropping the low byte);
+    truncated, empty or non-image files raise SampleError naming ``display``.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SampleError(f"{display}: file not found.") from None
+    except OSError as exc:
+        raise SampleError(f"{display}: cannot be read ({exc.strerror or exc}).") from None
+    if not data:
+        raise SampleError(f"{display}: file is empty (0 bytes), not an image.")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            mode = img.mode
+            if mode in ("L", "RGB"):
+                return np.asarray(img), None
+            if mode in ("I;16", "I;16B", "I;16L", "I"):
+                arr = np.asarray(img).astype(np.uint32)
+                return (arr >> 8).clip(0, 255).astype(np.uint8), f"converted {mode} (16-bit) to 8-bit grey"
+            if mode in ("LA", "1"):
+                return np.asarray(img.convert("L")), f"converted {mode} to L"
+            return np.asarray(img.convert("RGB")), f"converted {mode} to RGB"
+    except UnidentifiedImageError:
+        raise SampleError(f"{display}: not a recognised image file.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise SampleError(f"{display}: damaged image ({exc}).") from None
+
+
+def encode_image(pixels: np.ndarray, extension: str, jpeg_quality: int) -> bytes:
+    """Encode with OpenCV (deterministic bytes for a given OpenCV build): PNG lossless or JPEG."""
+    ext = extension.lower()
+    bgr = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    if ext in (".jpg", ".jpeg"):
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
+    elif ext == ".png":
+        ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    else:
+        ok, buf = cv2.imencode(ext, bgr)
+    if not ok:
+        raise SampleError(f"OpenCV could not encode an image as {ext}.")
+    return buf.tobytes()
+
+
+def output_name(relative: str, image_format: str) -> str:
+    """The source-relative path with its extension changed when ``--image-format`` asks."""
+    if image_format == "source":
+        return relative
+    return str(PurePosixPath(relative).with_suffix(FORMAT_EXTENSIONS[image_format]))
+
+
+def walk_images(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith("."):
+            yield path
+
+
+@dataclass
+class Adapter:
+    """Base adapter. Subclasses set ``name`` and implement :meth:`samples` (and, as needed,
+    :meth:`load`, :meth:`carried`, :meth:`tree_dirs`, :meth:`problems` and :meth:`check`)."""
+
+    src: Path
+    split: str | None = None
+    settings: BuildSettings = field(default_factory=BuildSettings)
+    name = "base"
+
+    def describe(self) -> dict:
+        """What identifies the source in corruptgen.json (a rerun with another refuses)."""
+        return {"dataset": self.name, "source": str(self.src), "split": self.split}
+
+    def samples(self) -> list[Sample]:
+        raise NotImplementedError
+
+    def problems(self) -> list[str]:
+        """Dataset-level inconsistencies found while enumerating (reported, not fatal)."""
+        return []
+
+    def load(self, sample: Sample) -> tuple[np.ndarray, str | None]:
+        return decode_image(self.src / sample.source, sample.source)
+
+    def encode(self, sample: Sample, pixels: np.ndarray) -> bytes:
+        return encode_image(pixels, PurePosixPath(sample.output).suffix, self.settings.jpeg_quality)
+
+    def prepare_tree(self, tree: Path) -> None:
+        """Called once per corruption/severity tree before any shard writes into it."""
+
+    def write_output(self, tree: Path, sample: Sample, pixels: np.ndarray) -> dict:
+        """Store one corrupted image under ``tree``; return its manifest fields.
+
+        The default encodes one file per image, written atomically.
+        """
+        data = self.encode(sample, pixels)
+        atomic_write(contained(tree, sample.output), data)
+        return {"output": sample.output, "sha256": sha256_bytes(data), "bytes": len(data)}
+
+    def close(self) -> None:
+        """Release what :meth:`write_output` kept open (end of a shard task)."""
+
+    @classmethod
+    def output_bytes(cls, path: Path, row: dict) -> bytes:
+        """The bytes a manifest row's sha256 covers (the whole file unless the format packs images)."""
+        return path.read_bytes()
+
+    def carried(self) -> list[CarriedFile]:
+        return []
+
+    def tree_dirs(self) -> list[str]:
+        """Folders every corruption tree must have even when empty (ImageNet class folders)."""
+        return []
+
+    @classmethod
+    def check(cls, out: Path) -> list[str]:
+        """Parse the annotation files of a built tree; return what is wrong."""
+        return []

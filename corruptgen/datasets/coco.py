@@ -1,0 +1,121 @@
+"""COCO (``annotations/instances_<split>.json`` + ``<split>/`` images) -> COCO-C.
+
+Images: ``<out>/<corruption>/<severity>/<split>/<file_name>`` with unchanged names. The
+annotation files of the split (``annotations/*_<split>.json``) are written once under
+``<out>/annotations/``, byte for byte, since no corruption here moves pixels; they are
+rewritten only when ``--image-format`` changes file extensions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .base import Adapter, CarriedFile, DatasetError, Sample, output_name
+
+BUNDLED = Path(__file__).parent / "sample"
+
+
+@dataclass
+class CocoAdapter(Adapter):
+    name = "coco"
+    annotation_file: Path | None = None
+    image_dir: Path | None = None
+    _problems: list[str] = field(default_factory=list, repr=False)
+    _images: list[dict] | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.split = self.split or "val2017"
+        self.annotation_file = self.annotation_file or self.src / "annotations" / f"instances_{self.split}.json"
+        self.image_dir = self.image_dir or self.src / self.split
+
+    @classmethod
+    def bundled(cls, settings) -> CocoAdapter:
+        """The sample that ships with corruptgen: scikit-image's photographs, hand-annotated."""
+        from skimage import data
+
+        return cls(src=Path(data.data_dir), split="sample", settings=settings,
+                   annotation_file=BUNDLED / "instances_sample.json", image_dir=Path(data.data_dir))  # fmt: skip
+
+    def _load(self) -> list[dict]:
+        if self._images is not None:
+            return self._images
+        path = self.annotation_file
+        if not path.is_file():
+            raise DatasetError(f"annotation file {path} not found; COCO needs annotations/instances_<split>.json.")
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DatasetError(f"annotation file {path} is not valid JSON ({exc}).") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
+            raise DatasetError(f"annotation file {path} has no 'images' list; it is not a COCO instances file.")
+        if not self.image_dir.is_dir():
+            raise DatasetError(f"image folder {self.image_dir} for split {self.split!r} does not exist.")
+        ids, names = set(), set()
+        images = []
+        for n, img in enumerate(doc["images"]):
+            if not isinstance(img, dict) or "file_name" not in img or "id" not in img:
+                self._problems.append(f"{path.name}: images[{n}] lacks 'id' or 'file_name'; skipped.")
+                continue
+            if img["id"] in ids or img["file_name"] in names:
+                self._problems.append(f"{path.name}: image id {img['id']} / {img['file_name']!r} is listed twice.")
+                continue
+            ids.add(img["id"])
+            names.add(img["file_name"])
+            images.append(img)
+        orphans = [a.get("id") for a in doc.get("annotations", []) if isinstance(a, dict) and a.get("image_id") not in ids]
+        if orphans:
+            self._problems.append(
+                f"{path.name}: {len(orphans)} annotation(s) refer to no listed image (first id {orphans[0]}); carried unchanged."
+            )
+        self._images = images
+        return images
+
+    def problems(self) -> list[str]:
+        return list(self._problems)
+
+    def samples(self) -> list[Sample]:
+        out = []
+        split_dir = PurePosixPath(self.image_dir.relative_to(self.src).as_posix()) if self.image_dir != self.src else None
+        for img in sorted(self._load(), key=lambda i: str(i["file_name"])):
+            name = str(img["file_name"])
+            rel = PurePosixPath(name.replace("\\", "/"))
+            problem = None
+            if rel.is_absolute() or ".." in rel.parts:
+                problem = f"{self.annotation_file.name}: file_name {name!r} points outside --src; it must be a path inside {self.image_dir}."
+            source = str(split_dir / rel) if split_dir else str(rel)
+            out.append(Sample(key=name, source=source, output=output_name(f"{self.split}/{name}", self.settings.image_format),
+                              problem=problem))  # fmt: skip
+        return out
+
+    def carried(self) -> list[CarriedFile]:
+        self._load()
+        files = sorted(self.annotation_file.parent.glob(f"*_{self.split}.json"))
+        if self.annotation_file not in files:
+            files.append(self.annotation_file)
+        if self.settings.image_format == "source":
+            return [CarriedFile(f"annotations/{f.name}", source=f) for f in files]
+        return [CarriedFile(f"annotations/{f.name}", data=self._rewritten(f)) for f in files]
+
+    def _rewritten(self, path: Path) -> bytes:
+        """The annotation file with image file names carrying the new extension."""
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for img in doc.get("images", []):
+            if isinstance(img, dict) and "file_name" in img:
+                img["file_name"] = output_name(str(img["file_name"]), self.settings.image_format)
+        return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def check(cls, out: Path) -> list[str]:
+        problems = []
+        for path in sorted((out / "annotations").glob("*.json")):
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                if "images" not in doc:
+                    problems.append(f"{path}: no 'images' list.")
+            except (OSError, ValueError) as exc:
+                problems.append(f"{path}: does not parse ({exc}).")
+        if not list((out / "annotations").glob("*.json")):
+            problems.append(f"{out / 'annotations'}: no annotation file.")
+        return problems

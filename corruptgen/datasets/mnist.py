@@ -1,0 +1,154 @@
+"""MNIST idx files (plain or .gz) -> MNIST-C's layout.
+
+Output per corruption/severity: ``{train,test}_images.npy`` (uint8, N x 28 x 28 x 1) and
+``{train,test}_labels.npy`` (uint8, N), as MNIST-C ships; ``--image-format png`` writes
+``<split>/<index>.png`` instead of the image array. Shards write their rows straight into a
+preallocated ``.npy`` file (disjoint slices), so the array is byte-identical whatever the
+shard size or worker count.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .base import Adapter, CarriedFile, DatasetError, Sample, SampleError
+
+FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+         "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}  # fmt: skip
+
+
+def find_idx(src: Path, stem: str) -> Path | None:
+    for folder in (src, src / "raw", src / "MNIST" / "raw"):
+        for name in (stem, stem + ".gz"):
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def read_idx(path: Path, ndim: int) -> np.ndarray:
+    """Parse an idx file: big-endian header (magic 0x0000_08_<ndim>, then the dimensions), raw uint8 data."""
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc}).") from None
+    if len(raw) < 4 + 4 * ndim or raw[0:2] != b"\0\0" or raw[2] != 0x08 or raw[3] != ndim:
+        raise DatasetError(f"{path}: not an idx file of {ndim}-D unsigned bytes (bad magic number).")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise DatasetError(f"{path}: header says {dims} but holds {data.size} bytes (truncated?).")
+    return data.reshape(dims)
+
+
+@dataclass
+class MnistAdapter(Adapter):
+    name = "mnist"
+    _arrays: dict = field(default_factory=dict, repr=False)
+    _maps: dict = field(default_factory=dict, repr=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_arrays"], state["_maps"] = {}, {}  # re-read in each worker, never pickled
+        return state
+
+    def splits(self) -> list[str]:
+        splits = [self.split] if self.split else ["train", "test"]
+        bad = [s for s in splits if s not in FILES]
+        if bad:
+            raise DatasetError(f"unknown MNIST split {bad[0]!r}; valid splits are train and test.")
+        return splits
+
+    def _data(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        if split not in self._arrays:
+            paths = [find_idx(self.src, stem) for stem in FILES[split]]
+            if None in paths:
+                missing = FILES[split][paths.index(None)]
+                raise DatasetError(f"{missing}[.gz] not found in {self.src} (nor in raw/ or MNIST/raw/).")
+            images, labels = read_idx(paths[0], 3), read_idx(paths[1], 1)
+            if len(images) != len(labels):
+                raise DatasetError(f"{paths[0].name} holds {len(images)} images but {paths[1].name} {len(labels)} labels.")
+            self._arrays[split] = (images, labels)
+        return self._arrays[split]
+
+    def samples(self) -> list[Sample]:
+        out = []
+        for split in self.splits():
+            images, _ = self._data(split)
+            out += [Sample(key=f"{split}/{i:05d}", source=f"{FILES[split][0]}#{i}", output=f"{split}/{i:05d}.png")
+                    for i in range(len(images))]  # fmt: skip
+        return out
+
+    def load(self, sample: Sample):
+        split, index = sample.key.split("/")
+        images, _ = self._data(split)
+        if int(index) >= len(images):
+            raise SampleError(f"{sample.source}: index out of range.")
+        return images[int(index)], None
+
+    def carried(self) -> list[CarriedFile]:
+        files = []
+        for split in self.splits():
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(self._data(split)[1]))
+            files.append(CarriedFile(f"{split}_labels.npy", data=buffer.getvalue(), per_tree=True))
+        return files
+
+    def _array_mode(self) -> bool:
+        return self.settings.image_format == "source"
+
+    def prepare_tree(self, tree: Path) -> None:
+        if not self._array_mode():
+            return
+        for split in self.splits():
+            path = tree / f"{split}_images.npy"
+            shape = (len(self._data(split)[0]), 28, 28, 1)
+            try:
+                ok = np.load(path, mmap_mode="r").shape == shape
+            except (OSError, ValueError):
+                ok = False
+            if not ok:
+                tree.mkdir(parents=True, exist_ok=True)
+                np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+
+    def write_output(self, tree: Path, sample: Sample, pixels: np.ndarray) -> dict:
+        if not self._array_mode():
+            return super().write_output(tree, sample, pixels)
+        split, index = sample.key.split("/")
+        path = tree / f"{split}_images.npy"
+        if path not in self._maps:
+            self._maps[path] = np.load(path, mmap_mode="r+")
+        data = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(28, 28, 1)
+        self._maps[path][int(index)] = data
+        return {"output": path.name, "index": int(index), "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
+                "bytes": data.nbytes}  # fmt: skip
+
+    def close(self) -> None:
+        for array in self._maps.values():
+            array.flush()
+        self._maps.clear()
+
+    @classmethod
+    def output_bytes(cls, path: Path, row: dict) -> bytes:
+        if "index" in row:
+            return np.load(path, mmap_mode="r")[row["index"]].tobytes()
+        return path.read_bytes()
+
+    @classmethod
+    def check(cls, out: Path) -> list[str]:
+        problems = []
+        for images_path in sorted(out.glob("*/*/*_images.npy")):
+            labels_path = images_path.with_name(images_path.name.replace("_images", "_labels"))
+            try:
+                images, labels = np.load(images_path, mmap_mode="r"), np.load(labels_path)
+            except (OSError, ValueError) as exc:
+                problems.append(f"{images_path}: does not load with its labels ({exc}).")
+                continue
+            if images.dtype != np.uint8 or images.shape[1:] != (28, 28, 1) or len(images) != len(labels):
+                problems.append(f"{images_path}: shape {images.shape} {images.dtype} vs {len(labels)} labels.")
+        return problems

@@ -1,0 +1,68 @@
+"""Pascal VOC (``VOCdevkit/VOC2007|VOC2012``) -> Pascal-C.
+
+Each corruption/severity is a complete VOC tree, ``<out>/<corruption>/<severity>/VOCdevkit/
+VOC20xx/``: JPEGImages corrupted (still ``.jpg``, which torchvision and mmdetection hard-code),
+everything else (Annotations, ImageSets, SegmentationClass/Object, ...) carried unchanged as
+hard links where the filesystem allows, so annotations are stored once.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import Adapter, CarriedFile, DatasetError, Sample, walk_images
+
+
+@dataclass
+class VocAdapter(Adapter):
+    name = "voc"
+
+    def _years(self) -> list[Path]:
+        if (self.src / "JPEGImages").is_dir():  # --src points at one VOC20xx folder
+            years = [self.src]
+        else:
+            base = self.src / "VOCdevkit" if (self.src / "VOCdevkit").is_dir() else self.src
+            years = sorted(p for p in base.iterdir() if p.is_dir() and (p / "JPEGImages").is_dir())
+        if self.split:
+            wanted = set(self.split.split(","))
+            years = [y for y in years if y.name in wanted]
+        if not years:
+            raise DatasetError(f"no VOC20xx folder with JPEGImages/ under {self.src}" + (f" for --split {self.split}." if self.split else "."))
+        return years
+
+    def _rel(self, year: Path) -> str:
+        return f"VOCdevkit/{year.name}"
+
+    def samples(self) -> list[Sample]:
+        if self.settings.image_format == "png":
+            raise DatasetError("VOC loaders expect JPEGImages/*.jpg; --image-format png is not available for voc.")
+        out = []
+        for year in self._years():
+            for path in walk_images(year / "JPEGImages"):
+                within = path.relative_to(year).as_posix()
+                out.append(Sample(key=f"{year.name}/{within}", source=path.relative_to(self.src).as_posix(),
+                                  output=f"{self._rel(year)}/{within}"))  # fmt: skip
+        return out
+
+    def carried(self) -> list[CarriedFile]:
+        files = []
+        for year in self._years():
+            for path in sorted(year.rglob("*")):
+                within = path.relative_to(year)
+                if path.is_file() and within.parts[0] != "JPEGImages":
+                    files.append(CarriedFile(f"{self._rel(year)}/{within.as_posix()}", source=path, per_tree=True))
+        return files
+
+    @classmethod
+    def check(cls, out: Path) -> list[str]:
+        problems = []
+        for xml in sorted(out.glob("*/*/VOCdevkit/*/Annotations/*.xml")):
+            try:
+                root = ET.parse(xml).getroot()
+                if root.find("filename") is None:
+                    problems.append(f"{xml}: no <filename>.")
+            except ET.ParseError as exc:
+                problems.append(f"{xml}: does not parse ({exc}).")
+        return problems
