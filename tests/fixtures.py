@@ -1,0 +1,113 @@
+"""Tiny datasets in each source's real layout, generated from scikit-image's photographs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage import data
+
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
+
+
+def photo(index: int, height: int = 40, width: int = 52) -> np.ndarray:
+    return cv2.resize(getattr(data, PHOTOS[index % len(PHOTOS)])(), (width, height), interpolation=cv2.INTER_AREA)
+
+
+def make_coco(root: Path, n: int = 3, split: str = "val2017", size: tuple[int, int] = (40, 52)) -> Path:
+    (root / split).mkdir(parents=True)
+    (root / "annotations").mkdir()
+    images, anns = [], []
+    for i in range(n):
+        name = f"{i + 1:012d}.jpg"
+        Image.fromarray(photo(i, *size)).save(root / split / name, quality=95)
+        images.append({"id": i + 1, "file_name": name, "width": size[1], "height": size[0]})
+        x, y = 5 + i, 4 + i
+        poly = [x, y, x + 30, y, x + 30, y + 20, x, y + 20]
+        anns.append({"id": i + 1, "image_id": i + 1, "category_id": 1, "segmentation": [poly], "area": 600.0,
+                     "bbox": [x, y, 30, 20], "iscrowd": 0})  # fmt: skip
+    doc = {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "thing", "supercategory": "x"}]}
+    (root / "annotations" / f"instances_{split}.json").write_text(json.dumps(doc))
+    return root
+
+
+def make_imagenet(root: Path) -> Path:
+    for i, wnid in enumerate(["n01440764", "n01443537"]):
+        (root / "val" / wnid).mkdir(parents=True)
+        for j in range(2):
+            Image.fromarray(photo(i + j, 60, 80)).save(root / "val" / wnid / f"ILSVRC2012_val_{i * 2 + j:08d}.JPEG")
+    (root / "val" / "n09999999").mkdir()  # a class whose images are all elsewhere: must still exist
+    return root
+
+
+def make_voc(root: Path) -> Path:
+    year = root / "VOCdevkit" / "VOC2007"
+    for sub in ("JPEGImages", "Annotations", "ImageSets/Main", "SegmentationClass"):
+        (year / sub).mkdir(parents=True)
+    ids = ["000001", "000002"]
+    for i, ident in enumerate(ids):
+        Image.fromarray(photo(i)).save(year / "JPEGImages" / f"{ident}.jpg")
+        (year / "Annotations" / f"{ident}.xml").write_text(
+            f"<annotation><folder>VOC2007</folder><filename>{ident}.jpg</filename><size><width>52</width>"
+            "<height>40</height><depth>3</depth></size><object><name>cat</name><difficult>0</difficult>"
+            "<bndbox><xmin>3</xmin><ymin>4</ymin><xmax>30</xmax><ymax>20</ymax></bndbox></object></annotation>"
+        )
+        seg = Image.fromarray(np.full((40, 52), 8 * (i + 1), np.uint8), "L").convert("P")
+        seg.save(year / "SegmentationClass" / f"{ident}.png")
+    (year / "ImageSets" / "Main" / "test.txt").write_text("\n".join(ids) + "\n")
+    return root / "VOCdevkit"
+
+
+def make_cityscapes(root: Path) -> Path:
+    for city, frame in (("frankfurt", 19), ("lindau", 42)):
+        stem = f"{city}_000000_{frame:06d}"
+        img_dir = root / "leftImg8bit" / "val" / city
+        gt_dir = root / "gtFine" / "val" / city
+        img_dir.mkdir(parents=True)
+        gt_dir.mkdir(parents=True)
+        Image.fromarray(photo(frame, 32, 64)).save(img_dir / f"{stem}_leftImg8bit.png")
+        Image.fromarray(np.full((32, 64), 7, np.uint8)).save(gt_dir / f"{stem}_gtFine_labelIds.png")
+        Image.fromarray(np.full((32, 64), 26001, np.uint16)).save(gt_dir / f"{stem}_gtFine_instanceIds.png")
+        (gt_dir / f"{stem}_gtFine_polygons.json").write_text(json.dumps(
+            {"imgHeight": 32, "imgWidth": 64, "objects": [{"label": "road", "polygon": [[0, 20], [63, 20], [63, 31], [0, 31]]}]}))  # fmt: skip
+    return root
+
+
+def _idx(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def make_mnist(root: Path, n_train: int = 7, n_test: int = 5, gz: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = cv2.resize(data.camera(), (28, 28 * n), interpolation=cv2.INTER_AREA).reshape(n, 28, 28)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+            name = f"{prefix}-{kind}-ubyte"
+            payload = _idx(array)
+            if gz:
+                (root / f"{name}.gz").write_bytes(gzip.compress(payload, mtime=0))
+            else:
+                (root / name).write_bytes(payload)
+    return root
+
+
+def make_folder(root: Path) -> Path:
+    (root / "a" / "b").mkdir(parents=True)
+    Image.fromarray(photo(0)).save(root / "a" / "one.png")
+    Image.fromarray(photo(1)).save(root / "a" / "b" / "two.jpg")
+    Image.fromarray(photo(2)[:, :, 0]).save(root / "gray.png")
+    (root / "notes.txt").write_text("not an image, and not listed: only image extensions are walked")
+    return root
+
+
+def tree_digest(root: Path, exclude: tuple[str, ...] = ("corruptgen.json",)) -> dict[str, bytes]:
+    """Every file under ``root`` (relative path -> bytes), for byte-identity comparisons."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name not in exclude}  # fmt: skip
