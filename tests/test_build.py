@@ -370,3 +370,18 @@ def test_bad_cli_values(tmp_path):
 
 def test_python_dash_m_entry_point_runs():
     assert os.system(f"{sys.executable} -m corruptgen --version > /dev/null") == 0
+
+
+def test_dask_cluster_gives_identical_bytes(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extras")
+    src = make_coco(tmp_path / "coco", n=4)
+    local = tmp_path / "local"
+    build("coco", "--src", src, "--out", local, *FEW, "--workers", "1", "--shard-size", "1")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                  processes=True) as cluster:  # fmt: skip
+        remote = tmp_path / "dask"
+        build("coco", "--src", src, "--out", remote, *FEW, "--dask", cluster.scheduler_address, "--shard-size", "2")
+    assert {k: v for k, v in tree_digest(remote).items() if not k.startswith("manifests/")} == \
+        {k: v for k, v in tree_digest(local).items() if not k.startswith("manifests/")}  # fmt: skip
+    assert [json.dumps(r) for r in rows(remote)] == [json.dumps(r) for r in rows(local)]
+    verify_ok(remote)
