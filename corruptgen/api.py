@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .kernels.quantise import to_uint8
 from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
+from .kernels.quantise import to_uint8
 from .rng import Seed, as_generator
 
 PIL_MODES = ("L", "RGB", "RGBA")

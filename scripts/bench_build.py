@@ -11,7 +11,6 @@ and encoding it 75 times with the same codec (OpenCV's JPEG), the least any buil
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile

@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import corruptgen  # noqa: E402
 from _benchdoc import machine, write_section  # noqa: E402
 from reference import load, reference_corrupt  # noqa: E402
+
+import corruptgen  # noqa: E402
 
 SIZES = {"224x224": (224, 224), "640x480": (480, 640)}
 

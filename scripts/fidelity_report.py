@@ -21,9 +21,10 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from reference import reference_corrupt  # noqa: E402
+
 import corruptgen  # noqa: E402
 from corruptgen.corruptions import REGISTRY  # noqa: E402
-from reference import reference_corrupt  # noqa: E402
 
 
 def photos() -> list[np.ndarray]:

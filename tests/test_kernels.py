@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 from scipy import ndimage
-from skimage import color, filters as skfilters
+from skimage import color
+from skimage import filters as skfilters
 
 from corruptgen.kernels import filters, glass, hsv, motion, noise, plasma, tone, zoom
 
