@@ -11,7 +11,7 @@ from PIL import Image
 
 from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
 from .kernels.quantise import to_uint8
-from .rng import Seed, as_generator
+from .rng import Seed, as_generator, check_seed
 
 PIL_MODES = ("L", "RGB", "RGBA")
 
@@ -95,7 +95,8 @@ def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
     spec = get_corruption(corruption)
     severity = check_severity(severity)
     profile = check_profile(profile)
-    rng = as_generator(seed)
+    # deterministic corruptions never draw: skip building a generator (OS entropy for seed=None)
+    rng = as_generator(seed) if spec.random else check_seed(seed)
 
     mode = None
     if isinstance(image, Image.Image):

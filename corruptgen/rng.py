@@ -10,13 +10,19 @@ import numpy as np
 Seed = None | int | np.random.Generator
 
 
+def check_seed(seed: Seed) -> None:
+    """Raise ValueError unless ``seed`` is None, a non-negative int or a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return
+    raise ValueError(f"seed must be None, a non-negative int or a numpy.random.Generator; got {seed!r}.")
+
+
 def as_generator(seed: Seed) -> np.random.Generator:
     """``None`` -> fresh OS entropy; a non-negative int -> PCG64 seeded with it; a Generator -> itself."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.default_rng(int(seed))
-    raise ValueError(f"seed must be None, a non-negative int or a numpy.random.Generator; got {seed!r}.")
+    check_seed(seed)
+    return np.random.default_rng(None if seed is None else seed if isinstance(seed, np.random.Generator) else int(seed))
 
 
 def stable_hash(value: str | int) -> int:

@@ -385,3 +385,12 @@ def test_dask_cluster_gives_identical_bytes(tmp_path):
         {k: v for k, v in tree_digest(local).items() if not k.startswith("manifests/")}  # fmt: skip
     assert [json.dumps(r) for r in rows(remote)] == [json.dumps(r) for r in rows(local)]
     verify_ok(remote)
+
+
+def test_limit_and_family(tmp_path):
+    src = make_coco(tmp_path / "coco", n=4)
+    out = tmp_path / "out"
+    build("coco", "--src", src, "--out", out, "--limit", "2", "--family", "noise", "--severities", "2")
+    state = json.loads((out / "corruptgen.json").read_text())
+    assert state["counts"]["samples"] == 2
+    assert sorted({c for c, _ in state["built"]}) == ["gaussian_noise", "impulse_noise", "shot_noise"]

@@ -1,0 +1,58 @@
+"""``corruptgen list`` and ``corruptgen preview`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from click.testing import CliRunner
+from PIL import Image
+
+from corruptgen.cli import main
+
+
+def run(*args, expect=0):
+    result = CliRunner().invoke(main, list(map(str, args)))
+    assert result.exit_code == expect, result.output
+    return result
+
+
+def test_list_shows_every_corruption_with_family_and_parameters():
+    out = run("list").output
+    assert "glass_blur  [blur, benchmark, seeded]" in out and "saturate  [digital, extra]" in out
+    assert "sigma" in out and "max_delta" in out and "iterations" in out
+    assert out.count("\n    1 ") == 19
+
+
+def test_list_json_and_profiles():
+    doc = json.loads(run("list", "--json", "--profile", "cifar").output)
+    assert doc["profile"] == "cifar" and len(doc["corruptions"]) == 19
+    gauss = next(c for c in doc["corruptions"] if c["name"] == "gaussian_noise")
+    assert [s["sigma"] for s in gauss["severities"]] == [0.04, 0.06, 0.08, 0.09, 0.10]
+    run("list", "--profile", "nope", expect=2)
+
+
+def test_preview_bundled_photo(tmp_path):
+    out = tmp_path / "grid.png"
+    result = run("preview", "--out", out, "--corruptions", "fog,snow", "--severities", "1,5", "--tile", "64")
+    assert "bundled photo" in result.output and "2 corruptions x 2 severities" in result.output
+    with Image.open(out) as grid:
+        # a 130 px label column, then clean + 2 severities of 64 x 43 tiles (the 451 x 300 photo
+        # fitted into 64 px) with 4 px gaps; an 18 px header row, then 2 rows
+        assert grid.size == (130 + 3 * (64 + 4), 18 + 2 * (43 + 4))
+
+
+def test_preview_of_a_file_and_bad_files(tmp_path):
+    src = tmp_path / "in.png"
+    Image.fromarray(np.full((30, 50, 3), 120, np.uint8)).save(src)
+    run("preview", src, "--out", tmp_path / "g.png", "--corruptions", "contrast")
+    assert (tmp_path / "g.png").is_file()
+    (tmp_path / "bad.png").write_text("no")
+    result = run("preview", tmp_path / "bad.png", "--out", tmp_path / "h.png", expect=1)
+    assert "bad.png is not a readable image" in result.output and "Traceback" not in result.output
+    result = run("preview", "--corruptions", "blurr", "--out", tmp_path / "i.png", expect=2)
+    assert "unknown corruption 'blurr'" in result.output
+
+
+def test_version():
+    assert "corruptgen, version" in run("--version").output
