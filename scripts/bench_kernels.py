@@ -91,12 +91,16 @@ def cold_start() -> dict[str, float]:
     return {"compile_all": compile_all, "warm_all": warm_all, "warm_one": warm_one, "import": import_only}
 
 
+def ratio(x: float) -> str:
+    return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
+
+
 def table(rows) -> str:
     lines = ["| corruption | reference ms (s1-5 sum) | corruptgen ms | ratio | slowest-severity ratio |",
              "|---|---:|---:|---:|---:|"]  # fmt: skip
     for name, (ref, ours) in rows.items():
         worst = min(r / o for r, o in zip(ref, ours))
-        lines.append(f"| {name} | {sum(ref):.1f} | {sum(ours):.2f} | {sum(ref) / sum(ours):.0f}x | {worst:.0f}x |")
+        lines.append(f"| {name} | {sum(ref):.1f} | {sum(ours):.2f} | {ratio(sum(ref) / sum(ours))} | {ratio(worst)} |")
     bench = corruptgen.list_corruptions("benchmark")
     ref_total = sum(sum(rows[n][0]) for n in bench)
     our_total = sum(sum(rows[n][1]) for n in bench)

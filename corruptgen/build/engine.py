@@ -1,0 +1,361 @@
+"""The build engine: plan shards, run them (inline, process pool or Dask), write manifests.
+
+It knows nothing about any dataset's format: an adapter enumerates samples, reads them,
+encodes outputs and names the annotation files to carry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from corruptgen import __version__
+from corruptgen.api import corrupt_rgb_or_gray
+from corruptgen.corruptions import REGISTRY, get_corruption
+from corruptgen.datasets.base import Adapter, DatasetError, Sample, SampleError
+from corruptgen.rng import derive_seed
+
+from .io import atomic_write, contained, link_or_copy
+
+STATE_FILE = "corruptgen.json"
+MANIFEST_DIR = "manifests"
+# what a rerun into the same --out must share with the first run
+IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing")
+
+
+class BuildFailed(RuntimeError):
+    """``--on-error fail`` met an error; the message names the file."""
+
+
+@dataclass
+class BuildOptions:
+    corruptions: list[str]
+    severities: list[int]
+    profile: str = "imagenet"
+    seed: int = 0
+    workers: int = 1
+    shard_size: int = 64
+    limit: int | None = None
+    on_error: str = "skip"
+    overwrite: bool = False
+    dask_address: str | None = None
+
+
+@dataclass
+class ShardTask:
+    index: int
+    samples: list[Sample]
+    todo: list[tuple[str, int]]
+    adapter: Adapter
+    out: Path
+    seed: int
+    profile: str
+    fail_fast: bool
+
+
+@dataclass
+class ShardResult:
+    index: int
+    images: int
+    written: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    samples: int
+    outputs: int
+    written: int
+    skipped: int
+    failed: int
+    errors: list[str]
+    problems: list[str]
+    seconds: float
+    images: int
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.problems
+
+
+def manifest_path(out: Path, corruption: str, severity: int, shard: int) -> Path:
+    return out / MANIFEST_DIR / corruption / str(severity) / f"shard-{shard:05d}.jsonl"
+
+
+def output_seed(seed: int, dataset: str, key: str, corruption: str, severity: int) -> np.random.Generator:
+    """Each output's generator depends on its identity only: never on workers, shards or order."""
+    return np.random.Generator(np.random.PCG64(derive_seed(seed, dataset, key, corruption, severity)))
+
+
+def _row(sample: Sample, corruption: str, severity: int, seed: int, **fields) -> dict:
+    row = {"key": sample.key, "source": sample.source, "corruption": corruption, "severity": severity, "seed": seed}
+    row.update(fields)
+    return row
+
+
+def build_shard(task: ShardTask) -> ShardResult:
+    """Decode each sample of the shard once and write every missing corruption x severity for it.
+
+    Files are written under temporary names and renamed; each (corruption, severity)
+    manifest of the shard is written after all its files, so a manifest on disk means its
+    files are complete.
+    """
+    adapter, out = task.adapter, task.out
+    rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
+    result = ShardResult(task.index, images=len(task.samples))
+    for sample in task.samples:
+        note = None
+        try:
+            if sample.problem:
+                raise SampleError(sample.problem)
+            pixels, note = adapter.load(sample)
+        except SampleError as exc:
+            _fail(task, result, rows, sample, str(exc))
+            continue
+        gray2d = pixels.ndim == 2
+        hwc = pixels[:, :, None] if gray2d else pixels
+        for corruption, severity in task.todo:
+            try:
+                rng = output_seed(task.seed, adapter.name, sample.key, corruption, severity)
+                corrupted = corrupt_rgb_or_gray(hwc, get_corruption(corruption), severity, rng, task.profile)
+                fields = adapter.write_output(contained(out, f"{corruption}/{severity}"), sample,
+                                              corrupted[:, :, 0] if gray2d else corrupted)  # fmt: skip
+            except Exception as exc:  # a build never dies because one image is broken
+                message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
+                _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
+                continue
+            fields.update(output=f"{corruption}/{severity}/{fields['output']}", status="ok")
+            if note:
+                fields["note"] = note
+            rows[(corruption, severity)].append(_row(sample, corruption, severity, task.seed, **fields))
+            result.written += 1
+    adapter.close()
+    for (corruption, severity), shard_rows in rows.items():
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in shard_rows)
+        atomic_write(manifest_path(out, corruption, severity, task.index), text.encode())
+    return result
+
+
+def _fail(task, result, rows, sample, message):
+    for (corruption, severity), shard_rows in rows.items():
+        _record_failure(task, result, shard_rows, sample, corruption, severity, message, count_message=False)
+    result.errors.append(message)
+
+
+def _record_failure(task, result, shard_rows, sample, corruption, severity, message, count_message=True):
+    if task.fail_fast:
+        raise BuildFailed(message)
+    shard_rows.append(_row(sample, corruption, severity, task.seed, status="error", error=message))
+    result.failed += 1
+    if count_message:
+        result.errors.append(message)
+
+
+def _check_locations(src: Path, out: Path) -> None:
+    src_r, out_r = src.resolve(), out.resolve()
+    if out_r == src_r or src_r in out_r.parents:
+        raise DatasetError(f"--out {out} is inside --src {src}; choose an output folder outside the source.")
+
+
+def _identity(adapter: Adapter, options: BuildOptions) -> dict:
+    ident = {**adapter.describe(), "seed": options.seed, "profile": options.profile}
+    ident.update({"image_format": adapter.settings.image_format, "jpeg_quality": adapter.settings.jpeg_quality})
+    ident.setdefault("preprocessing", None)
+    return ident
+
+
+def _prepare_out(out: Path, ident: dict, options: BuildOptions) -> dict | None:
+    """Load the previous state, refusing a conflicting one unless --overwrite."""
+    state_path = out / STATE_FILE
+    if state_path.exists():
+        try:
+            previous = json.loads(state_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DatasetError(f"{state_path} is unreadable ({exc}); remove it or pass --overwrite.") from None
+        diffs = [k for k in IDENTITY_KEYS if previous.get("identity", {}).get(k) != ident.get(k)]
+        if diffs and not options.overwrite:
+            detail = ", ".join(f"{k} {previous.get('identity', {}).get(k)!r} -> {ident.get(k)!r}" for k in diffs)
+            raise DatasetError(f"--out {out} holds a build with a different {detail}; pass --overwrite to replace it.")
+        if options.overwrite:
+            shutil.rmtree(out)
+            return None
+        return previous
+    if out.exists() and any(out.iterdir()):
+        raise DatasetError(f"--out {out} is not empty and holds no {STATE_FILE}; choose a new or empty folder.")
+    return None
+
+
+@contextmanager
+def executor_for(options: BuildOptions) -> Iterator[Executor | None]:
+    """None (run inline), a local process pool, or a Dask cluster's executor."""
+    if options.dask_address:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise DatasetError("--dask needs the dask extra: pip install 'corruptgen[dask]'.") from None
+        with Client(options.dask_address) as client, client.get_executor() as executor:
+            yield executor
+    elif options.workers > 1:
+        # forkserver: workers fork from a server that imported corruptgen once (fast start, and no
+        # fork of a parent whose OpenCV thread pool is running); spawn where it does not exist.
+        try:
+            context = get_context("forkserver")
+            context.set_forkserver_preload(["corruptgen.build.engine"])
+        except ValueError:
+            context = get_context("spawn")
+        with ProcessPoolExecutor(options.workers, mp_context=context, initializer=_worker_init) as executor:
+            yield executor
+    else:
+        yield None
+
+
+def _worker_init() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per core already; nested threads only contend
+
+
+def _run(tasks: list[ShardTask], options: BuildOptions, on_result: Callable[[ShardResult], None]) -> None:
+    if len(tasks) <= 1 and not options.dask_address:
+        options = BuildOptions(**{**asdict(options), "workers": 1})  # one shard: no pool to start
+    with executor_for(options) as executor:
+        if executor is None:
+            for task in tasks:
+                on_result(build_shard(task))
+            return
+        futures = [executor.submit(build_shard, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                on_result(future.result())
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _read_rows(paths: Iterable[Path]) -> list[dict]:
+    rows = []
+    for path in paths:
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line]
+    return rows
+
+
+def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None) -> BuildReport:
+    """Build (or finish building) the -C dataset of ``adapter`` into ``out``."""
+    started = time.perf_counter()
+    out = Path(out)
+    _check_locations(adapter.src, out)
+    samples = adapter.samples()
+    if options.limit is not None:
+        samples = samples[: options.limit]
+    if not samples:
+        raise DatasetError(f"no images found for {adapter.name} in {adapter.src}.")
+    ident = _identity(adapter, options)
+    previous = _prepare_out(out, ident, options)
+    shard_size = options.shard_size
+    if previous and previous.get("shard_size") != shard_size:
+        shard_size = previous["shard_size"]  # shard indices name manifests: keep the first run's plan
+    shards = [samples[i : i + shard_size] for i in range(0, len(samples), shard_size)]
+
+    built = set(map(tuple, previous.get("built", []))) if previous else set()
+    built |= {(c, s) for c in options.corruptions for s in options.severities}
+    order = {name: i for i, name in enumerate(REGISTRY)}
+    built_sorted = sorted(built, key=lambda cs: (order[cs[0]], cs[1]))
+    state = {
+        "corruptgen_version": __version__,
+        "identity": ident,
+        "options": {k: v for k, v in asdict(options).items() if k not in ("overwrite", "dask_address")},
+        "shard_size": shard_size,
+        "built": [list(cs) for cs in built_sorted],
+        "status": "running",
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
+
+    for item in adapter.carried():
+        targets = [f"{c}/{s}/{item.target}" for c, s in built_sorted] if item.per_tree else [item.target]
+        for target in targets:
+            if item.data is not None:
+                atomic_write(contained(out, target), item.data)
+            else:
+                link_or_copy(item.source, contained(out, target))
+    for c, s in built_sorted:
+        tree = contained(out, f"{c}/{s}")
+        for folder in adapter.tree_dirs():
+            contained(tree, folder).mkdir(parents=True, exist_ok=True)
+        adapter.prepare_tree(tree)
+
+    tasks = []
+    for index, shard in enumerate(shards):
+        todo = [(c, s) for c in options.corruptions for s in options.severities
+                if not manifest_path(out, c, s, index).exists()]  # fmt: skip
+        if todo:
+            tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail"))
+    outputs_now = sum(len(t.samples) * len(t.todo) for t in tasks)
+    if progress:
+        progress.start(images=sum(len(t.samples) for t in tasks), shards=len(tasks), outputs=outputs_now)
+    errors: list[str] = []
+    written = failed = 0
+
+    def on_result(result: ShardResult) -> None:
+        nonlocal written, failed
+        written += result.written
+        failed += result.failed
+        errors.extend(result.errors)
+        if progress:
+            progress.shard_done(result)
+
+    try:
+        _run(tasks, options, on_result)
+    finally:
+        seconds = time.perf_counter() - started
+        state.update(_summarise(out, shards, built_sorted, adapter))
+        state["status"] = "complete" if state["counts"]["missing"] == 0 else "incomplete"
+        state["timing"] = {"seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
+    total = len(samples) * len(options.corruptions) * len(options.severities)
+    return BuildReport(
+        samples=len(samples), outputs=total, written=written, skipped=total - outputs_now, failed=failed,
+        errors=errors, problems=adapter.problems(), seconds=seconds, images=sum(len(t.samples) for t in tasks),
+    )  # fmt: skip
+
+
+def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int]], adapter: Adapter) -> dict:
+    ok = failed = missing = 0
+    shard_status = []
+    for index, shard in enumerate(shards):
+        status = "complete"
+        for c, s in built:
+            path = manifest_path(out, c, s, index)
+            if not path.exists():
+                missing += len(shard)
+                status = "missing"
+                continue
+            rows = _read_rows([path])
+            n_ok = sum(r["status"] == "ok" for r in rows)
+            ok += n_ok
+            failed += len(rows) - n_ok
+            if n_ok < len(rows) and status == "complete":
+                status = "errors"
+        shard_status.append({"shard": index, "first_key": shard[0].key, "samples": len(shard), "status": status})
+    return {
+        "counts": {"samples": sum(map(len, shards)), "outputs": sum(map(len, shards)) * len(built),
+                   "ok": ok, "failed": failed, "missing": missing},
+        "shards": shard_status,
+        "problems": adapter.problems(),
+    }  # fmt: skip
+
+
+def worker_count(requested: int | None) -> int:
+    return requested if requested and requested > 0 else (os.cpu_count() or 1)

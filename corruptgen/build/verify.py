@@ -1,0 +1,57 @@
+"""``verify``: every manifest row's output exists with its sha256, counts match, annotations parse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corruptgen.datasets import ADAPTERS
+
+from .engine import MANIFEST_DIR, STATE_FILE, manifest_path
+from .io import sha256_bytes
+
+
+def verify(out: Path) -> list[str]:
+    """Return what is wrong with the build in ``out`` (empty when everything holds)."""
+    out = Path(out)
+    state_path = out / STATE_FILE
+    if not state_path.is_file():
+        return [f"{out} holds no {STATE_FILE}; it is not a corruptgen build."]
+    try:
+        state = json.loads(state_path.read_text())
+        adapter = ADAPTERS[state["identity"]["dataset"]]
+        shards = state["shards"]
+        built = [tuple(cs) for cs in state["built"]]
+        counts = state["counts"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return [f"{state_path} is damaged ({type(exc).__name__}: {exc})."]
+    problems = []
+    ok = failed = 0
+    for c, s in built:
+        for shard in shards:
+            path = manifest_path(out, c, s, shard["shard"])
+            if not path.is_file():
+                problems.append(f"{path.relative_to(out)} is missing: {c} severity {s} shard {shard['shard']} was not finished.")
+                continue
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+            if len(rows) != shard["samples"]:
+                problems.append(f"{path.relative_to(out)} has {len(rows)} rows; the shard has {shard['samples']} samples.")
+            for row in rows:
+                if row.get("status") != "ok":
+                    failed += 1
+                    continue
+                ok += 1
+                target = out / row["output"]
+                if not target.is_file():
+                    problems.append(f"{row['output']} is missing (listed in {path.relative_to(out)}).")
+                elif sha256_bytes(adapter.output_bytes(target, row)) != row["sha256"]:
+                    problems.append(f"{row['output']}" + (f"[{row['index']}]" if "index" in row else "")
+                                    + " does not match its sha256 in the manifest.")  # fmt: skip
+    stray = sorted(p for p in (out / MANIFEST_DIR).rglob("*.jsonl") if not any(
+        p == manifest_path(out, c, s, sh["shard"]) for c, s in built for sh in shards))  # fmt: skip
+    problems += [f"{p.relative_to(out)} is not part of the recorded build." for p in stray[:10]]
+    if (ok, failed) != (counts.get("ok"), counts.get("failed")):
+        problems.append(f"manifests list {ok} ok and {failed} failed outputs; {STATE_FILE} records "
+                        f"{counts.get('ok')} and {counts.get('failed')}.")  # fmt: skip
+    problems += adapter.check(out)
+    return problems
