@@ -5,8 +5,28 @@
 ['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise']
 """
 
-from .api import corrupt
-from .corruptions import get_corruption, list_corruptions
+def _source_checkout_kernels() -> None:
+    # Installed, the top-level kernels/ folder *is* corruptgen.kernels (setup.cfg package_dir).
+    # Imported straight from a source checkout (python run in the repository root), it sits
+    # beside this package instead: register it under the same name so the imports agree.
+    import importlib.util
+    import os
+    import sys
+
+    here = os.path.dirname(__file__)
+    beside = os.path.join(os.path.dirname(here), "kernels", "__init__.py")
+    if "corruptgen.kernels" in sys.modules or importlib.util.find_spec("corruptgen.kernels") or not os.path.isfile(beside):
+        return
+    spec = importlib.util.spec_from_file_location("corruptgen.kernels", beside, submodule_search_locations=[os.path.dirname(beside)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corruptgen.kernels"] = module
+    spec.loader.exec_module(module)
+
+
+_source_checkout_kernels()
+
+from .api import corrupt  # noqa: E402
+from .corruptions import get_corruption, list_corruptions  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -247,7 +246,7 @@ def test_killed_build_resumes_to_identical_bytes(tmp_path):
     reference = tmp_path / "reference"
     build(*args, "--out", reference)
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "corruptgen", "build", *args, "--out", str(out)])
+    proc = subprocess.Popen([sys.executable, "-m", "corruptgen", "build", *args, "--out", str(out)], cwd=tmp_path)
     deadline = time.time() + 60
     while time.time() < deadline and len(list(out.glob("manifests/*/*/*.jsonl"))) < 3:
         time.sleep(0.01)
@@ -368,8 +367,9 @@ def test_bad_cli_values(tmp_path):
     assert "severities must lie in 1-5" in result.output
 
 
-def test_python_dash_m_entry_point_runs():
-    assert os.system(f"{sys.executable} -m corruptgen --version > /dev/null") == 0
+def test_python_dash_m_entry_point_runs(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "corruptgen", "--version"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and "corruptgen, version" in done.stdout
 
 
 def test_dask_cluster_gives_identical_bytes(tmp_path):

@@ -133,7 +133,7 @@ def test_same_bytes_in_other_processes_and_thread_counts(rgb, tmp_path):
     here = {n: hashlib.sha256(corruptgen.corrupt(rgb, n, 3, seed=11).tobytes()).hexdigest() for n in ALL}
     for threads in (1, 2):
         out = subprocess.run([sys.executable, "-c", _HASH_SCRIPT, str(threads), str(path)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+                             capture_output=True, text=True, check=True, cwd=tmp_path)  # fmt: skip
         assert json.loads(out.stdout.strip().splitlines()[-1]) == here
 
 
