@@ -394,3 +394,13 @@ def test_limit_and_family(tmp_path):
     state = json.loads((out / "corruptgen.json").read_text())
     assert state["counts"]["samples"] == 2
     assert sorted({c for c, _ in state["built"]}) == ["gaussian_noise", "impulse_noise", "shot_noise"]
+
+
+def test_rerun_after_a_limited_run_completes_the_shard(tmp_path):
+    src = make_coco(tmp_path / "coco", n=3)
+    out = tmp_path / "out"
+    build("coco", "--src", src, "--out", out, "--corruptions", "fog", "--severities", "1", "--limit", "1")
+    result = build("coco", "--src", src, "--out", out, "--corruptions", "fog", "--severities", "1")
+    assert "3 outputs written" in result.output
+    assert len(list((out / "fog" / "1" / "val2017").glob("*.jpg"))) == 3
+    verify_ok(out)

@@ -244,6 +244,17 @@ def _run(tasks: list[ShardTask], options: BuildOptions, on_result: Callable[[Sha
             raise
 
 
+def _shard_done(path: Path, shard: list[Sample]) -> bool:
+    """A manifest on disk means its files are complete, if it covers exactly this shard's samples
+    (a first run with --limit covers fewer)."""
+    if not path.exists():
+        return False
+    lines = path.read_text().splitlines()
+    if len(lines) != len(shard):
+        return False
+    return json.loads(lines[0])["key"] == shard[0].key and json.loads(lines[-1])["key"] == shard[-1].key
+
+
 def _read_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
@@ -299,7 +310,7 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
     tasks = []
     for index, shard in enumerate(shards):
         todo = [(c, s) for c in options.corruptions for s in options.severities
-                if not manifest_path(out, c, s, index).exists()]  # fmt: skip
+                if not _shard_done(manifest_path(out, c, s, index), shard)]  # fmt: skip
         if todo:
             tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail"))
     outputs_now = sum(len(t.samples) * len(t.todo) for t in tasks)

@@ -36,8 +36,12 @@ def _inside(root: str, parent: str) -> bool:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary name beside ``path`` and rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    """Write ``data`` to a temporary name beside ``path`` and rename it into place.
+
+    The temporary name is fixed per target, so a rerun after a kill overwrites what the killed
+    run left half-written instead of leaving it behind.
+    """
+    tmp = path.with_name(f".{path.name}.partial")
     try:
         fh = open(tmp, "wb")
     except FileNotFoundError:  # first file in this folder: create it (cheaper than mkdir before every write)
@@ -65,7 +69,8 @@ def link_or_copy(source: Path, target: Path) -> None:
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp = target.with_name(f".{target.name}.partial")
+    tmp.unlink(missing_ok=True)
     try:
         os.link(source, tmp)
     except OSError:

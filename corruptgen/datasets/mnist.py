@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,11 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     if data.size != int(np.prod(dims)):
         raise DatasetError(f"{path}: header says {dims} but holds {data.size} bytes (truncated?).")
     return data.reshape(dims)
+
+
+@lru_cache(maxsize=8)
+def _mapped(path: Path, mtime_ns: int) -> np.ndarray:
+    return np.load(path, mmap_mode="r")  # verify reads one row at a time: map each file once per version
 
 
 @dataclass
@@ -136,7 +142,7 @@ class MnistAdapter(Adapter):
     @classmethod
     def output_bytes(cls, path: Path, row: dict) -> bytes:
         if "index" in row:
-            return np.load(path, mmap_mode="r")[row["index"]].tobytes()
+            return _mapped(path, path.stat().st_mtime_ns)[row["index"]].tobytes()
         return path.read_bytes()
 
     @classmethod
