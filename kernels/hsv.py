@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
-from .noise import _quantise
+from .quantise import quantise
 
 
 @njit(cache=True)
@@ -66,7 +66,7 @@ def _edit(levels, mode, a, b):
             else:
                 s = min(max(s * a + b, 0.0), 1.0)
             r, g, bl = _hsv_to_rgb(h, s, v)
-            out[y, x, 0], out[y, x, 1], out[y, x, 2] = _quantise(r), _quantise(g), _quantise(bl)
+            out[y, x, 0], out[y, x, 1], out[y, x, 2] = quantise(r), quantise(g), quantise(bl)
     return out
 
 

@@ -14,18 +14,9 @@ import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
+from .quantise import quantise
 
 _GUIDE_BINS = 1024
-
-
-@njit(cache=True)
-def _quantise(v):
-    v = v * 255.0
-    if v <= 0.0:
-        return np.uint8(0)
-    if v >= 255.0:
-        return np.uint8(255)
-    return np.uint8(v)
 
 
 @njit(cache=True)
@@ -35,7 +26,7 @@ def _additive(levels, noise, sigma, multiplicative):
     for i in range(flat_l.size):
         x = flat_l[i] * np.float32(1.0 / 255.0)
         n = flat_n[i] * sigma
-        flat_o[i] = _quantise(x + x * n if multiplicative else x + n)
+        flat_o[i] = quantise(x + x * n if multiplicative else x + n)
     return out
 
 
@@ -119,7 +110,7 @@ def _poisson(levels, uniforms, cdf, guide, scale):
         row = cdf[level]
         while row[k] <= u:  # first count whose CDF exceeds u
             k += 1
-        flat_o[i] = _quantise(k / scale)
+        flat_o[i] = quantise(k / scale)
     return out
 
 

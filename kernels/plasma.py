@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
-from .noise import _quantise
+from .quantise import quantise
 
 
 def next_power_of_2(n: int) -> int:
@@ -89,7 +89,7 @@ def _fog(levels, plasma, amount):
         for x in range(width):
             fog = amount * plasma[y, x]
             for c in range(channels):
-                out[y, x, c] = _quantise((levels[y, x, c] / 255.0 + fog) * scale)
+                out[y, x, c] = quantise((levels[y, x, c] / 255.0 + fog) * scale)
     return out
 
 

@@ -7,12 +7,22 @@ from numba import njit
 
 
 @njit(cache=True)
+def quantise(v):
+    """One value in [0, 1] (clipped) -> uint8, truncating like ``np.uint8(v * 255)``; for fused kernels."""
+    v = v * 255.0
+    if v <= 0.0:
+        return np.uint8(0)
+    if v >= 255.0:
+        return np.uint8(255)
+    return np.uint8(v)
+
+
+@njit(cache=True)
 def _to_uint8(values):
     flat = values.reshape(-1)
     out = np.empty(flat.size, dtype=np.uint8)
     for i in range(flat.size):
-        v = flat[i] * 255.0
-        out[i] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.uint8(v))
+        out[i] = quantise(flat[i])
     return out.reshape(values.shape)
 
 

@@ -11,7 +11,7 @@ from numba import njit
 from ._validate import image_hwc, same_hw
 from .filters import gaussian_filter
 from .motion import motion_blur, motion_taps
-from .noise import _quantise
+from .quantise import quantise
 from .zoom import clipped_zoom
 
 _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
@@ -32,7 +32,7 @@ def _snow_composite(levels, layer, blend):
             whitened = gray * 1.5 + 0.5
             for c in range(channels):
                 v = levels[y, x, c] / 255.0
-                out[y, x, c] = _quantise(blend * v + (1.0 - blend) * max(v, whitened) + flakes)
+                out[y, x, c] = quantise(blend * v + (1.0 - blend) * max(v, whitened) + flakes)
     return out
 
 
@@ -91,7 +91,7 @@ def _frost(levels, crop_bgr, image_weight, frost_weight):
         for x in range(width):
             for c in range(channels):
                 v = image_weight * levels[y, x, c] + frost_weight * crop_bgr[y, x, 2 - c]
-                out[y, x, c] = _quantise(v / 255.0)
+                out[y, x, c] = quantise(v / 255.0)
     return out
 
 

@@ -23,9 +23,8 @@ from corruptgen import __version__
 from corruptgen.api import corrupt_rgb_or_gray
 from corruptgen.corruptions import REGISTRY, get_corruption
 from corruptgen.datasets.base import Adapter, DatasetError, Sample, SampleError
+from corruptgen.files import atomic_write, contained, link_or_copy
 from corruptgen.rng import derive_seed
-
-from .io import atomic_write, contained, link_or_copy
 
 STATE_FILE = "corruptgen.json"
 MANIFEST_DIR = "manifests"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from corruptgen.datasets import ADAPTERS
+from corruptgen.files import sha256_bytes
 
 from .engine import MANIFEST_DIR, STATE_FILE, manifest_path
-from .io import sha256_bytes
 
 
 def verify(out: Path) -> list[str]:

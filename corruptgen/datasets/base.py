@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from corruptgen.build.io import atomic_write, contained, sha256_bytes
+from corruptgen.files import atomic_write, contained, sha256_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 FORMAT_EXTENSIONS = {"png": ".png", "jpeg": ".jpg"}

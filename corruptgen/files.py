@@ -1,4 +1,4 @@
-"""Filesystem helpers for builds: atomic writes, contained paths, hashing, carried files."""
+"""Filesystem helpers shared by adapters and the build engine: atomic writes, contained paths, hashing."""
 
 from __future__ import annotations
 
