@@ -22,6 +22,7 @@ class CocoAdapter(Adapter):
     name = "coco"
     annotation_file: Path | None = None
     image_dir: Path | None = None
+    is_bundled: bool = False
     _problems: list[str] = field(default_factory=list, repr=False)
     _images: list[dict] | None = field(default=None, repr=False)
 
@@ -35,8 +36,12 @@ class CocoAdapter(Adapter):
         """The sample that ships with corruptgen: scikit-image's photographs, hand-annotated."""
         from skimage import data
 
-        return cls(src=Path(data.data_dir), split="sample", settings=settings,
+        return cls(src=Path(data.data_dir), split="sample", settings=settings, is_bundled=True,
                    annotation_file=BUNDLED / "instances_sample.json", image_dir=Path(data.data_dir))  # fmt: skip
+
+    def describe(self) -> dict:
+        # the bundled sample is the same data in every installation, wherever scikit-image lives
+        return {**super().describe(), "source": "bundled sample"} if self.is_bundled else super().describe()
 
     def _load(self) -> list[dict]:
         if self._images is not None:
