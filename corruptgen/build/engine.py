@@ -266,6 +266,12 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
     started = time.perf_counter()
     out = Path(out)
     _check_locations(adapter.src, out)
+    moving = [c for c in options.corruptions if get_corruption(c).is_geometric(options.profile)]
+    if moving and adapter.spatial_annotations:
+        raise DatasetError(
+            f"{', '.join(moving)} moves image content under profile {options.profile!r}, and {adapter.name} "
+            "annotations would no longer match; use the imagenet profile or leave it out."
+        )
     samples = adapter.samples()
     if options.limit is not None:
         samples = samples[: options.limit]

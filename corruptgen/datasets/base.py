@@ -133,6 +133,9 @@ class Adapter:
     split: str | None = None
     settings: BuildSettings = field(default_factory=BuildSettings)
     name = "base"
+    spatial_annotations = False
+    """True when annotations locate things in the image (boxes, polygons, masks), so a
+    corruption that moves content would invalidate them."""
 
     def describe(self) -> dict:
         """What identifies the source in corruptgen.json (a rerun with another refuses)."""

@@ -18,6 +18,7 @@ from .base import Adapter, CarriedFile, DatasetError, Sample, output_name, walk_
 @dataclass
 class CityscapesAdapter(Adapter):
     name = "cityscapes"
+    spatial_annotations = True
 
     def __post_init__(self):
         self.split = self.split or "val"

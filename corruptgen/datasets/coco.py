@@ -20,6 +20,7 @@ BUNDLED = Path(__file__).parent / "sample"
 @dataclass
 class CocoAdapter(Adapter):
     name = "coco"
+    spatial_annotations = True
     annotation_file: Path | None = None
     image_dir: Path | None = None
     is_bundled: bool = False

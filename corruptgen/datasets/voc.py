@@ -18,6 +18,7 @@ from .base import Adapter, CarriedFile, DatasetError, Sample, walk_images
 @dataclass
 class VocAdapter(Adapter):
     name = "voc"
+    spatial_annotations = True
 
     def _years(self) -> list[Path]:
         if (self.src / "JPEGImages").is_dir():  # --src points at one VOC20xx folder
