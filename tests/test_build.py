@@ -34,7 +34,7 @@ def verify_ok(out: Path):
 
 
 def rows(out: Path) -> list[dict]:
-    return [json.loads(line) for p in sorted((out / "manifests").rglob("*.jsonl")) for line in p.read_text().splitlines()]
+    return [json.loads(line) for p in sorted((out / "manifests").rglob("shard-*.jsonl")) for line in p.read_text().splitlines()]
 
 
 # --- the bundled sample: the README's main command --------------------------------------------
@@ -207,6 +207,8 @@ def test_bytes_identical_whatever_workers_and_shard_size(tmp_path):
     images = lambda d: {k: v for k, v in d.items() if not k.startswith("manifests/")}  # noqa: E731
     assert images(da) == images(db)
     assert [json.dumps(r) for r in rows(a)] == [json.dumps(r) for r in rows(b)]  # manifests in shard order
+    combined = lambda d: {k: v for k, v in d.items() if k.startswith("manifests/") and "shard-" not in k}  # noqa: E731
+    assert combined(da) == combined(db) and len(combined(da)) == 6  # one per corruption/severity, same bytes
 
 
 def test_seed_changes_bytes(tmp_path):

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -254,13 +254,6 @@ def _shard_done(path: Path, shard: list[Sample]) -> bool:
     return json.loads(lines[0])["key"] == shard[0].key and json.loads(lines[-1])["key"] == shard[-1].key
 
 
-def _read_rows(paths: Iterable[Path]) -> list[dict]:
-    rows = []
-    for path in paths:
-        rows += [json.loads(line) for line in path.read_text().splitlines() if line]
-    return rows
-
-
 def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None) -> BuildReport:
     """Build (or finish building) the -C dataset of ``adapter`` into ``out``."""
     started = time.perf_counter()
@@ -347,24 +340,37 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
     )  # fmt: skip
 
 
+def combined_manifest_path(out: Path, corruption: str, severity: int) -> Path:
+    return out / MANIFEST_DIR / corruption / f"{severity}.jsonl"
+
+
 def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int]], adapter: Adapter) -> dict:
+    """Count what the manifests say, and write each finished corruption/severity's combined manifest
+    (its shards' rows in key order: the same bytes whatever the shard size)."""
     ok = failed = missing = 0
-    shard_status = []
-    for index, shard in enumerate(shards):
-        status = "complete"
-        for c, s in built:
+    status = ["complete"] * len(shards)
+    for c, s in built:
+        texts = []
+        for index, shard in enumerate(shards):
             path = manifest_path(out, c, s, index)
             if not path.exists():
                 missing += len(shard)
-                status = "missing"
+                status[index] = "missing"
                 continue
-            rows = _read_rows([path])
+            texts.append(path.read_text())
+            rows = [json.loads(line) for line in texts[-1].splitlines() if line]
             n_ok = sum(r["status"] == "ok" for r in rows)
             ok += n_ok
             failed += len(rows) - n_ok
-            if n_ok < len(rows) and status == "complete":
-                status = "errors"
-        shard_status.append({"shard": index, "first_key": shard[0].key, "samples": len(shard), "status": status})
+            if n_ok < len(rows) and status[index] == "complete":
+                status[index] = "errors"
+        if len(texts) == len(shards):
+            combined = "".join(texts).encode()
+            target = combined_manifest_path(out, c, s)
+            if not target.exists() or target.read_bytes() != combined:
+                atomic_write(target, combined)
+    shard_status = [{"shard": i, "first_key": shard[0].key, "samples": len(shard), "status": status[i]}
+                    for i, shard in enumerate(shards)]  # fmt: skip
     return {
         "counts": {"samples": sum(map(len, shards)), "outputs": sum(map(len, shards)) * len(built),
                    "ok": ok, "failed": failed, "missing": missing},

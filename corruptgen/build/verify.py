@@ -8,7 +8,7 @@ from pathlib import Path
 from corruptgen.datasets import ADAPTERS
 from corruptgen.files import sha256_bytes
 
-from .engine import MANIFEST_DIR, STATE_FILE, manifest_path
+from .engine import MANIFEST_DIR, STATE_FILE, combined_manifest_path, manifest_path
 
 
 def verify(out: Path) -> list[str]:
@@ -28,12 +28,14 @@ def verify(out: Path) -> list[str]:
     problems = []
     ok = failed = 0
     for c, s in built:
+        texts = []
         for shard in shards:
             path = manifest_path(out, c, s, shard["shard"])
             if not path.is_file():
                 problems.append(f"{path.relative_to(out)} is missing: {c} severity {s} shard {shard['shard']} was not finished.")
                 continue
-            rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+            texts.append(path.read_text())
+            rows = [json.loads(line) for line in texts[-1].splitlines() if line]
             if len(rows) != shard["samples"]:
                 problems.append(f"{path.relative_to(out)} has {len(rows)} rows; the shard has {shard['samples']} samples.")
             for row in rows:
@@ -47,8 +49,12 @@ def verify(out: Path) -> list[str]:
                 elif sha256_bytes(adapter.output_bytes(target, row)) != row["sha256"]:
                     problems.append(f"{row['output']}" + (f"[{row['index']}]" if "index" in row else "")
                                     + " does not match its sha256 in the manifest.")  # fmt: skip
-    stray = sorted(p for p in (out / MANIFEST_DIR).rglob("*.jsonl") if not any(
-        p == manifest_path(out, c, s, sh["shard"]) for c, s in built for sh in shards))  # fmt: skip
+        combined = combined_manifest_path(out, c, s)
+        if len(texts) == len(shards) and (not combined.is_file() or combined.read_text() != "".join(texts)):
+            problems.append(f"{combined.relative_to(out)} is missing or differs from its shards' manifests.")
+    expected = {manifest_path(out, c, s, sh["shard"]) for c, s in built for sh in shards}
+    expected |= {combined_manifest_path(out, c, s) for c, s in built}
+    stray = sorted(p for p in (out / MANIFEST_DIR).rglob("*.jsonl") if p not in expected)
     problems += [f"{p.relative_to(out)} is not part of the recorded build." for p in stray[:10]]
     if (ok, failed) != (counts.get("ok"), counts.get("failed")):
         problems.append(f"manifests list {ok} ok and {failed} failed outputs; {STATE_FILE} records "
