@@ -54,7 +54,7 @@ def corrupt_rgb_or_gray(
         if out.dtype == np.uint8:
             return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
         out = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_RGB2GRAY)[:, :, None]
-    return out if out.dtype == np.uint8 else to_uint8(out)
+    return to_uint8(out)
 
 
 @overload

@@ -27,5 +27,7 @@ def _to_uint8(values):
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
-    """``np.clip(values * 255, 0, 255).astype(np.uint8)`` in one pass."""
+    """``np.clip(values * 255, 0, 255).astype(np.uint8)`` in one pass; uint8 input comes back as is."""
+    if values.dtype == np.uint8:
+        return values
     return _to_uint8(np.ascontiguousarray(values, dtype=np.float32))

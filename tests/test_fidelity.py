@@ -95,7 +95,6 @@ def test_same_draws_same_pixels_as_reference(name, severity, photo_nonsquare):
     spec = REGISTRY[name]
     ref = reference_corrupt(image, name, severity, seed=3)
     work = image if spec.dtype == "uint8" else image.astype(np.float32) / 255
-    ours = np.asarray(spec.apply(work, spec.params(severity), **_reference_draws(name, severity, 3, image.shape)))
-    ours = ours if ours.dtype == np.uint8 else to_uint8(ours)
+    ours = to_uint8(np.asarray(spec.apply(work, spec.params(severity), **_reference_draws(name, severity, 3, image.shape))))
     diff = np.abs(ours.astype(np.int16) - ref)
     assert diff.max() <= 1 and diff.mean() < 0.01, (diff.max(), diff.mean())
