@@ -56,14 +56,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def link_or_copy(source: Path, target: Path) -> None:
     """Hard-link ``source`` to ``target`` (so carried annotations are stored once), else copy it."""
     if target.exists():

@@ -196,7 +196,7 @@ def _prepare_out(out: Path, ident: dict, options: BuildOptions) -> dict | None:
 
 
 @contextmanager
-def executor_for(options: BuildOptions) -> Iterator[Executor | None]:
+def executor_for(options: BuildOptions, n_tasks: int) -> Iterator[Executor | None]:
     """None (run inline), a local process pool, or a Dask cluster's executor."""
     if options.dask_address:
         try:
@@ -205,7 +205,7 @@ def executor_for(options: BuildOptions) -> Iterator[Executor | None]:
             raise DatasetError("--dask needs the dask extra: pip install 'corruptgen[dask]'.") from None
         with Client(options.dask_address) as client, client.get_executor() as executor:
             yield executor
-    elif options.workers > 1:
+    elif options.workers > 1 and n_tasks > 1:  # one shard: no pool to start
         # forkserver: workers fork from a server that imported corruptgen once (fast start, and no
         # fork of a parent whose OpenCV thread pool is running); spawn where it does not exist.
         try:
@@ -226,9 +226,7 @@ def _worker_init() -> None:
 
 
 def _run(tasks: list[ShardTask], options: BuildOptions, on_result: Callable[[ShardResult], None]) -> None:
-    if len(tasks) <= 1 and not options.dask_address:
-        options = BuildOptions(**{**asdict(options), "workers": 1})  # one shard: no pool to start
-    with executor_for(options) as executor:
+    with executor_for(options, len(tasks)) as executor:
         if executor is None:
             for task in tasks:
                 on_result(build_shard(task))
@@ -299,9 +297,10 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
                 atomic_write(contained(out, target), item.data)
             else:
                 link_or_copy(item.source, contained(out, target))
+    folders = adapter.tree_dirs()
     for c, s in built_sorted:
         tree = contained(out, f"{c}/{s}")
-        for folder in adapter.tree_dirs():
+        for folder in folders:
             contained(tree, folder).mkdir(parents=True, exist_ok=True)
         adapter.prepare_tree(tree)
 
