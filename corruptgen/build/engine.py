@@ -97,6 +97,19 @@ def output_seed(seed: int, dataset: str, key: str, corruption: str, severity: in
     return np.random.Generator(np.random.PCG64(derive_seed(seed, dataset, key, corruption, severity)))
 
 
+def corrupt_sample(pixels: np.ndarray, dataset: str, key: str, corruption: str, severity: int, seed: int,
+                   profile: str) -> np.ndarray:
+    """One output's pixels from its decoded source (H x W grey or H x W x 3 RGB, same layout back).
+
+    The one place an output's pixels are made: builds write them, on-the-fly evaluation feeds
+    them to a model, so the two agree byte for byte.
+    """
+    gray2d = pixels.ndim == 2
+    rng = output_seed(seed, dataset, key, corruption, severity)
+    out = corrupt_rgb_or_gray(pixels[:, :, None] if gray2d else pixels, get_corruption(corruption), severity, rng, profile)
+    return out[:, :, 0] if gray2d else out
+
+
 def _row(sample: Sample, corruption: str, severity: int, seed: int, **fields) -> dict:
     row = {"key": sample.key, "source": sample.source, "corruption": corruption, "severity": severity, "seed": seed}
     row.update(fields)
@@ -122,14 +135,10 @@ def build_shard(task: ShardTask) -> ShardResult:
         except SampleError as exc:
             _fail(task, result, rows, sample, str(exc))
             continue
-        gray2d = pixels.ndim == 2
-        hwc = pixels[:, :, None] if gray2d else pixels
         for corruption, severity in task.todo:
             try:
-                rng = output_seed(task.seed, adapter.name, sample.key, corruption, severity)
-                corrupted = corrupt_rgb_or_gray(hwc, get_corruption(corruption), severity, rng, task.profile)
-                fields = adapter.write_output(contained(out, f"{corruption}/{severity}"), sample,
-                                              corrupted[:, :, 0] if gray2d else corrupted)  # fmt: skip
+                corrupted = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed, task.profile)
+                fields = adapter.write_output(contained(out, f"{corruption}/{severity}"), sample, corrupted)
             except Exception as exc:  # a build never dies because one image is broken
                 message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                 _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)

@@ -1,0 +1,191 @@
+"""From per-cell scores to the summary (P / mPC / rPC or CE / mCE) and its files: results.json,
+table.md, table.csv and plot.png. Nothing is written until everything has been computed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from corruptgen import metrics
+from corruptgen.corruptions import BENCHMARK, SEVERITIES
+from corruptgen.files import atomic_write
+
+Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
+
+
+def _cells(scores: Scores, metric: str) -> dict[str, dict[int, float]]:
+    cells: dict[str, dict[int, float]] = {}
+    for cell, values in scores.items():
+        if cell is not None:
+            cells.setdefault(cell[0], {})[cell[1]] = values[metric]
+    return cells
+
+
+def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    names = list(dict.fromkeys(c for c, _ in cells_built))
+    sevs = sorted({s for _, s in cells_built})
+    return names, sevs
+
+
+def detection_summary(dataset: str, metric_names: tuple[str, ...], scores: Scores, built: list[tuple[str, int]],
+                      partial: bool) -> dict:  # fmt: skip
+    """P, mPC and rPC for each metric (the first is the headline), over the tree's cells."""
+    names, sevs = _grid(built)
+    expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
+
+    def one(metric: str) -> dict:
+        cells = _cells(scores, metric)
+        clean = scores[None][metric] if None in scores else None
+        m = metrics.mpc(cells, corruptions=expected, severities=None, partial=partial) if expected else None
+        r = metrics.rpc(cells, clean, corruptions=expected, partial=partial) if expected and clean else None
+        return {"P": clean, "mPC": m.value if m else None, "rPC": r.value if r else None,
+                "per_corruption": m.per_corruption if m else {}, "cells": _jsonable(cells)}  # fmt: skip
+
+    head = one(metric_names[0])
+    doc = {"dataset": dataset, "task": "detection", "metric": metric_names[0], **head}
+    doc.update(_grid_note(names, sevs, partial, scores, built))
+    if len(metric_names) > 1:
+        doc["additional"] = {m: one(m) for m in metric_names[1:]}
+    return doc
+
+
+def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, int]], partial: bool,
+                           baseline: dict | None, baseline_name: str) -> dict:  # fmt: skip
+    """Top-1 error per cell, CE per corruption, mCE and relative mCE.
+
+    ``baseline``: ``{"clean": e, "cells": {c: {s: e}}}`` of another model, or None for the
+    AlexNet table when ``baseline_name == "alexnet"``, else unnormalised.
+    """
+    names, sevs = _grid(built)
+    expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
+    cells = _cells(scores, "top-1 error")
+    clean = scores[None]["top-1 error"] if None in scores else None
+    if baseline_name == "alexnet":
+        base, base_clean = "alexnet", metrics.ALEXNET_CLEAN_ERROR
+    elif baseline is not None:
+        base, base_clean = baseline["cells"], baseline["clean"]
+    else:
+        base, base_clean = None, None
+    m = metrics.mce(cells, base, corruptions=expected, partial=partial)
+    rel = metrics.relative_mce(cells, clean, base, base_clean, corruptions=expected, partial=partial) if clean is not None else None
+    doc = {"dataset": dataset, "task": "classification", "metric": "top-1 error", "clean_error": clean,
+           "cells": _jsonable(cells), "normalisation": baseline_name, "CE": m.per_corruption, "mCE": m.value,
+           "relative_CE": rel.per_corruption if rel else None, "relative_mCE": rel.value if rel else None}  # fmt: skip
+    doc.update(_grid_note(names, sevs, partial, scores, built))
+    return doc
+
+
+def _grid_note(names, sevs, partial, scores, built) -> dict:
+    missing = [f"{c}/{s}" for c, s in built if (c, s) not in scores] + ([] if None in scores else ["clean"])
+    return {"corruptions": names, "severities": sevs,
+            "benchmark_grid": set(names) == set(BENCHMARK) and sevs == list(SEVERITIES),
+            "partial": bool(partial and missing), "missing_cells": missing}  # fmt: skip
+
+
+def _jsonable(cells: dict) -> dict:
+    return {c: {str(s): v for s, v in sorted(row.items())} for c, row in cells.items()}
+
+
+def _fmt(value) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+    """Header, rows (corruption, severity 1..5, mean[, CE]) and summary lines of the main metric."""
+    sevs = doc["severities"]
+    classification = doc["task"] == "classification"
+    header = ["corruption", *(str(s) for s in sevs), "mean"] + (["CE", "rel. CE"] if classification else [])
+    rows = []
+    for name in doc["corruptions"]:
+        row = doc["cells"].get(name, {})
+        values = [row.get(str(s)) for s in sevs]
+        present = [v for v in values if v is not None]
+        line = [name, *(_fmt(v) for v in values), _fmt(sum(present) / len(present) if present else None)]
+        if classification:
+            line += [_fmt(doc["CE"].get(name)), _fmt((doc["relative_CE"] or {}).get(name))]
+        rows.append(line)
+    if classification:
+        norm = {"alexnet": "AlexNet-normalised", "unnormalised": "unnormalised mean"}.get(doc["normalisation"], f"normalised by {doc['normalisation']}")
+        summary = [("clean error", _fmt(doc["clean_error"])), (f"mCE ({norm})", _fmt(doc["mCE"])),
+                   (f"relative mCE ({norm})", _fmt(doc["relative_mCE"]))]  # fmt: skip
+    else:
+        summary = [(f"P (clean {doc['metric']})", _fmt(doc["P"])), ("mPC", _fmt(doc["mPC"])), ("rPC [%]", _fmt(doc["rPC"]))]
+        for name, extra in (doc.get("additional") or {}).items():
+            summary += [(f"P ({name})", _fmt(extra["P"])), (f"mPC ({name})", _fmt(extra["mPC"])), (f"rPC ({name}) [%]", _fmt(extra["rPC"]))]
+    return header, rows, summary
+
+
+def markdown(doc: dict) -> str:
+    header, rows, summary = table_rows(doc)
+    lines = [f"{doc['dataset']}: {doc['metric']} per corruption and severity" + (" (PARTIAL)" if doc["partial"] else ""), ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["", "| summary | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary]
+    if not doc["benchmark_grid"]:
+        lines += ["", f"Averaged over the {len(doc['corruptions'])} corruptions x severities {doc['severities']} built, "
+                      "not the benchmark's 15 x 1-5: not comparable with published numbers."]  # fmt: skip
+    if doc["partial"]:
+        lines += ["", f"PARTIAL: missing cells {', '.join(doc['missing_cells'])}."]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(doc: dict) -> str:
+    header, rows, summary = table_rows(doc)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    for key, value in summary:
+        writer.writerow([key, value])
+    return buffer.getvalue()
+
+
+def plot_png(doc: dict) -> bytes:
+    """The metric against severity 0 (clean) to 5, one line per corruption, the mean in bold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clean = doc["clean_error"] if doc["task"] == "classification" else doc["P"]
+    sevs = doc["severities"]
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    colors = plt.get_cmap("tab20")
+    means = []
+    for i, name in enumerate(doc["corruptions"]):
+        row = doc["cells"].get(name, {})
+        xs = ([0] if clean is not None else []) + [s for s in sevs if str(s) in row]
+        ys = ([clean] if clean is not None else []) + [row[str(s)] for s in sevs if str(s) in row]
+        ax.plot(xs, ys, color=colors(i % 20), linewidth=1, marker="o", markersize=3, label=name)
+    for s in sevs:
+        present = [doc["cells"][c][str(s)] for c in doc["corruptions"] if str(s) in doc["cells"].get(c, {})]
+        if present:
+            means.append((s, sum(present) / len(present)))
+    xs = ([0] if clean is not None else []) + [s for s, _ in means]
+    ys = ([clean] if clean is not None else []) + [v for _, v in means]
+    ax.plot(xs, ys, color="black", linewidth=3, marker="o", label="mean")
+    ax.set_xticks([0, *sevs], ["clean", *map(str, sevs)])
+    ax.set_xlabel("severity")
+    ax.set_ylabel(doc["metric"] + (" (%)" if doc["task"] == "classification" else ""))
+    title = f"{doc['dataset']}: " + (f"mCE {doc['mCE']:.1f}" if doc["task"] == "classification"
+                                     else f"P {_fmt(doc['P'])}, mPC {_fmt(doc['mPC'])}, rPC {_fmt(doc['rPC'])}%")  # fmt: skip
+    ax.set_title(title + (" (partial)" if doc["partial"] else ""))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def write_report(doc: dict, out: Path) -> list[Path]:
+    """Render everything first, then write: a failure leaves no half-written report."""
+    files = {"results.json": (json.dumps(doc, indent=2) + "\n").encode(), "table.md": markdown(doc).encode(),
+             "table.csv": csv_text(doc).encode(), "plot.png": plot_png(doc)}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        atomic_write(out / name, data)
+    return [out / name for name in files]

@@ -1,0 +1,70 @@
+"""``evaluate``: score every cell of a results folder against the tree's ground truth and summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corruptgen.metrics import ALEXNET_ERRORS
+
+from .report import classification_summary, detection_summary, write_report
+from .results import cell_path, read_json, read_run
+from .tasks import Task, task_for
+from .tree import Cell, EvaluationError, Tree, cell_name
+
+
+def score_cells(task: Task, results: Path, cells: list[Cell], ids: list, partial: bool) -> dict:
+    """``{cell: {metric: value}}`` for every cell with a results file; missing cells are an error
+    unless ``partial``."""
+    payloads, missing = {}, []
+    for cell in cells:
+        path = cell_path(results, cell)
+        if path.is_file():
+            payloads[cell] = read_json(path)
+        else:
+            missing.append(cell)
+    if missing and not partial:
+        first = cell_path(results, missing[0])
+        raise EvaluationError(f"{first} is missing: no results for {cell_name(missing[0])} ({len(missing)} of {len(cells)} "
+                              "cells missing); run the model on them (the runner resumes) or pass --partial.")  # fmt: skip
+    if not payloads:
+        raise EvaluationError(f"{results} holds no results file for any cell of the tree (expected clean.json and <corruption>/<severity>.json).")
+    task.prepare(payloads)
+    return {cell: task.score(payload, ids, str(cell_path(results, cell))) for cell, payload in payloads.items()}
+
+
+def normalisation(tree: Tree) -> str:
+    """AlexNet's table applies to ImageNet-C proper: ImageNet, its preprocessing, the imagenet
+    profile, and corruptions/severities the table has."""
+    ident = tree.identity
+    imagenet_c = tree.dataset == "imagenet" and ident.get("preprocessing") and ident.get("profile") == "imagenet"
+    covered = all(c in ALEXNET_ERRORS and s in ALEXNET_ERRORS[c] for c, s in tree.cells)
+    return "alexnet" if imagenet_c and covered else "unnormalised"
+
+
+def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: bool = False,
+             baseline: Path | None = None) -> dict:  # fmt: skip
+    """Score ``results`` (the layout of :mod:`.results`) against ``tree``; write the report to ``out``."""
+    results = Path(results)
+    if not results.is_dir():
+        raise EvaluationError(f"--results {results} is not a folder.")
+    run = read_run(results)
+    task = task_for(tree)
+    samples = tree.samples(run.get("limit"))
+    ids = [task.sample_id(s) for s in samples]
+    cells: list[Cell] = [None, *tree.select(None, None)]
+    scores = score_cells(task, results, cells, ids, partial)
+    if task.kind == "detection":
+        doc = detection_summary(tree.dataset, task.metrics, scores, tree.select(None, None), partial)
+    else:
+        base, name = None, normalisation(tree)
+        if baseline is not None:
+            base_scores = score_cells(task_for(tree), Path(baseline), cells, ids, False)
+            base = {"clean": base_scores[None]["top-1 error"],
+                    "cells": {c: {s: v["top-1 error"] for (cc, s), v in base_scores.items() if cc == c}
+                              for c in {cell[0] for cell in base_scores if cell is not None}}}  # fmt: skip
+            name = f"baseline {baseline}"
+        doc = classification_summary(tree.dataset, scores, tree.select(None, None), partial, base, name)
+    doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})
+    if out is not None:
+        write_report(doc, Path(out))
+    return doc

@@ -1,0 +1,224 @@
+"""What is scored per dataset kind: the ground truth, each sample's id in results files, and the
+score of one cell's results file.
+
+Detection is scored by pycocotools' COCOeval (COCO, Cityscapes instances) and by the Pascal
+VOC devkit's AP (in :mod:`.voc`); classification by top-1 error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import numbers
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image
+
+from corruptgen.datasets import Sample
+
+from .tree import EvaluationError, Tree
+
+CITYSCAPES_INSTANCE_CLASSES = {24: "person", 25: "rider", 26: "car", 27: "truck", 28: "bus", 31: "train",
+                               32: "motorcycle", 33: "bicycle"}  # fmt: skip
+"""The 8 Cityscapes classes with instances that the detection benchmark evaluates (label ids of
+cityscapesscripts' ``helpers/labels.py``; caravan and trailer are ignored in evaluation)."""
+
+
+class Task:
+    """One dataset kind's scoring. ``metrics`` lists what :meth:`score` returns, primary first."""
+
+    kind: ClassVar[str]
+    metrics: tuple[str, ...]
+
+    def __init__(self, tree: Tree):
+        self.tree = tree
+
+    def sample_id(self, sample: Sample) -> int | str:
+        raise NotImplementedError
+
+    def prepare(self, payloads: dict) -> None:
+        """Look at every cell's payload once before scoring (e.g. to decide on mask AP)."""
+
+    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+        raise NotImplementedError
+
+
+def _quiet(fn, *args):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args)
+
+
+class CocoTask(Task):
+    """COCO AP@[.5:.95] (x100) with pycocotools' COCOeval: ``bbox AP``, and ``segm AP`` when the
+    results carry masks."""
+
+    kind = "detection"
+
+    def __init__(self, tree: Tree):
+        super().__init__(tree)
+        from pycocotools.coco import COCO
+
+        self.gt = COCO()
+        self.gt.dataset = self._ground_truth()
+        _quiet(self.gt.createIndex)
+        self.id_by_key = self._ids()
+        self.categories = set(self.gt.getCatIds())
+        self.metrics = ("bbox AP",)
+
+    def _ground_truth(self) -> dict:
+        path = self.tree.adapter.annotation_file
+        try:
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise EvaluationError(f"ground truth {path} cannot be read ({exc}).") from None
+
+    def _ids(self) -> dict[str, int | str]:
+        return {str(img["file_name"]): img["id"] for img in self.gt.dataset["images"]}
+
+    def sample_id(self, sample: Sample):
+        return self.id_by_key[sample.key]
+
+    def prepare(self, payloads: dict) -> None:
+        with_masks = any(isinstance(p, list) and any(isinstance(d, dict) and "segmentation" in d for d in p) for p in payloads.values())
+        self.metrics = ("bbox AP", "segm AP") if with_masks else ("bbox AP",)
+
+    def check(self, payload, ids: list, where: str) -> list[dict]:
+        if not isinstance(payload, list):
+            raise EvaluationError(f"{where} must hold a COCO results list of {{image_id, category_id, bbox, score}}; got {type(payload).__name__}.")
+        known = set(ids)
+        for n, det in enumerate(payload):
+            if not isinstance(det, dict) or not {"image_id", "category_id", "bbox", "score"} <= det.keys():
+                raise EvaluationError(f"{where}: entry {n} lacks image_id, category_id, bbox or score.")
+            if det["image_id"] not in known:
+                raise EvaluationError(f"{where}: entry {n} names image id {det['image_id']!r}, which the ground truth "
+                                      "(or the evaluated subset) does not have.")  # fmt: skip
+            if det["category_id"] not in self.categories:
+                raise EvaluationError(f"{where}: entry {n} names category id {det['category_id']!r}; the ground truth has "
+                                      f"{sorted(self.categories)}.")  # fmt: skip
+            box = det["bbox"]
+            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, numbers.Real) for v in box)):
+                raise EvaluationError(f"{where}: entry {n} has bbox {box!r}; expected [x, y, width, height].")
+            if "segm AP" in self.metrics and "segmentation" not in det:
+                raise EvaluationError(f"{where}: entry {n} has no 'segmentation' while other cells carry masks.")
+        return payload
+
+    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+        from pycocotools.cocoeval import COCOeval
+
+        detections = self.check(payload, ids, where)
+        if not detections:  # nothing detected: AP 0 (pycocotools cannot load an empty list)
+            return dict.fromkeys(self.metrics, 0.0)
+        results = _quiet(self.gt.loadRes, [dict(d) for d in detections])
+        scores = {}
+        for metric in self.metrics:
+            evaluator = COCOeval(self.gt, results, metric.split()[0])
+            evaluator.params.imgIds = list(ids)
+            _quiet(evaluator.evaluate)
+            _quiet(evaluator.accumulate)
+            _quiet(evaluator.summarize)
+            scores[metric] = max(float(evaluator.stats[0]), 0.0) * 100.0  # -1 (no ground truth) counts as 0
+        return scores
+
+
+class CityscapesTask(CocoTask):
+    """Cityscapes instance detection/segmentation COCO-style, as the detection-robustness benchmark
+    scores it: ground truth from gtFine ``*_instanceIds.png`` (ids ``label * 1000 + k``), the 8
+    instance classes, group regions (ids below 1000) as crowd; image ids are the frame names
+    (``frankfurt_000000_000294``)."""
+
+    def _ground_truth(self) -> dict:
+        from pycocotools import mask as mask_utils
+
+        adapter = self.tree.adapter
+        images, annotations = [], []
+        for sample in adapter.samples():
+            stem = self._stem(sample.key)
+            city = PurePosixPath(sample.key).parent.name
+            path = adapter.src / "gtFine" / adapter.split / city / f"{stem}_gtFine_instanceIds.png"
+            try:
+                with Image.open(path) as img:
+                    ids = np.asarray(img).astype(np.int64)
+            except OSError as exc:
+                raise EvaluationError(f"ground truth {path} cannot be read ({exc}); Cityscapes needs gtFine/<split>/<city>/.") from None
+            images.append({"id": stem, "file_name": sample.key, "height": ids.shape[0], "width": ids.shape[1]})
+            for value in np.unique(ids):
+                label = value // 1000 if value >= 1000 else value
+                if label not in CITYSCAPES_INSTANCE_CLASSES:
+                    continue
+                rle = mask_utils.encode(np.asfortranarray((ids == value).astype(np.uint8)))
+                x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
+                rle["counts"] = rle["counts"].decode("ascii")
+                annotations.append({"id": len(annotations) + 1, "image_id": stem, "category_id": int(label),
+                                    "segmentation": rle, "area": float(mask_utils.area(rle)), "bbox": [x, y, w, h],
+                                    "iscrowd": int(value < 1000)})  # fmt: skip
+        categories = [{"id": i, "name": name} for i, name in CITYSCAPES_INSTANCE_CLASSES.items()]
+        return {"images": images, "annotations": annotations, "categories": categories}
+
+    @staticmethod
+    def _stem(key: str) -> str:
+        return PurePosixPath(key).name.split("_leftImg8bit")[0]
+
+
+class ClassificationTask(Task):
+    """Top-1 error (%) against the labels the source holds: ImageNet's class folders (index = the
+    wnid's position in sorted order, as torchvision's ImageFolder), MNIST's label files, a folder
+    tree's top-level folders."""
+
+    kind = "classification"
+    metrics = ("top-1 error",)
+
+    def __init__(self, tree: Tree):
+        super().__init__(tree)
+        self.classes, self.labels = self._labels()
+
+    def _labels(self) -> tuple[list[str], dict[str, int]]:
+        adapter = self.tree.adapter
+        samples = adapter.samples()
+        if self.tree.dataset == "mnist":
+            labels = {}
+            for split in adapter.splits():
+                values = adapter._data(split)[1]
+                labels.update({s.key: int(values[int(s.key.split("/")[1])]) for s in samples if s.key.startswith(split + "/")})
+            return [str(i) for i in range(10)], labels
+        if self.tree.dataset == "imagenet":
+            classes = adapter.tree_dirs()
+        else:
+            unlabelled = next((s.key for s in samples if "/" not in s.key), None)
+            if unlabelled:
+                raise EvaluationError(f"{unlabelled} is not inside a class folder; classification of a folder build "
+                                      "needs <class>/<image> (as torchvision's ImageFolder).")  # fmt: skip
+            classes = sorted({s.key.split("/")[0] for s in samples})
+        index = {name: i for i, name in enumerate(classes)}
+        return classes, {s.key: index[s.key.split("/")[0]] for s in samples}
+
+    def sample_id(self, sample: Sample) -> str:
+        return sample.key
+
+    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+        predictions = payload.get("predictions") if isinstance(payload, dict) else None
+        if not isinstance(predictions, dict):
+            raise EvaluationError(f"{where} must hold {{\"predictions\": {{key: class index}}}}.")
+        missing = [k for k in ids if k not in predictions]
+        if missing:
+            raise EvaluationError(f"{where} has no prediction for {missing[0]!r} ({len(missing)} missing).")
+        extra = [k for k in predictions if k not in self.labels]
+        if extra:
+            raise EvaluationError(f"{where} predicts for {extra[0]!r}, which is not an image of the dataset.")
+        wrong = 0
+        for key in ids:
+            value = predictions[key]
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise EvaluationError(f"{where}: the prediction for {key!r} is {value!r}; expected a class index (int).")
+            wrong += value != self.labels[key]
+        return {"top-1 error": 100.0 * wrong / len(ids)}
+
+
+def task_for(tree: Tree) -> Task:
+    from .voc import VocTask
+
+    kinds = {"coco": CocoTask, "cityscapes": CityscapesTask, "voc": VocTask,
+             "imagenet": ClassificationTask, "mnist": ClassificationTask, "folder": ClassificationTask}  # fmt: skip
+    return kinds[tree.dataset](tree)

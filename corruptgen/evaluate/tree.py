@@ -1,0 +1,163 @@
+"""What a runner or ``evaluate`` reads: a built tree (or an on-the-fly plan) and its clean source.
+
+A :class:`Tree` knows the dataset kind, the clean source (through the build's own adapter, so
+clean images are read, and for ImageNet preprocessed, exactly as the build read them), the
+corruption/severity cells, and how to get each cell's image for a sample: from the built files
+through the manifests, or computed in memory with the build's seeds (``on_the_fly``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from corruptgen.build.engine import MANIFEST_DIR, STATE_FILE, corrupt_sample
+from corruptgen.corruptions import REGISTRY
+from corruptgen.datasets import ADAPTERS, Adapter, BuildSettings, Sample, SampleError
+from corruptgen.datasets.base import decode_image
+from corruptgen.datasets.coco import CocoAdapter
+
+Cell = tuple[str, int] | None
+"""``None`` is the clean cell; otherwise ``(corruption, severity)``."""
+
+
+class EvaluationError(ValueError):
+    """An expected mistake (missing file, bad results, wrong model output); the message names it."""
+
+
+def cell_name(cell: Cell) -> str:
+    return "clean" if cell is None else f"{cell[0]} severity {cell[1]}"
+
+
+def as_rgb(pixels: np.ndarray) -> np.ndarray:
+    """H x W grey or H x W x 3 RGB uint8 -> H x W x 3 RGB uint8 (what every model receives)."""
+    return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
+
+
+@dataclass
+class Tree:
+    identity: dict
+    cells: list[tuple[str, int]]
+    root: Path | None = None
+    on_the_fly: bool = False
+    _rows: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: Path, src: Path | None = None) -> Tree:
+        """Read ``path/corruptgen.json`` (a build, or the results folder of an on-the-fly run)."""
+        path = Path(path)
+        state_path = path / STATE_FILE
+        if not state_path.is_file():
+            raise EvaluationError(f"{path} holds no {STATE_FILE}; give a tree written by `corruptgen build` "
+                                  "(or the results folder of an --on-the-fly run).")  # fmt: skip
+        try:
+            state = json.loads(state_path.read_text())
+            identity = dict(state["identity"])
+            cells = [(str(c), int(s)) for c, s in state["built"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvaluationError(f"{state_path} is damaged ({type(exc).__name__}: {exc}).") from None
+        if identity.get("dataset") not in ADAPTERS:
+            raise EvaluationError(f"{state_path} names dataset {identity.get('dataset')!r}; valid kinds are {', '.join(ADAPTERS)}.")
+        if src is not None:
+            identity["source"] = str(src)
+        on_the_fly = bool(state.get("on_the_fly"))
+        return cls(identity, cells, None if on_the_fly else path, on_the_fly)
+
+    @classmethod
+    def plan(cls, dataset: str, src: Path | None, split: str | None, seed: int, profile: str,
+             cells: list[tuple[str, int]], preprocess: bool = True) -> Tree:  # fmt: skip
+        """An on-the-fly tree: nothing on disk, every cell computed in memory with the build's seeds."""
+        if dataset not in ADAPTERS:
+            raise EvaluationError(f"unknown dataset {dataset!r}; valid kinds are {', '.join(ADAPTERS)}.")
+        if src is None and dataset != "coco":
+            raise EvaluationError(f"--src is required for {dataset} (only coco has a bundled sample).")
+        source = "bundled sample" if src is None else str(src)
+        identity = {"dataset": dataset, "source": source, "split": split, "seed": seed, "profile": profile,
+                    "image_format": "png", "jpeg_quality": 95,
+                    "preprocessing": "resize256-centercrop224" if dataset == "imagenet" and preprocess else None}  # fmt: skip
+        tree = cls(identity, cells, None, True)
+        tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly
+        return tree
+
+    def state(self) -> dict:
+        """What an on-the-fly run records in its results folder so ``evaluate`` can read it back."""
+        return {"identity": self.identity, "built": [list(c) for c in self.cells], "on_the_fly": True}
+
+    @property
+    def dataset(self) -> str:
+        return self.identity["dataset"]
+
+    @cached_property
+    def adapter(self) -> Adapter:
+        ident = self.identity
+        settings = BuildSettings(image_format=ident.get("image_format") or "source", jpeg_quality=ident.get("jpeg_quality") or 95)
+        if ident.get("source") == "bundled sample" and self.dataset == "coco":
+            return CocoAdapter.bundled(settings)
+        src = Path(ident.get("source") or "")
+        if not src.exists():
+            where = f"{self.root / STATE_FILE}" if self.root else "the run's record"
+            raise EvaluationError(f"the clean source {src} recorded in {where} does not exist; pass --src with its current location.")
+        if self.dataset == "imagenet":
+            return ADAPTERS["imagenet"](src=src, split=ident.get("split"), settings=settings, preprocess=bool(ident.get("preprocessing")))
+        return ADAPTERS[self.dataset](src=src, split=ident.get("split"), settings=settings)
+
+    def samples(self, limit: int | None = None) -> list[Sample]:
+        """The source's samples in the build's order (the first ``limit`` when given)."""
+        samples = [s for s in self.adapter.samples() if not s.problem]
+        return samples[:limit] if limit else samples
+
+    def select(self, corruptions: list[str] | None, severities: list[int] | None) -> list[tuple[str, int]]:
+        """The tree's cells, narrowed to the given corruptions and severities (None: all)."""
+        cells = [(c, s) for c, s in self.cells if (corruptions is None or c in corruptions) and (severities is None or s in severities)]
+        order = {name: i for i, name in enumerate(REGISTRY)}
+        return sorted(cells, key=lambda cs: (order.get(cs[0], len(order)), cs[1]))
+
+    def images(self, cell: Cell, samples: list[Sample]) -> Iterator[tuple[Sample, np.ndarray | None, str | None]]:
+        """``(sample, RGB pixels, None)`` per sample, or ``(sample, None, message)`` where an image
+        cannot be had (a failed build row, an unreadable file)."""
+        adapter = self.adapter
+        rows = None if cell is None or self.on_the_fly else self._manifest_rows(cell)
+        arrays: dict[Path, np.ndarray] = {}
+        for sample in samples:
+            try:
+                if cell is None or self.on_the_fly:
+                    pixels, _ = adapter.load(sample)
+                    if cell is not None:
+                        pixels = corrupt_sample(pixels, self.dataset, sample.key, cell[0], cell[1],
+                                                int(self.identity.get("seed") or 0), self.identity.get("profile") or "imagenet")  # fmt: skip
+                else:
+                    pixels = self._built_pixels(cell, rows.get(sample.key), sample, arrays)
+            except SampleError as exc:
+                yield sample, None, str(exc)
+                continue
+            yield sample, as_rgb(pixels), None
+
+    def _manifest_rows(self, cell: tuple[str, int]) -> dict[str, dict]:
+        if cell not in self._rows:
+            rows = {}
+            for path in sorted((self.root / MANIFEST_DIR / cell[0] / str(cell[1])).glob("shard-*.jsonl")):
+                for line in path.read_text().splitlines():
+                    if line:
+                        row = json.loads(line)
+                        rows[row["key"]] = row
+            self._rows[cell] = rows
+        return self._rows[cell]
+
+    def _built_pixels(self, cell, row: dict | None, sample: Sample, arrays: dict) -> np.ndarray:
+        if row is None:
+            raise SampleError(f"{sample.source}: no output for {cell_name(cell)} in {self.root} (the build did not reach it).")
+        if row.get("status") != "ok":
+            raise SampleError(row.get("error") or f"{sample.source}: the build recorded an error for {cell_name(cell)}.")
+        path = self.root / row["output"]
+        if "index" in row:  # an image packed into an array file (MNIST-C's .npy)
+            if path not in arrays:
+                arrays[path] = np.load(path, mmap_mode="r")
+            return np.asarray(arrays[path][row["index"]]).squeeze(-1)
+        pixels, _ = decode_image(path, row["output"])
+        return pixels

@@ -1,0 +1,146 @@
+"""Pascal VOC detection AP, as the VOC devkit computes it (``VOCevaldet`` / ``voc_eval.py``).
+
+Per class: detections sorted by score; a detection is a true positive when its best-overlapping
+ground-truth box of that class in the same image has IoU > 0.5 and was not matched before; a
+match with a ``difficult`` object counts as neither true nor false positive, and difficult
+objects are not counted in recall. AP is the VOC2007 11-point interpolation (the setting of the
+Pascal-C benchmark, on VOC2007 test) or the area under the interpolated precision-recall curve
+(VOC2010 on); both are reported, the 11-point one first. The mean runs over the classes with at
+least one non-difficult object among the evaluated images (all 20 on VOC2007 test).
+
+Boxes: VOC XML holds 1-based inclusive pixel indices; they are compared as continuous 0-based
+boxes ``[xmin - 1, ymin - 1, xmax, ymax]``, the frame a detector returns (torchvision's), so a
+detection on exactly the annotated pixels has IoU 1.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from corruptgen.datasets import Sample
+
+from .tasks import CocoTask, Task
+from .tree import EvaluationError, Tree
+
+VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
+               "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")  # fmt: skip
+"""Category ids are positions in this list plus 1 (aeroplane = 1 ... tvmonitor = 20)."""
+
+
+def voc_ap(recall: np.ndarray, precision: np.ndarray, eleven_point: bool) -> float:
+    """AP from a precision-recall curve, as the devkit: 11-point interpolation or area."""
+    if eleven_point:
+        return float(np.mean([precision[recall >= t].max() if np.any(recall >= t) else 0.0 for t in np.arange(0.0, 1.1, 0.1)]))
+    mrec = np.concatenate(([0.0], recall, [1.0]))
+    mpre = np.concatenate(([0.0], precision, [0.0]))
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]  # the precision envelope
+    steps = np.where(mrec[1:] != mrec[:-1])[0]
+    return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
+
+
+def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one ``x1 y1 x2 y2`` box with each of ``boxes`` (continuous coordinates)."""
+    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = iw * ih
+    union = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter
+    return inter / np.maximum(union, np.finfo(float).eps)
+
+
+def class_ap(ground_truth: dict, detections: list[tuple], eleven_point: bool) -> float | None:
+    """AP of one class. ``ground_truth``: image id -> (boxes N x 4, difficult N bools);
+    ``detections``: (image id, score, box). None when the class has no non-difficult object."""
+    positives = sum(int((~difficult).sum()) for _, difficult in ground_truth.values())
+    if positives == 0:
+        return None
+    matched = {image: np.zeros(len(boxes), bool) for image, (boxes, _) in ground_truth.items()}
+    order = sorted(range(len(detections)), key=lambda i: -detections[i][1])  # stable: ties keep file order
+    tp, fp = np.zeros(len(order)), np.zeros(len(order))
+    for rank, i in enumerate(order):
+        image, _, box = detections[i]
+        boxes, difficult = ground_truth.get(image, (np.zeros((0, 4)), np.zeros(0, bool)))
+        if len(boxes):
+            overlaps = iou(np.asarray(box, float), boxes)
+            best = int(np.argmax(overlaps))
+            if overlaps[best] > 0.5:
+                if difficult[best]:
+                    continue
+                if not matched[image][best]:
+                    matched[image][best] = True
+                    tp[rank] = 1
+                    continue
+        fp[rank] = 1
+    tp, fp = np.cumsum(tp), np.cumsum(fp)
+    recall = tp / positives
+    precision = tp / np.maximum(tp + fp, np.finfo(float).eps)
+    return voc_ap(recall, precision, eleven_point)
+
+
+def read_objects(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(category ids, boxes N x 4 in the continuous 0-based frame, difficult flags) of a VOC XML file."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise EvaluationError(f"ground truth {path} cannot be read ({exc}).") from None
+    labels, boxes, difficult = [], [], []
+    for obj in root.iter("object"):
+        name = (obj.findtext("name") or "").strip()
+        if name not in VOC_CLASSES:
+            raise EvaluationError(f"{path}: object class {name!r} is not one of the 20 VOC classes.")
+        bb = obj.find("bndbox")
+        try:
+            x1, y1, x2, y2 = (float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+        except (AttributeError, TypeError, ValueError):
+            raise EvaluationError(f"{path}: an object of class {name!r} has no valid bndbox.") from None
+        labels.append(VOC_CLASSES.index(name) + 1)
+        boxes.append([x1 - 1, y1 - 1, x2, y2])
+        difficult.append((obj.findtext("difficult") or "0").strip() == "1")
+    return np.asarray(labels, int), np.asarray(boxes, float).reshape(-1, 4), np.asarray(difficult, bool)
+
+
+class VocTask(Task):
+    """Pascal-C: mean AP50 over the VOC classes, 11-point (VOC2007, the benchmark's) and area."""
+
+    kind = "detection"
+    metrics = ("AP50", "AP50 (area)")
+
+    def __init__(self, tree: Tree):
+        super().__init__(tree)
+        adapter = tree.adapter
+        self.objects = {}
+        for sample in adapter.samples():
+            year, _, name = PurePosixPath(sample.key).parts
+            image_id = f"{year}/{PurePosixPath(name).stem}"
+            xml = adapter.src / sample.source.replace("JPEGImages", "Annotations")
+            self.objects[image_id] = read_objects(PurePosixPath(xml).with_suffix(".xml"))
+        self.categories = set(range(1, len(VOC_CLASSES) + 1))
+
+    def sample_id(self, sample: Sample) -> str:
+        year, _, name = PurePosixPath(sample.key).parts
+        return f"{year}/{PurePosixPath(name).stem}"
+
+    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+        CocoTask.check(self, payload, ids, where)  # the same results format and checks
+        scores = {}
+        for metric, eleven in (("AP50", True), ("AP50 (area)", False)):
+            aps = []
+            for category in sorted(self.categories):
+                truth = {}
+                for image in ids:
+                    labels, boxes, difficult = self.objects[image]
+                    keep = labels == category
+                    truth[image] = (boxes[keep], difficult[keep])
+                dets = [(d["image_id"], float(d["score"]), _xyxy(d["bbox"])) for d in payload if d["category_id"] == category]
+                ap = class_ap(truth, dets, eleven)
+                if ap is not None:
+                    aps.append(ap)
+            scores[metric] = 100.0 * float(np.mean(aps)) if aps else 0.0
+        return scores
+
+
+def _xyxy(bbox: list[float]) -> list[float]:
+    x, y, w, h = bbox
+    return [x, y, x + w, y + h]

@@ -1,0 +1,247 @@
+"""Robustness metrics on mappings ``{corruption: {severity: value}}``: CE, mCE, relative mCE, mPC, rPC.
+
+Values are percentages (errors 0-100, AP 0-100), as the published tables give them. Every
+function looks cells up by corruption name and severity, never by position, so the order of a
+mapping never changes a result (mmdetection's ``robustness_eval.py`` averages "the first 15
+entries" of a dict in insertion order; hendrycks' ``test.py`` prints an unnormalised mean).
+
+Definitions (Hendrycks & Dietterich 2019; Michaelis et al. 2019):
+
+- ``CE_c = 100 * sum_s E_{s,c} / sum_s E^base_{s,c}``, ``mCE = mean_c CE_c``
+- ``relative CE_c = 100 * sum_s (E_{s,c} - E_clean) / sum_s (E^base_{s,c} - E^base_clean)``
+- ``mPC = mean_{c,s} P_{s,c}``, ``rPC = 100 * mPC / P_clean``
+
+The grid a result covers is the baseline's (AlexNet: the 15 ImageNet-C corruptions x severities
+1-5) or, without a baseline, the 15 benchmark corruptions x 1-5 unless ``corruptions=`` /
+``severities=`` say otherwise (``corruptions`` may also map each name to its severities). A cell missing from that grid, or a cell outside it, is a
+``ValueError`` naming it; with ``partial=True`` the result is computed over the cells present in
+the grid instead, and says so (``partial``, ``missing``, ``ignored``).
+
+>>> from corruptgen import metrics
+>>> r = metrics.mpc({"fog": {1: 40.0, 2: 30.0}, "snow": {1: 20.0, 2: 10.0}}, severities=(1, 2), corruptions=["fog", "snow"])
+>>> r.value, r.per_corruption
+(25.0, {'fog': 35.0, 'snow': 15.0})
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from corruptgen.corruptions import BENCHMARK, SEVERITIES
+
+Cells = Mapping[str, Mapping[int, float]]
+
+ALEXNET_CLEAN_ERROR = 43.5
+"""AlexNet's top-1 error (%) on clean ImageNet validation, the relative-mCE normaliser
+(facebookresearch/augmentation-corruption, ``mCE_baseline_imagenet.p``)."""
+
+ALEXNET_ERRORS: dict[str, dict[int, float]] = {
+    name: dict(zip(SEVERITIES, row))
+    for name, row in {
+        "gaussian_noise": (69.528, 82.542, 93.554, 98.138, 99.452),
+        "shot_noise": (71.224, 85.108, 93.574, 98.182, 99.146),
+        "impulse_noise": (78.374, 89.808, 94.870, 98.720, 99.548),
+        "defocus_blur": (65.624, 73.202, 85.036, 91.364, 94.714),
+        "glass_blur": (64.308, 75.054, 88.806, 91.622, 93.344),
+        "motion_blur": (58.430, 70.048, 82.108, 89.750, 92.638),
+        "zoom_blur": (70.008, 76.992, 80.784, 84.198, 87.198),
+        "snow": (71.726, 88.392, 86.468, 91.870, 94.952),
+        "frost": (61.390, 79.734, 88.790, 89.942, 93.430),
+        "fog": (67.474, 76.050, 84.378, 87.260, 94.500),
+        "brightness": (45.140, 48.502, 54.048, 62.166, 72.440),
+        "contrast": (64.548, 76.150, 88.874, 97.760, 99.270),
+        "elastic_transform": (52.596, 70.116, 55.686, 64.076, 80.554),
+        "pixelate": (52.218, 54.620, 73.728, 87.092, 91.262),
+        "jpeg_compression": (51.002, 54.718, 57.294, 65.458, 74.778),
+    }.items()
+}
+"""AlexNet's top-1 error (%) on ImageNet-C per corruption and severity: the published
+normalisation table (hendrycks/robustness; its per-corruption means are the README's
+0.886428, 0.894468, ... to the digit)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """A summary metric with what it was computed over.
+
+    ``value`` is the summary (mCE, mPC, rPC, ...), ``per_corruption`` its per-corruption parts
+    (CE_c, or the corruption's mean), ``partial`` whether any expected cell was missing or any
+    given cell was left out, listed in ``missing`` and ``ignored`` as ``(corruption, severity)``.
+    """
+
+    value: float
+    per_corruption: dict[str, float]
+    partial: bool = False
+    missing: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+    ignored: tuple[tuple[str, int | object], ...] = field(default_factory=tuple)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+def _grid(corruptions: Iterable[str] | Mapping[str, Iterable[int]] | None, severities: Iterable[int] | None,
+          base: Cells | None) -> dict[str, tuple[int, ...]]:  # fmt: skip
+    if isinstance(corruptions, Mapping):  # an explicit, possibly ragged grid {corruption: severities}
+        return {c: tuple(s) for c, s in corruptions.items()}
+    if base is not None and corruptions is None and severities is None:
+        return {c: tuple(sorted(s)) for c, s in base.items()}
+    names = tuple(corruptions) if corruptions is not None else (tuple(base) if base is not None else BENCHMARK)
+    sevs = tuple(severities) if severities is not None else SEVERITIES
+    return {c: sevs for c in names}
+
+
+def _number(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number; got {value!r}.")
+    return float(value)
+
+
+def _select(cells: Cells, grid: dict[str, tuple[int, ...]], partial: bool, what: str) -> tuple[dict, tuple, tuple]:
+    """The cells of ``grid`` present in ``cells`` as floats, plus what was missing and ignored."""
+    if not isinstance(cells, Mapping):
+        raise ValueError(f"{what} must be a mapping {{corruption: {{severity: value}}}}; got {type(cells).__name__}.")
+    ignored = []
+    for name, row in cells.items():
+        if not isinstance(row, Mapping):
+            raise ValueError(f"{what}[{name!r}] must be a mapping {{severity: value}}; got {type(row).__name__}.")
+        if name not in grid:
+            ignored += [(name, s) for s in row] or [(name, None)]
+            continue
+        ignored += [(name, s) for s in row if s not in grid[name]]
+    selected, missing = {}, []
+    for name, sevs in grid.items():
+        row = cells.get(name, {})
+        for s in sevs:
+            if s in row:
+                selected.setdefault(name, {})[s] = _number(row[s], f"{what}[{name!r}][{s!r}]")
+            else:
+                missing.append((name, s))
+    if (missing or ignored) and not partial:
+        if missing:
+            name, s = missing[0]
+            detail = f"corruption {name!r} is missing" if name not in cells else f"{name!r} severity {s} is missing"
+            more = f" ({len(missing)} cells missing in all)" if len(missing) > 1 else ""
+        else:
+            name, s = ignored[0]
+            detail = f"corruption {name!r} is not expected" if name not in grid else f"{name!r} severity {s!r} is not expected"
+            more = f" ({len(ignored)} unexpected cells in all)" if len(ignored) > 1 else ""
+        raise ValueError(f"{what}: {detail}{more}; expected {_describe(grid)}. Pass partial=True to score what is there.")
+    if not selected:
+        raise ValueError(f"{what}: no cell of the expected grid ({_describe(grid)}) is present.")
+    return selected, tuple(missing), tuple(ignored)
+
+
+def _describe(grid: dict[str, tuple[int, ...]]) -> str:
+    sevs = {s for row in grid.values() for s in row}
+    return f"{len(grid)} corruptions ({', '.join(list(grid)[:3])}{', ...' if len(grid) > 3 else ''}) x severities {sorted(sevs)}"
+
+
+def _baseline(baseline: str | Cells | None) -> Cells | None:
+    if baseline is None or isinstance(baseline, Mapping):
+        return baseline
+    if baseline == "alexnet":
+        return ALEXNET_ERRORS
+    raise ValueError(f"baseline must be 'alexnet', a mapping {{corruption: {{severity: error}}}} or None; got {baseline!r}.")
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(values) / len(values)
+
+
+def ce(errors: Cells, baseline: str | Cells | None = "alexnet", *, corruptions: Iterable[str] | None = None,
+       severities: Iterable[int] | None = None, partial: bool = False) -> dict[str, float]:  # fmt: skip
+    """Corruption Error per corruption (%): the model's summed error over the baseline's.
+
+    ``baseline="alexnet"`` uses :data:`ALEXNET_ERRORS`; a mapping uses your own baseline
+    model's errors; ``None`` gives the unnormalised mean error per corruption.
+
+    >>> ce({"fog": {1: 30.0, 2: 40.0}}, {"fog": {1: 60.0, 2: 80.0}})
+    {'fog': 50.0}
+    """
+    return mce(errors, baseline, corruptions=corruptions, severities=severities, partial=partial).per_corruption
+
+
+def mce(errors: Cells, baseline: str | Cells | None = "alexnet", *, corruptions: Iterable[str] | None = None,
+        severities: Iterable[int] | None = None, partial: bool = False) -> Result:  # fmt: skip
+    """Mean Corruption Error (%): CE per corruption and their mean.
+
+    >>> r = mce({"fog": {1: 30.0, 2: 40.0}, "snow": {1: 60.0, 2: 60.0}}, {"fog": {1: 60.0, 2: 80.0}, "snow": {1: 60.0, 2: 60.0}})
+    >>> r.value, r.per_corruption
+    (75.0, {'fog': 50.0, 'snow': 100.0})
+    """
+    base = _baseline(baseline)
+    grid = _grid(corruptions, severities, base)
+    cells, missing, ignored = _select(errors, grid, partial, "errors")
+    if base is not None:
+        base_cells, _, _ = _select(base, {c: tuple(cells[c]) for c in cells}, False, "baseline")
+        per = {}
+        for c, row in cells.items():
+            denominator = sum(base_cells[c][s] for s in row)
+            if denominator <= 0:
+                raise ValueError(f"baseline error of {c!r} sums to {denominator}; CE needs a positive baseline.")
+            per[c] = 100.0 * sum(row.values()) / denominator
+    else:
+        per = {c: _mean(row.values()) for c, row in cells.items()}
+    return Result(_mean(per.values()), per, bool(missing or ignored), missing, ignored)
+
+
+def relative_mce(errors: Cells, clean_error: float, baseline: str | Cells | None = "alexnet",
+                 baseline_clean_error: float | None = None, *, corruptions: Iterable[str] | None = None,
+                 severities: Iterable[int] | None = None, partial: bool = False) -> Result:  # fmt: skip
+    """Relative mCE (%): how much error each corruption adds over clean, against the baseline's.
+
+    With ``baseline="alexnet"`` the baseline's clean error is 43.5; with your own baseline
+    mapping pass ``baseline_clean_error``; ``None`` gives the unnormalised mean added error.
+
+    >>> relative_mce({"fog": {1: 30.0, 2: 40.0}}, 20.0, {"fog": {1: 60.0, 2: 80.0}}, 40.0).value
+    50.0
+    """
+    base = _baseline(baseline)
+    clean = _number(clean_error, "clean_error")
+    grid = _grid(corruptions, severities, base)
+    cells, missing, ignored = _select(errors, grid, partial, "errors")
+    if base is not None:
+        if baseline_clean_error is None:
+            if baseline != "alexnet":
+                raise ValueError("relative_mce with your own baseline needs baseline_clean_error, its clean error.")
+            baseline_clean_error = ALEXNET_CLEAN_ERROR
+        base_clean = _number(baseline_clean_error, "baseline_clean_error")
+        base_cells, _, _ = _select(base, {c: tuple(cells[c]) for c in cells}, False, "baseline")
+        per = {}
+        for c, row in cells.items():
+            denominator = sum(base_cells[c][s] - base_clean for s in row)
+            if denominator <= 0:
+                raise ValueError(f"baseline error of {c!r} does not exceed its clean error; relative CE is undefined.")
+            per[c] = 100.0 * sum(v - clean for v in row.values()) / denominator
+    else:
+        per = {c: _mean(v - clean for v in row.values()) for c, row in cells.items()}
+    return Result(_mean(per.values()), per, bool(missing or ignored), missing, ignored)
+
+
+def mpc(performance: Cells, *, corruptions: Iterable[str] | None = None, severities: Iterable[int] | None = None,
+        partial: bool = False) -> Result:  # fmt: skip
+    """Mean Performance under Corruption: the mean over every corruption and severity (the
+    benchmark's 15 x 1-5 unless told otherwise); ``per_corruption`` holds each corruption's mean."""
+    cells, missing, ignored = _select(performance, _grid(corruptions, severities, None), partial, "performance")
+    # a flat mean over cells, as the benchmark defines it (equal to the mean of per-corruption
+    # means when every corruption has all its severities)
+    flat = [v for row in cells.values() for v in row.values()]
+    return Result(_mean(flat), {c: _mean(row.values()) for c, row in cells.items()}, bool(missing or ignored), missing, ignored)
+
+
+def rpc(performance: Cells, clean: float, *, corruptions: Iterable[str] | None = None,
+        severities: Iterable[int] | None = None, partial: bool = False) -> Result:  # fmt: skip
+    """Relative Performance under Corruption (%): ``100 * mPC / P`` (``per_corruption``: each
+    corruption's mean over P)."""
+    p = _number(clean, "clean")
+    if p <= 0:
+        raise ValueError(f"clean performance must be positive for rPC; got {clean!r}.")
+    m = mpc(performance, corruptions=corruptions, severities=severities, partial=partial)
+    return Result(100.0 * m.value / p, {c: 100.0 * v / p for c, v in m.per_corruption.items()}, m.partial, m.missing, m.ignored)
+
+
+__all__ = ["ALEXNET_CLEAN_ERROR", "ALEXNET_ERRORS", "Result", "ce", "mce", "mpc", "relative_mce", "rpc"]
