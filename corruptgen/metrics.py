@@ -147,6 +147,12 @@ def _baseline(baseline: str | Cells | None) -> Cells | None:
     raise ValueError(f"baseline must be 'alexnet', a mapping {{corruption: {{severity: error}}}} or None; got {baseline!r}.")
 
 
+def _baseline_cells(base: Cells, cells: dict) -> dict:
+    """The baseline's values for exactly the scored cells (it may hold more); missing ones are named."""
+    narrowed = {c: {s: v for s, v in base[c].items() if s in cells[c]} for c in cells if c in base}
+    return _select(narrowed, {c: tuple(row) for c, row in cells.items()}, False, "baseline")[0]
+
+
 def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return sum(values) / len(values)
@@ -177,7 +183,7 @@ def mce(errors: Cells, baseline: str | Cells | None = "alexnet", *, corruptions:
     grid = _grid(corruptions, severities, base)
     cells, missing, ignored = _select(errors, grid, partial, "errors")
     if base is not None:
-        base_cells, _, _ = _select(base, {c: tuple(cells[c]) for c in cells}, False, "baseline")
+        base_cells = _baseline_cells(base, cells)
         per = {}
         for c, row in cells.items():
             denominator = sum(base_cells[c][s] for s in row)
@@ -210,7 +216,7 @@ def relative_mce(errors: Cells, clean_error: float, baseline: str | Cells | None
                 raise ValueError("relative_mce with your own baseline needs baseline_clean_error, its clean error.")
             baseline_clean_error = ALEXNET_CLEAN_ERROR
         base_clean = _number(baseline_clean_error, "baseline_clean_error")
-        base_cells, _, _ = _select(base, {c: tuple(cells[c]) for c in cells}, False, "baseline")
+        base_cells = _baseline_cells(base, cells)
         per = {}
         for c, row in cells.items():
             denominator = sum(base_cells[c][s] - base_clean for s in row)

@@ -14,12 +14,15 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import build_cmd, list_cmd, preview_cmd, verify_cmd
+    from . import build_cmd, evaluate_cmd, list_cmd, preview_cmd, run_cmd, verify_cmd
 
     main.add_command(build_cmd.build_command)
     main.add_command(verify_cmd.verify_command)
     main.add_command(list_cmd.list_command)
     main.add_command(preview_cmd.preview_command)
+    main.add_command(run_cmd.detect_command)
+    main.add_command(run_cmd.classify_command)
+    main.add_command(evaluate_cmd.evaluate_command)
 
 
 _register()

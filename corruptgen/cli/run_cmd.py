@@ -1,0 +1,69 @@
+"""``corruptgen detect`` and ``corruptgen classify``: run a model over the clean source and every
+cell of a built tree (or, with ``--on-the-fly``, of the tree a build would write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from corruptgen.datasets import ADAPTERS
+from corruptgen.evaluate import Tree, run_model
+from corruptgen.evaluate.tree import cell_name
+
+from .options import clean_errors, parse_corruptions, parse_severities, profile_option, seed_option
+
+KINDS = {"detect": ("detection", "coco, voc or cityscapes", 1), "classify": ("classification", "imagenet, mnist or folder", 64)}
+
+
+def _make(name: str):
+    task_kind, datasets, default_batch = KINDS[name]
+
+    @click.command(name, help=(
+        f"Run a {'detector' if name == 'detect' else 'classifier'} over TARGET: its clean source and every "
+        "corruption/severity cell, one results file per cell under --results (resumable).\n\n"
+        f"TARGET is a tree built by `corruptgen build` ({datasets}), or with --on-the-fly a dataset kind."))
+    @click.argument("target")
+    @click.option("--model", required=True, help="MODULE:FACTORY; the factory returns the model (see the README).")
+    @click.option("--results", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="Folder for clean.json and <corruption>/<severity>.json.")
+    @click.option("--corruptions", default=None, help="Only these cells (names or groups; default every built one).")
+    @click.option("--severities", default=None, help="Only these severities, e.g. 3,5 (default every built one).")
+    @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images.")
+    @click.option("--batch-size", type=click.IntRange(min=1), default=default_batch, show_default=True)
+    @click.option("--on-the-fly", is_flag=True,
+                  help=f"TARGET is a dataset kind ({datasets}); corrupt in memory with the build's seeds.")
+    @click.option("--src", type=click.Path(exists=True, path_type=Path), default=None,
+                  help="The clean source (on the fly; or where it moved since the build).")
+    @click.option("--split", default=None, help="On the fly: the split, as for corruptgen build.")
+    @seed_option
+    @profile_option
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    @clean_errors
+    def command(target, model, results, corruptions, severities, limit, batch_size, on_the_fly, src, split, seed,
+                profile, quiet):  # fmt: skip
+        names = parse_corruptions(corruptions) if corruptions else None
+        sevs = parse_severities(severities) if severities else None
+        if on_the_fly:
+            if target not in ADAPTERS:
+                raise click.BadParameter(f"with --on-the-fly, TARGET is a dataset kind ({datasets}); got {target!r}.")
+            cells = [(c, s) for c in (names or parse_corruptions("benchmark")) for s in (sevs or [1, 2, 3, 4, 5])]
+            tree = Tree.plan(target, src, split, seed, profile, cells)
+        else:
+            if not (Path(target) / "corruptgen.json").is_file():
+                raise click.ClickException(f"{target} holds no corruptgen.json; give a tree written by `corruptgen build`, "
+                                           "or a dataset kind with --on-the-fly.")  # fmt: skip
+            tree = Tree.open(Path(target), src)
+        report = run_model(tree, task_kind, model, results, batch_size=batch_size, limit=limit, corruptions=names,
+                           severities=sevs, quiet=quiet)  # fmt: skip
+        for problem in report.unreadable[:10]:
+            click.echo(f"  unreadable: {problem}", err=True)
+        click.echo(f"{len(report.cells_run)} cells run, {len(report.cells_skipped)} already in {results}"
+                   + (f" ({', '.join(map(cell_name, report.cells_skipped[:3]))}...)" if report.cells_skipped else "")
+                   + f". Score them with: corruptgen evaluate {'' if on_the_fly else target + ' '}--results {results}")  # fmt: skip
+
+    return command
+
+
+detect_command = _make("detect")
+classify_command = _make("classify")

@@ -1,0 +1,110 @@
+"""``corruptgen.metrics`` against values worked out by hand, and its refusals."""
+
+from __future__ import annotations
+
+import doctest
+import random
+
+import pytest
+
+from corruptgen import metrics
+from corruptgen.corruptions import BENCHMARK
+
+
+def test_doctests():
+    assert doctest.testmod(metrics).failed == 0
+
+
+def test_alexnet_table_reproduces_the_published_means():
+    published = {"gaussian_noise": 88.6428, "shot_noise": 89.4468, "impulse_noise": 92.2640, "defocus_blur": 81.9880,
+                 "glass_blur": 82.6268, "motion_blur": 78.5948, "zoom_blur": 79.8360, "snow": 86.6816, "frost": 82.6572,
+                 "fog": 81.9324, "brightness": 56.4592, "contrast": 85.3204, "elastic_transform": 64.6056,
+                 "pixelate": 71.7840, "jpeg_compression": 60.6500}  # fmt: skip
+    assert list(metrics.ALEXNET_ERRORS) == list(BENCHMARK)
+    for name, mean in published.items():
+        assert sum(metrics.ALEXNET_ERRORS[name].values()) / 5 == pytest.approx(mean, abs=1e-9)
+
+
+def test_ce_alexnet_normalisation_for_one_corruption_by_hand():
+    # AlexNet's gaussian_noise errors sum to 69.528 + 82.542 + 93.554 + 98.138 + 99.452 = 443.214
+    errors = {"gaussian_noise": {1: 30.0, 2: 40.0, 3: 50.0, 4: 60.0, 5: 41.607}}  # sums to 221.607
+    assert metrics.ce(errors, corruptions=["gaussian_noise"]) == {"gaussian_noise": pytest.approx(50.0)}
+
+
+def test_mce_of_alexnet_is_100_and_of_half_its_errors_50():
+    assert metrics.mce(metrics.ALEXNET_ERRORS).value == pytest.approx(100.0)
+    half = {c: {s: v / 2 for s, v in row.items()} for c, row in metrics.ALEXNET_ERRORS.items()}
+    result = metrics.mce(half)
+    assert result.value == pytest.approx(50.0) and not result.partial
+    assert set(result.per_corruption) == set(BENCHMARK)
+
+
+def test_mce_with_own_baseline_and_unnormalised():
+    errors = {"fog": {1: 10.0, 2: 30.0}, "snow": {1: 20.0, 2: 20.0}}
+    base = {"fog": {1: 40.0, 2: 40.0}, "snow": {1: 10.0, 2: 30.0}}
+    r = metrics.mce(errors, base)  # fog 100*40/80 = 50, snow 100*40/40 = 100
+    assert r.per_corruption == {"fog": 50.0, "snow": 100.0} and r.value == 75.0
+    raw = metrics.mce(errors, None, corruptions=["fog", "snow"], severities=[1, 2])
+    assert raw.per_corruption == {"fog": 20.0, "snow": 20.0} and raw.value == 20.0
+
+
+def test_relative_mce_by_hand():
+    errors = {"fog": {1: 30.0, 2: 50.0}}  # minus clean 20: 10 + 30 = 40
+    base = {"fog": {1: 60.0, 2: 100.0}}  # minus clean 40: 20 + 60 = 80
+    assert metrics.relative_mce(errors, 20.0, base, 40.0).value == pytest.approx(50.0)
+    # AlexNet: its own errors with its own clean error give 100
+    assert metrics.relative_mce(metrics.ALEXNET_ERRORS, 43.5).value == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="baseline_clean_error"):
+        metrics.relative_mce(errors, 20.0, base)
+
+
+def test_mpc_and_rpc_by_hand():
+    perf = {c: {s: float(10 * s + i) for s in range(1, 6)} for i, c in enumerate(BENCHMARK)}
+    # mean over s of 10 s = 30; mean over i in 0..14 = 7
+    assert metrics.mpc(perf).value == pytest.approx(37.0)
+    assert metrics.mpc(perf).per_corruption["shot_noise"] == pytest.approx(31.0)
+    assert metrics.rpc(perf, 74.0).value == pytest.approx(50.0)
+
+
+def test_order_never_matters():
+    perf = {c: {s: random.Random(i * 7 + s).uniform(5, 60) for s in range(1, 6)} for i, c in enumerate(BENCHMARK)}
+    reference = metrics.mpc(perf).value, metrics.mce(perf).value, metrics.rpc(perf, 70.0).value
+    for seed in range(5):
+        rng = random.Random(seed)
+        names = list(perf)
+        rng.shuffle(names)
+        shuffled = {}
+        for c in names:
+            sevs = list(perf[c])
+            rng.shuffle(sevs)
+            shuffled[c] = {s: perf[c][s] for s in sevs}
+        assert (metrics.mpc(shuffled).value, metrics.mce(shuffled).value, metrics.rpc(shuffled, 70.0).value) == pytest.approx(reference)
+
+
+def test_missing_and_unexpected_cells_are_named_unless_partial():
+    perf = {c: {s: 30.0 for s in range(1, 6)} for c in BENCHMARK}
+    del perf["fog"][4]
+    with pytest.raises(ValueError, match="'fog' severity 4 is missing"):
+        metrics.mpc(perf)
+    result = metrics.mpc(perf, partial=True)
+    assert result.partial and result.missing == (("fog", 4),) and result.value == 30.0
+    del perf["snow"]
+    with pytest.raises(ValueError, match="corruption 'snow' is missing"):
+        metrics.mce(perf)
+    extra = {c: {s: 30.0 for s in range(1, 6)} for c in BENCHMARK} | {"speckle_noise": {1: 20.0}}
+    with pytest.raises(ValueError, match="'speckle_noise' is not expected"):
+        metrics.mpc(extra)
+    kept = metrics.mpc(extra, partial=True)
+    assert kept.partial and kept.ignored == (("speckle_noise", 1),) and kept.value == 30.0
+    with pytest.raises(ValueError, match="'fog' severity 6 is not expected"):
+        metrics.mpc({c: {s: 1.0 for s in range(1, 7 if c == "fog" else 6)} for c in BENCHMARK})
+
+
+def test_bad_values_and_baselines():
+    with pytest.raises(ValueError, match="must be a finite number"):
+        metrics.mpc({"fog": {1: "high"}}, corruptions=["fog"], severities=[1])
+    with pytest.raises(ValueError, match="baseline must be 'alexnet'"):
+        metrics.mce({"fog": {1: 1.0}}, baseline="resnet")
+    with pytest.raises(ValueError, match="clean performance must be positive"):
+        metrics.rpc({"fog": {1: 1.0}}, 0.0, corruptions=["fog"], severities=[1])
+    assert float(metrics.mpc({"fog": {1: 4.0}}, corruptions=["fog"], severities=[1])) == 4.0
