@@ -18,11 +18,15 @@ def photo(index: int, height: int = 40, width: int = 52) -> np.ndarray:
     return cv2.resize(getattr(data, PHOTOS[index % len(PHOTOS)])(), (width, height), interpolation=cv2.INTER_AREA)
 
 
-def make_coco(root: Path, n: int = 3, split: str = "val2017", size: tuple[int, int] = (40, 52)) -> Path:
+def make_coco(root: Path, n: int = 3, split: str = "val2017", size: tuple[int, int] = (40, 52), distinct: bool = False) -> Path:
+    """``n`` photos with one 30 x 20 box each; ``distinct`` gives each image its own size (so a
+    stand-in model can tell them apart)."""
     (root / split).mkdir(parents=True)
     (root / "annotations").mkdir()
     images, anns = [], []
     for i in range(n):
+        if distinct:
+            size = (40 + i, 52 + 2 * i)
         name = f"{i + 1:012d}.jpg"
         Image.fromarray(photo(i, *size)).save(root / split / name, quality=95)
         images.append({"id": i + 1, "file_name": name, "width": size[1], "height": size[0]})

@@ -15,7 +15,7 @@ from corruptgen.files import atomic_write
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
 
 
-def _cells(scores: Scores, metric: str) -> dict[str, dict[int, float]]:
+def cells_of(scores: Scores, metric: str) -> dict[str, dict[int, float]]:
     cells: dict[str, dict[int, float]] = {}
     for cell, values in scores.items():
         if cell is not None:
@@ -36,7 +36,7 @@ def detection_summary(dataset: str, metric_names: tuple[str, ...], scores: Score
     expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
 
     def one(metric: str) -> dict:
-        cells = _cells(scores, metric)
+        cells = cells_of(scores, metric)
         clean = scores[None][metric] if None in scores else None
         m = metrics.mpc(cells, corruptions=expected, severities=None, partial=partial) if expected else None
         r = metrics.rpc(cells, clean, corruptions=expected, partial=partial) if expected and clean else None
@@ -60,7 +60,7 @@ def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, 
     """
     names, sevs = _grid(built)
     expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
-    cells = _cells(scores, "top-1 error")
+    cells = cells_of(scores, "top-1 error")
     clean = scores[None]["top-1 error"] if None in scores else None
     if baseline_name == "alexnet":
         base, base_clean = "alexnet", metrics.ALEXNET_CLEAN_ERROR
@@ -69,10 +69,16 @@ def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, 
     else:
         base, base_clean = None, None
     m = metrics.mce(cells, base, corruptions=expected, partial=partial)
-    rel = metrics.relative_mce(cells, clean, base, base_clean, corruptions=expected, partial=partial) if clean is not None else None
+    rel, note = None, None
+    if clean is not None:
+        try:
+            rel = metrics.relative_mce(cells, clean, base, base_clean, corruptions=expected, partial=partial)
+        except ValueError as exc:  # a baseline no worse under corruption than clean: relative CE undefined
+            note = str(exc)
     doc = {"dataset": dataset, "task": "classification", "metric": "top-1 error", "clean_error": clean,
            "cells": _jsonable(cells), "normalisation": baseline_name, "CE": m.per_corruption, "mCE": m.value,
-           "relative_CE": rel.per_corruption if rel else None, "relative_mCE": rel.value if rel else None}  # fmt: skip
+           "relative_CE": rel.per_corruption if rel else None, "relative_mCE": rel.value if rel else None,
+           "relative_note": note}  # fmt: skip
     doc.update(_grid_note(names, sevs, partial, scores, built))
     return doc
 

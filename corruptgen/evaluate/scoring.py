@@ -6,7 +6,7 @@ from pathlib import Path
 
 from corruptgen.metrics import ALEXNET_ERRORS
 
-from .report import classification_summary, detection_summary, write_report
+from .report import cells_of, classification_summary, detection_summary, write_report
 from .results import cell_path, read_json, read_run
 from .tasks import Task, task_for
 from .tree import Cell, EvaluationError, Tree, cell_name
@@ -59,9 +59,7 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
         base, name = None, normalisation(tree)
         if baseline is not None:
             base_scores = score_cells(task_for(tree), Path(baseline), cells, ids, False)
-            base = {"clean": base_scores[None]["top-1 error"],
-                    "cells": {c: {s: v["top-1 error"] for (cc, s), v in base_scores.items() if cc == c}
-                              for c in {cell[0] for cell in base_scores if cell is not None}}}  # fmt: skip
+            base = {"clean": base_scores[None]["top-1 error"], "cells": cells_of(base_scores, "top-1 error")}
             name = f"baseline {baseline}"
         doc = classification_summary(tree.dataset, scores, tree.select(None, None), partial, base, name)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})

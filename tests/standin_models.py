@@ -1,0 +1,50 @@
+"""Tiny stand-in models for the runner tests, imported by ``--model standin_models:<factory>``."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+
+def oracle_detector():
+    """Returns each image's ground truth (boxes and masks), found by the image's size."""
+    from pycocotools.coco import COCO
+
+    doc = json.loads(open(os.environ["STANDIN_GT"]).read())
+    gt = COCO()
+    gt.dataset = doc
+    gt.createIndex()
+    by_size = {(img["height"], img["width"]): gt.loadAnns(gt.getAnnIds(imgIds=[img["id"]])) for img in doc["images"]}
+
+    def predict(images):
+        out = []
+        for image in images:
+            anns = by_size[image.shape[:2]]
+            boxes = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]] for a in anns])
+            masks = np.stack([gt.annToMask(a) for a in anns])
+            out.append({"boxes": boxes, "scores": np.ones(len(anns)), "labels": [a["category_id"] for a in anns], "masks": masks})
+        return out
+
+    return predict
+
+
+def brightness_detector():
+    """One fixed box per image, scored by the image's mean: its results depend on every pixel."""
+    return lambda images: [{"boxes": [[2, 2, 20, 20]], "scores": [float(im.mean()) / 255], "labels": [1]} for im in images]
+
+
+def constant_classifier():
+    return lambda images: np.zeros(len(images), dtype=np.int64)
+
+
+def wrong_shapes():
+    return lambda images: [{"boxes": np.zeros((1, 3)), "scores": [1.0], "labels": [1]} for _ in images]
+
+
+def wrong_count():
+    return lambda images: [0]
+
+
+NOT_CALLABLE = 3
