@@ -287,3 +287,23 @@ def test_moved_source_is_named(coco_tree, tmp_path):
     assert "does not exist; pass --src" in result.output
     cli("evaluate", copy, "--results", tmp_path / "runs", "--src", src)
     assert os.path.isfile(tmp_path / "runs" / "results.json")
+
+
+# --- the face-detection example, end to end on two images ---------------------------------------
+
+
+def test_faces_example_detects_real_faces_and_scores_them(tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)  # --model examples.faces.detector:load is importable from the repository root
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "examples/faces/make_coco.py", "--out", str(tmp_path / "faces"), "--images", "2"], check=True)
+    doc = json.loads((tmp_path / "faces" / "annotations" / "instances_val.json").read_text())
+    assert len(doc["images"]) == 2 and len(doc["annotations"]) == 6
+    cli("build", "coco", "--src", tmp_path / "faces", "--split", "val", "--out", tmp_path / "faces-c",
+        "--corruptions", "defocus_blur", "--severities", "5", "--quiet")  # fmt: skip
+    cli("detect", tmp_path / "faces-c", "--model", "examples.faces.detector:load", "--results", tmp_path / "runs", "--quiet")
+    report = evaluate(Tree.open(tmp_path / "faces-c"), tmp_path / "runs")
+    assert report["P"] > 30.0  # the cascade finds the pasted LFW faces on clean images
+    assert report["cells"]["defocus_blur"]["5"] < report["P"]

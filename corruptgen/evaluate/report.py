@@ -175,7 +175,7 @@ def plot_png(doc: dict) -> bytes:
     ax.set_xticks([0, *sevs], ["clean", *map(str, sevs)])
     ax.set_xlabel("severity")
     ax.set_ylabel(doc["metric"] + (" (%)" if doc["task"] == "classification" else ""))
-    title = f"{doc['dataset']}: " + (f"mCE {doc['mCE']:.1f}" if doc["task"] == "classification"
+    title = f"{doc['dataset']}: " + (f"mCE {doc['mCE']:.1f} ({doc['normalisation']})" if doc["task"] == "classification"
                                      else f"P {_fmt(doc['P'])}, mPC {_fmt(doc['mPC'])}, rPC {_fmt(doc['rPC'])}%")  # fmt: skip
     ax.set_title(title + (" (partial)" if doc["partial"] else ""))
     ax.grid(alpha=0.3)

@@ -1,0 +1,54 @@
+"""The detector factory for ``corruptgen detect --model examples.faces.detector:load``.
+
+scikit-image's pretrained LBP frontal-face cascade (``skimage.feature.Cascade``). Its own
+grouping returns no confidence, so the raw windows are kept (``min_neighbor_number=1`` and no
+merging) and grouped here: windows overlapping the strongest remaining one by IoU > 0.3 form a
+detection, its box their mean and its score their number (Viola-Jones' neighbour count).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = iw * ih
+    return inter / ((box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter)
+
+
+def group(windows: np.ndarray, overlap: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy grouping of raw windows (x1 y1 x2 y2): mean boxes and member counts, by count."""
+    boxes, scores = [], []
+    left = np.arange(len(windows))
+    while len(left):
+        # seed each group with the window that has the most overlapping neighbours
+        counts = np.array([(_iou(windows[i], windows[left]) > overlap).sum() for i in left])
+        seed = left[int(np.argmax(counts))]
+        members = left[_iou(windows[seed], windows[left]) > overlap]
+        boxes.append(windows[members].mean(axis=0))
+        scores.append(float(len(members)))
+        left = np.setdiff1d(left, members)
+    return np.array(boxes).reshape(-1, 4), np.array(scores)
+
+
+def load():
+    from skimage import data
+    from skimage.color import rgb2gray
+    from skimage.feature import Cascade
+
+    cascade = Cascade(data.lbp_frontal_face_cascade_filename())
+
+    def detect(images: list[np.ndarray]) -> list[dict]:
+        outputs = []
+        for image in images:
+            raw = cascade.detect_multi_scale(img=rgb2gray(image), scale_factor=1.15, step_ratio=1, min_size=(24, 24),
+                                             max_size=(160, 160), min_neighbor_number=1, intersection_score_threshold=1.01)  # fmt: skip
+            windows = np.array([[d["c"], d["r"], d["c"] + d["width"], d["r"] + d["height"]] for d in raw], float).reshape(-1, 4)
+            boxes, scores = group(windows)
+            keep = scores >= 2  # a lone window is noise
+            outputs.append({"boxes": boxes[keep], "scores": scores[keep], "labels": np.ones(int(keep.sum()), int)})
+        return outputs
+
+    return detect

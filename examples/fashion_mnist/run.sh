@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Fashion-MNIST-C end to end: build it, train a classifier on clean data, run it on every cell, score it.
+#   bash examples/fashion_mnist/run.sh [WORK_DIR] [REPORT_DIR]
+# Needs: pip install ".[examples]"; Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORK=${1:-out/fashion-mnist}
+REPORT=${2:-docs/robustness/fashion-mnist}
+SRC=${FASHION_MNIST_SRC:-/usr/share/datasets/fashion-mnist}
+[ -f "$SRC/t10k-images-idx3-ubyte.gz" ] || { echo "Fashion-MNIST not found in $SRC: apt-get install dataset-fashion-mnist (or set FASHION_MNIST_SRC)." >&2; exit 1; }
+mkdir -p "$WORK"
+corruptgen build mnist --src "$SRC" --split test --out "$WORK/fashion-mnist-c" --quiet
+[ -f "$WORK/mlp.npz" ] || python examples/fashion_mnist/train.py --src "$SRC" --out "$WORK/mlp.npz"
+FASHION_MNIST_WEIGHTS="$WORK/mlp.npz" corruptgen classify "$WORK/fashion-mnist-c" \
+  --model examples.fashion_mnist.model:load --results "$WORK/results" --batch-size 1000 --quiet
+corruptgen evaluate "$WORK/fashion-mnist-c" --results "$WORK/results" --out "$REPORT"
