@@ -307,3 +307,36 @@ def test_faces_example_detects_real_faces_and_scores_them(tmp_path, monkeypatch)
     report = evaluate(Tree.open(tmp_path / "faces-c"), tmp_path / "runs")
     assert report["P"] > 30.0  # the cascade finds the pasted LFW faces on clean images
     assert report["cells"]["defocus_blur"]["5"] < report["P"]
+
+
+def test_cityscapes_semantic_segmentation_through_cityscapesscripts(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    src = make_cityscapes(tmp_path / "cs")
+    for labels in src.rglob("*_gtFine_labelIds.png"):  # road above the middle, one car below
+        ids = np.full((32, 64), 7, np.uint8)
+        ids[16:] = 26
+        Image.fromarray(ids).save(labels)
+        instances = ids.astype(np.uint16)
+        instances[16:] = 26001
+        Image.fromarray(instances).save(str(labels).replace("labelIds", "instanceIds"))
+    tree = tmp_path / "cs-c"
+    cli("build", "cityscapes", "--src", src, "--out", tree, "--corruptions", "fog", "--severities", "2,5", "--quiet")
+    runs = tmp_path / "runs"
+    cli("segment", tree, "--model", "standin_models:halves_segmenter", "--results", runs, "--quiet")
+    clean = json.loads((runs / "clean.json").read_text())["segmentation"]
+    assert clean["leftImg8bit/val/lindau/lindau_000000_000042_leftImg8bit.png"] == "clean/lindau_000000_000042_labelIds.png"
+    assert (runs / "fog" / "5" / "lindau_000000_000042_labelIds.png").is_file()
+    # a model that sees only road at fog 5: road IoU 0.5, car IoU 0 -> mIoU 25
+    for path in (runs / "fog" / "5").glob("*.png"):
+        Image.fromarray(np.full((32, 64), 7, np.uint8)).save(path)
+    doc = json.loads(cli("evaluate", tree, "--results", runs).output and (runs / "results.json").read_text())
+    assert doc["task"] == "segmentation" and doc["metric"] == "mIoU"
+    assert doc["P"] == pytest.approx(100.0) and doc["cells"]["fog"]["2"] == pytest.approx(100.0)
+    assert doc["cells"]["fog"]["5"] == pytest.approx(25.0)
+    assert doc["additional"]["iIoU"]["cells"]["fog"]["5"] == pytest.approx(0.0)
+    assert doc["mPC"] == pytest.approx(62.5) and doc["rPC"] == pytest.approx(62.5)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(runs / "fog" / "5" / "lindau_000000_000042_labelIds.png")
+    result = cli("evaluate", tree, "--results", runs, expect=1)
+    assert "expected a single-channel label map of size (64, 32)" in result.output

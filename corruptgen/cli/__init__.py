@@ -22,6 +22,7 @@ def _register() -> None:
     main.add_command(preview_cmd.preview_command)
     main.add_command(run_cmd.detect_command)
     main.add_command(run_cmd.classify_command)
+    main.add_command(run_cmd.segment_command)
     main.add_command(evaluate_cmd.evaluate_command)
 
 

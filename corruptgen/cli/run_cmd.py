@@ -1,4 +1,4 @@
-"""``corruptgen detect`` and ``corruptgen classify``: run a model over the clean source and every
+"""``corruptgen detect``, ``classify`` and ``segment``: run a model over the clean source and every
 cell of a built tree (or, with ``--on-the-fly``, of the tree a build would write)."""
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from corruptgen.evaluate.tree import cell_name
 
 from .options import clean_errors, parse_corruptions, parse_severities, profile_option, seed_option
 
-KINDS = {"detect": ("detection", "coco, voc or cityscapes", 1), "classify": ("classification", "imagenet, mnist or folder", 64)}
+KINDS = {"detect": ("detection", "coco, voc or cityscapes", 1), "classify": ("classification", "imagenet, mnist or folder", 64),
+         "segment": ("segmentation", "cityscapes", 1)}
+MODEL_NOUN = {"detect": "detector", "classify": "classifier", "segment": "semantic segmenter"}
 
 
 def _make(name: str):
     task_kind, datasets, default_batch = KINDS[name]
 
     @click.command(name, help=(
-        f"Run a {'detector' if name == 'detect' else 'classifier'} over TARGET: its clean source and every "
+        f"Run a {MODEL_NOUN[name]} over TARGET: its clean source and every "
         "corruption/severity cell, one results file per cell under --results (resumable).\n\n"
         f"TARGET is a tree built by `corruptgen build` ({datasets}), or with --on-the-fly a dataset kind."))
     @click.argument("target")
@@ -67,3 +69,4 @@ def _make(name: str):
 
 detect_command = _make("detect")
 classify_command = _make("classify")
+segment_command = _make("segment")

@@ -29,9 +29,10 @@ def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
     return names, sevs
 
 
-def detection_summary(dataset: str, metric_names: tuple[str, ...], scores: Scores, built: list[tuple[str, int]],
+def detection_summary(dataset: str, task: str, metric_names: tuple[str, ...], scores: Scores, built: list[tuple[str, int]],
                       partial: bool) -> dict:  # fmt: skip
-    """P, mPC and rPC for each metric (the first is the headline), over the tree's cells."""
+    """P, mPC and rPC for each metric (the first is the headline), over the tree's cells
+    (detection and segmentation: any performance where higher is better)."""
     names, sevs = _grid(built)
     expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
 
@@ -44,7 +45,7 @@ def detection_summary(dataset: str, metric_names: tuple[str, ...], scores: Score
                 "per_corruption": m.per_corruption if m else {}, "cells": _jsonable(cells)}  # fmt: skip
 
     head = one(metric_names[0])
-    doc = {"dataset": dataset, "task": "detection", "metric": metric_names[0], **head}
+    doc = {"dataset": dataset, "task": task, "metric": metric_names[0], **head}
     doc.update(_grid_note(names, sevs, partial, scores, built))
     if len(metric_names) > 1:
         doc["additional"] = {m: one(m) for m in metric_names[1:]}

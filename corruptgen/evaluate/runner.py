@@ -7,7 +7,8 @@ returns, per image:
 
 - a detector: a mapping with ``boxes`` (N x 4, x1 y1 x2 y2 in pixels), ``scores`` (N),
   ``labels`` (N, the dataset's category ids) and optionally ``masks`` (N x H x W);
-- a classifier: a class index (the whole batch: a sequence or array of N ints).
+- a classifier: a class index (the whole batch: a sequence or array of N ints);
+- a segmenter (Cityscapes): an H x W map of Cityscapes label ids (0-33).
 
 NumPy arrays, lists and CPU torch tensors are all accepted.
 """
@@ -15,17 +16,20 @@ NumPy arrays, lists and CPU torch tensors are all accepted.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from corruptgen import __version__
 from corruptgen.build.engine import STATE_FILE
+from corruptgen.files import atomic_write
 
 from .results import RUN_FILE, cell_path, read_run, write_json
 from .tasks import Task, task_for
@@ -116,7 +120,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
               quiet: bool = False) -> RunReport:  # fmt: skip
     """Run ``model`` over the clean source and every selected cell; skip cells already written."""
     results = Path(results)
-    task = task_for(tree)
+    task = task_for(tree, task_kind)
     if task.kind != task_kind:
         other = {"detection": "corruptgen detect", "classification": "corruptgen classify"}[task.kind]
         raise EvaluationError(f"{tree.dataset} is a {task.kind} dataset; use {other}.")
@@ -137,7 +141,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
                desc=f"{model}: {len(todo)} cells")  # fmt: skip
     try:
         for cell in todo:
-            payload = _run_cell(task, tree, cell, samples, predict, model, batch_size, report, bar)
+            payload = _run_cell(task, tree, cell, samples, predict, model, batch_size, report, bar, results)
             write_json(cell_path(results, cell), payload)
             report.cells_run.append(cell)
     finally:
@@ -153,9 +157,21 @@ def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: 
                               "settings to resume, or choose another --results folder.")  # fmt: skip
 
 
-def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, batch_size: int, report: RunReport, bar):
+def _label_map(output, shape: tuple[int, int], where: str) -> np.ndarray:
+    values = _array(output, f"{where} label map")
+    if values.shape != shape or np.any(values != np.round(values)) or values.min(initial=0) < 0 or values.max(initial=0) > 255:
+        raise EvaluationError(f"{where} returned a label map of shape {values.shape}; a segmenter returns per image an "
+                              f"H x W map of label ids 0-255 ({shape}).")  # fmt: skip
+    return values.astype(np.uint8)
+
+
+def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, batch_size: int, report: RunReport, bar,
+              results: Path):  # fmt: skip
     detections: list[dict] = []
     predictions: dict[str, int] = {}
+    label_maps: dict[str, str] = {}
+    # label maps go beside the cell file, named so cityscapesscripts would find them too
+    maps_dir = cell_path(results, cell).with_suffix("")
     batch: list = []
 
     def flush():
@@ -169,6 +185,16 @@ def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, 
                                       f"({len(images)} for this batch).")  # fmt: skip
             for (sample, pixels), output in zip(batch, outputs):
                 detections.extend(detections_to_coco(task.sample_id(sample), output, pixels.shape[:2], where))
+        elif task.kind == "segmentation":
+            outputs = list(outputs)
+            if len(outputs) != len(images):
+                raise EvaluationError(f"{where} returned {len(outputs)} label maps for a batch of {len(images)} images.")
+            for (sample, pixels), output in zip(batch, outputs):
+                name = PurePosixPath(sample.key).name.replace("_leftImg8bit", "_labelIds")
+                encoded = io.BytesIO()
+                Image.fromarray(_label_map(output, pixels.shape[:2], where), "L").save(encoded, format="PNG")
+                atomic_write(maps_dir / name, encoded.getvalue())
+                label_maps[task.sample_id(sample)] = f"{maps_dir.name}/{name}"
         else:
             for (sample, _), value in zip(batch, _class_indices(outputs, len(images), where)):
                 predictions[task.sample_id(sample)] = value
@@ -187,4 +213,6 @@ def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, 
             flush()
     if batch:
         flush()
+    if task.kind == "segmentation":
+        return {"segmentation": label_maps}
     return detections if task.kind == "detection" else {"predictions": predictions}

@@ -32,6 +32,15 @@ def score_cells(task: Task, results: Path, cells: list[Cell], ids: list, partial
     return {cell: task.score(payload, ids, str(cell_path(results, cell))) for cell, payload in payloads.items()}
 
 
+def _peek_kind(tree: Tree, results: Path) -> str | None:
+    """Results written by another tool: Cityscapes cells holding label maps are segmentation."""
+    clean = cell_path(results, None)
+    if tree.dataset == "cityscapes" and clean.is_file():
+        payload = read_json(clean)
+        return "segmentation" if isinstance(payload, dict) and "segmentation" in payload else None
+    return None
+
+
 def normalisation(tree: Tree) -> str:
     """AlexNet's table applies to ImageNet-C proper: ImageNet, its preprocessing, the imagenet
     profile, and corruptions/severities the table has."""
@@ -48,13 +57,13 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     if not results.is_dir():
         raise EvaluationError(f"--results {results} is not a folder.")
     run = read_run(results)
-    task = task_for(tree)
+    task = task_for(tree, run.get("task") or _peek_kind(tree, results))
     samples = tree.samples(run.get("limit"))
     ids = [task.sample_id(s) for s in samples]
     cells: list[Cell] = [None, *tree.select(None, None)]
     scores = score_cells(task, results, cells, ids, partial)
-    if task.kind == "detection":
-        doc = detection_summary(tree.dataset, task.metrics, scores, tree.select(None, None), partial)
+    if task.kind != "classification":
+        doc = detection_summary(tree.dataset, task.kind, task.metrics, scores, tree.select(None, None), partial)
     else:
         base, name = None, normalisation(tree)
         if baseline is not None:

@@ -216,9 +216,14 @@ class ClassificationTask(Task):
         return {"top-1 error": 100.0 * wrong / len(ids)}
 
 
-def task_for(tree: Tree) -> Task:
+def task_for(tree: Tree, kind: str | None = None) -> Task:
+    """The dataset's task; ``kind="segmentation"`` picks Cityscapes' semantic segmentation over
+    its instance detection."""
+    from .cityscapes_semantic import CityscapesSemanticTask
     from .voc import VocTask
 
+    if kind == "segmentation" and tree.dataset == "cityscapes":
+        return CityscapesSemanticTask(tree)
     kinds = {"coco": CocoTask, "cityscapes": CityscapesTask, "voc": VocTask,
              "imagenet": ClassificationTask, "mnist": ClassificationTask, "folder": ClassificationTask}  # fmt: skip
     return kinds[tree.dataset](tree)

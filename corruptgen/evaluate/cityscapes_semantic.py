@@ -1,0 +1,106 @@
+"""Cityscapes semantic segmentation, scored by cityscapesscripts' own pixel-level evaluation
+(``evalPixelLevelSemanticLabeling.evaluateImgLists``): class mIoU and iIoU over its 19 classes,
+as the segmentation-robustness benchmark (Kamann and Rother) reports them.
+
+Results cells are ``{"segmentation": {key: path}}``, each path a labelIds PNG (H x W, Cityscapes
+label ids 0-33, the same size as the image) relative to the cell file's folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from corruptgen.datasets import Sample
+
+from .tasks import Task
+from .tree import EvaluationError, Tree
+
+
+class _NumpyWithIn1d:
+    """NumPy as cityscapesscripts 2.3.0 expects it: it calls ``np.in1d``, which NumPy 2.4 removed
+    (``np.isin`` flattened is the same). Given to that module only; NumPy itself is untouched."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def in1d(a, b, invert=False):
+        return np.isin(np.ravel(a), b, invert=invert)
+
+
+def pixel_level(predictions: list[str], ground_truth: list[str]) -> dict:
+    """cityscapesscripts' evaluation of prediction/ground-truth labelIds PNG pairs (quiet, no files)."""
+    try:
+        from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as official
+    except ImportError:
+        raise EvaluationError("scoring semantic segmentation needs cityscapesscripts: pip install 'corruptgen[cityscapes]'.") from None
+    if not hasattr(np, "in1d"):
+        official.np = _NumpyWithIn1d()
+    args = copy.copy(official.args)
+    args.quiet, args.JSONOutput, args.colorized, args.evalPixelAccuracy = True, False, False, False
+    args.bold = args.nocol = ""
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            return official.evaluateImgLists(predictions, ground_truth, args)
+    except SystemExit:  # cityscapesscripts reports problems by printing and exiting
+        raise EvaluationError(f"cityscapesscripts refused the label maps: {printed.getvalue().strip().splitlines()[-1]}") from None
+
+
+class CityscapesSemanticTask(Task):
+    """mIoU and iIoU (x100) of labelIds maps against gtFine ``*_gtFine_labelIds.png``."""
+
+    kind = "segmentation"
+    metrics = ("mIoU", "iIoU")
+
+    def __init__(self, tree: Tree):
+        super().__init__(tree)
+        adapter = tree.adapter
+        self.ground_truth = {}
+        for sample in adapter.samples():
+            frame = PurePosixPath(sample.key).name.split("_leftImg8bit")[0]
+            city = PurePosixPath(sample.key).parent.name
+            self.ground_truth[sample.key] = adapter.src / "gtFine" / adapter.split / city / f"{frame}_gtFine_labelIds.png"
+        if not any(self._has_instances(path) for path in self.ground_truth.values()):
+            self.metrics = ("mIoU",)  # iIoU is undefined without a single instance in the ground truth
+
+    @staticmethod
+    def _has_instances(labels: Path) -> bool:
+        try:
+            with Image.open(str(labels).replace("labelIds", "instanceIds")) as img:
+                return bool((np.asarray(img) >= 1000).any())
+        except OSError:
+            return False
+
+    def sample_id(self, sample: Sample) -> str:
+        return sample.key
+
+    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+        maps = payload.get("segmentation") if isinstance(payload, dict) else None
+        if not isinstance(maps, dict):
+            raise EvaluationError(f"{where} must hold {{\"segmentation\": {{key: label PNG path}}}}.")
+        missing = [k for k in ids if k not in maps]
+        if missing:
+            raise EvaluationError(f"{where} has no label map for {missing[0]!r} ({len(missing)} missing).")
+        predictions, truths = [], []
+        for key in ids:
+            path = Path(where).parent / str(maps[key])
+            truth = self.ground_truth[key]
+            try:
+                with Image.open(path) as pred, Image.open(truth) as gt:
+                    if pred.size != gt.size or pred.mode not in ("L", "P", "I", "I;16"):
+                        raise EvaluationError(f"{path} is {pred.mode} {pred.size}; expected a single-channel label map of "
+                                              f"size {gt.size} like {truth.name}.")  # fmt: skip
+            except OSError as exc:
+                raise EvaluationError(f"{where}: label map {path} cannot be read ({exc}).") from None
+            predictions.append(str(path))
+            truths.append(str(truth))
+        result = pixel_level(predictions, truths)
+        scores = {"mIoU": 100.0 * result["averageScoreClasses"], "iIoU": 100.0 * result["averageScoreInstClasses"]}
+        return {m: scores[m] for m in self.metrics}
