@@ -103,15 +103,19 @@ def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, s
     """Header, rows (corruption, severity 1..5, mean[, CE]) and summary lines of the main metric."""
     sevs = doc["severities"]
     classification = doc["task"] == "classification"
-    header = ["corruption", *(str(s) for s in sevs), "mean"] + (["CE", "rel. CE"] if classification else [])
+    # unnormalised CE is the mean error itself: no second column for it
+    with_ce = classification and doc["normalisation"] != "unnormalised"
+    header = ["corruption", *(str(s) for s in sevs), "mean"] + (["CE"] if with_ce else []) + (["rel. CE"] if classification else [])
     rows = []
     for name in doc["corruptions"]:
         row = doc["cells"].get(name, {})
         values = [row.get(str(s)) for s in sevs]
         present = [v for v in values if v is not None]
         line = [name, *(_fmt(v) for v in values), _fmt(sum(present) / len(present) if present else None)]
+        if with_ce:
+            line.append(_fmt(doc["CE"].get(name)))
         if classification:
-            line += [_fmt(doc["CE"].get(name)), _fmt((doc["relative_CE"] or {}).get(name))]
+            line.append(_fmt((doc["relative_CE"] or {}).get(name)))
         rows.append(line)
     if classification:
         norm = {"alexnet": "AlexNet-normalised", "unnormalised": "unnormalised mean"}.get(doc["normalisation"], f"normalised by {doc['normalisation']}")

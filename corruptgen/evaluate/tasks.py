@@ -52,8 +52,8 @@ def _quiet(fn, *args):
 
 
 class CocoTask(Task):
-    """COCO AP@[.5:.95] (x100) with pycocotools' COCOeval: ``bbox AP``, and ``segm AP`` when the
-    results carry masks."""
+    """COCO AP@[.5:.95] (x100) with pycocotools' COCOeval: ``bbox AP`` (the benchmark's P/mPC/rPC
+    metric), ``bbox AP50``, and ``segm AP`` / ``segm AP50`` when the results carry masks."""
 
     kind = "detection"
 
@@ -66,7 +66,7 @@ class CocoTask(Task):
         _quiet(self.gt.createIndex)
         self.id_by_key = self._ids()
         self.categories = set(self.gt.getCatIds())
-        self.metrics = ("bbox AP",)
+        self.metrics = ("bbox AP", "bbox AP50")
 
     def _ground_truth(self) -> dict:
         path = self.tree.adapter.annotation_file
@@ -83,7 +83,7 @@ class CocoTask(Task):
 
     def prepare(self, payloads: dict) -> None:
         with_masks = any(isinstance(p, list) and any(isinstance(d, dict) and "segmentation" in d for d in p) for p in payloads.values())
-        self.metrics = ("bbox AP", "segm AP") if with_masks else ("bbox AP",)
+        self.metrics = ("bbox AP", "bbox AP50") + (("segm AP", "segm AP50") if with_masks else ())
 
     def check(self, payload, ids: list, where: str) -> list[dict]:
         if not isinstance(payload, list):
@@ -113,13 +113,15 @@ class CocoTask(Task):
             return dict.fromkeys(self.metrics, 0.0)
         results = _quiet(self.gt.loadRes, [dict(d) for d in detections])
         scores = {}
-        for metric in self.metrics:
-            evaluator = COCOeval(self.gt, results, metric.split()[0])
+        for iou_type in dict.fromkeys(m.split()[0] for m in self.metrics):
+            evaluator = COCOeval(self.gt, results, iou_type)
             evaluator.params.imgIds = list(ids)
             _quiet(evaluator.evaluate)
             _quiet(evaluator.accumulate)
             _quiet(evaluator.summarize)
-            scores[metric] = max(float(evaluator.stats[0]), 0.0) * 100.0  # -1 (no ground truth) counts as 0
+            # stats[0] is AP@[.5:.95], stats[1] AP@.5; -1 (no ground truth) counts as 0
+            scores[f"{iou_type} AP"] = max(float(evaluator.stats[0]), 0.0) * 100.0
+            scores[f"{iou_type} AP50"] = max(float(evaluator.stats[1]), 0.0) * 100.0
         return scores
 
 
