@@ -120,6 +120,8 @@ def test_runner_resumes_cell_by_cell(coco_tree, standin, tmp_path):
     assert (runs / "fog" / "3.json").is_file()
     result = cli("detect", tree, "--model", "standin_models:brightness_detector", "--results", runs, "--limit", "1", expect=1)
     assert "--limit None" in result.output and "another --results" in result.output
+    result = cli("detect", tree, "--model", "standin_models:oracle_detector", "--results", runs, expect=1)
+    assert "holds results of --model standin_models:brightness_detector" in result.output
 
 
 def test_limit_scores_only_the_first_images(coco_tree, standin, tmp_path):
@@ -340,3 +342,19 @@ def test_cityscapes_semantic_segmentation_through_cityscapesscripts(tmp_path, mo
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(runs / "fog" / "5" / "lindau_000000_000042_labelIds.png")
     result = cli("evaluate", tree, "--results", runs, expect=1)
     assert "expected a single-channel label map of size (64, 32)" in result.output
+
+
+def test_bad_classification_results(tmp_path):
+    src = make_imagenet(tmp_path / "imagenet")
+    tree = tmp_path / "imagenet-c"
+    cli("build", "imagenet", "--src", src, "--out", tree, "--corruptions", "fog", "--severities", "1", "--quiet")
+    keys = sorted(p.relative_to(src / "val").as_posix() for p in (src / "val").rglob("*.JPEG"))
+    runs = tmp_path / "runs"
+    write(runs / "clean.json", {"predictions": dict.fromkeys(keys, 0)})
+    for payload, words in (({"predictions": dict.fromkeys(keys[1:], 0)}, f"has no class index for {keys[0]!r}"),
+                           ({"predictions": {**dict.fromkeys(keys, 0), keys[2]: "cat"}}, "expected a class index (int)"),
+                           ({"predictions": {**dict.fromkeys(keys, 0), "n0/x.JPEG": 1}}, "'n0/x.JPEG', which is not an image"),
+                           ([0, 1], 'must hold {"predictions": {key: class index}}')):  # fmt: skip
+        write(runs / "fog" / "1.json", payload)
+        result = cli("evaluate", tree, "--results", runs, expect=1)
+        assert words in result.output and "fog/1.json" in result.output, words

@@ -16,9 +16,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from corruptgen.datasets import Sample
-
-from .tasks import Task
+from .tasks import Task, keyed_payload
 from .tree import EvaluationError, Tree
 
 
@@ -78,16 +76,8 @@ class CityscapesSemanticTask(Task):
         except OSError:
             return False
 
-    def sample_id(self, sample: Sample) -> str:
-        return sample.key
-
     def score(self, payload, ids: list, where: str) -> dict[str, float]:
-        maps = payload.get("segmentation") if isinstance(payload, dict) else None
-        if not isinstance(maps, dict):
-            raise EvaluationError(f"{where} must hold {{\"segmentation\": {{key: label PNG path}}}}.")
-        missing = [k for k in ids if k not in maps]
-        if missing:
-            raise EvaluationError(f"{where} has no label map for {missing[0]!r} ({len(missing)} missing).")
+        maps = keyed_payload(payload, "segmentation", ids, where, "label map")
         predictions, truths = [], []
         for key in ids:
             path = Path(where).parent / str(maps[key])

@@ -150,11 +150,16 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
 
 
 def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: bool) -> None:
+    """Refuse to add cells to results made by another model or over other images (a failed
+    first attempt, with no cell written yet, does not count)."""
     previous = read_run(results) if results.is_dir() else {}
-    if previous and (previous.get("limit"), bool(previous.get("on_the_fly"))) != (limit, on_the_fly):
-        raise EvaluationError(f"{results} holds results made with --limit {previous.get('limit')} "
-                              f"{'on the fly' if previous.get('on_the_fly') else 'from a built tree'}; rerun with the same "
-                              "settings to resume, or choose another --results folder.")  # fmt: skip
+    if not previous or not any(p.name != RUN_FILE and p.name != STATE_FILE for p in results.rglob("*.json")):
+        return
+    before = (previous.get("model"), previous.get("limit"), bool(previous.get("on_the_fly")))
+    if before != (model, limit, on_the_fly):
+        raise EvaluationError(f"{results} holds results of --model {before[0]} with --limit {before[1]} "
+                              f"{'on the fly' if before[2] else 'from a built tree'}; rerun with the same settings "
+                              "to resume, or choose another --results folder.")  # fmt: skip
 
 
 def _label_map(output, shape: tuple[int, int], where: str) -> np.ndarray:

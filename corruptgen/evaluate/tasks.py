@@ -37,13 +37,25 @@ class Task:
         self.tree = tree
 
     def sample_id(self, sample: Sample) -> int | str:
-        raise NotImplementedError
+        """The id results files use for ``sample`` (the build's sample key unless overridden)."""
+        return sample.key
 
     def prepare(self, payloads: dict) -> None:
         """Look at every cell's payload once before scoring (e.g. to decide on mask AP)."""
 
     def score(self, payload, ids: list, where: str) -> dict[str, float]:
         raise NotImplementedError
+
+
+def keyed_payload(payload, field: str, ids: list, where: str, what: str) -> dict:
+    """``payload[field]``, a mapping from sample key to ``what``, with an entry for every id."""
+    mapping = payload.get(field) if isinstance(payload, dict) else None
+    if not isinstance(mapping, dict):
+        raise EvaluationError(f"{where} must hold {{\"{field}\": {{key: {what}}}}}.")
+    missing = [k for k in ids if k not in mapping]
+    if missing:
+        raise EvaluationError(f"{where} has no {what} for {missing[0]!r} ({len(missing)} missing).")
+    return mapping
 
 
 def _quiet(fn, *args):
@@ -196,16 +208,8 @@ class ClassificationTask(Task):
         index = {name: i for i, name in enumerate(classes)}
         return classes, {s.key: index[s.key.split("/")[0]] for s in samples}
 
-    def sample_id(self, sample: Sample) -> str:
-        return sample.key
-
     def score(self, payload, ids: list, where: str) -> dict[str, float]:
-        predictions = payload.get("predictions") if isinstance(payload, dict) else None
-        if not isinstance(predictions, dict):
-            raise EvaluationError(f"{where} must hold {{\"predictions\": {{key: class index}}}}.")
-        missing = [k for k in ids if k not in predictions]
-        if missing:
-            raise EvaluationError(f"{where} has no prediction for {missing[0]!r} ({len(missing)} missing).")
+        predictions = keyed_payload(payload, "predictions", ids, where, "class index")
         extra = [k for k in predictions if k not in self.labels]
         if extra:
             raise EvaluationError(f"{where} predicts for {extra[0]!r}, which is not an image of the dataset.")
