@@ -275,6 +275,9 @@ def test_bad_trees_and_models(coco_tree, standin, tmp_path):
     assert "coco is a detection dataset; use corruptgen detect" in result.output
     result = cli("detect", "imagenet-c", "--on-the-fly", "--model", "m:f", "--results", runs, expect=2)
     assert "TARGET is a dataset kind" in result.output
+    result = cli("detect", "coco", "--on-the-fly", "--profile", "cifar", "--corruptions", "elastic_transform",
+                 "--model", "standin_models:oracle_detector", "--results", runs, expect=1)  # fmt: skip
+    assert "elastic_transform moves image content under profile 'cifar'" in result.output
 
 
 def test_moved_source_is_named(coco_tree, tmp_path):

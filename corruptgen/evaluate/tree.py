@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from corruptgen.build.engine import MANIFEST_DIR, STATE_FILE, corrupt_sample
-from corruptgen.corruptions import REGISTRY
+from corruptgen.corruptions import REGISTRY, get_corruption
 from corruptgen.datasets import ADAPTERS, Adapter, BuildSettings, Sample, SampleError
 from corruptgen.datasets.base import decode_image
 from corruptgen.datasets.coco import CocoAdapter
@@ -83,6 +83,10 @@ class Tree:
                     "preprocessing": "resize256-centercrop224" if dataset == "imagenet" and preprocess else None}  # fmt: skip
         tree = cls(identity, cells, None, True)
         tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly
+        moving = sorted({c for c, _ in cells if get_corruption(c).is_geometric(profile)})
+        if moving and tree.adapter.spatial_annotations:  # as a build refuses them
+            raise EvaluationError(f"{', '.join(moving)} moves image content under profile {profile!r}, and {dataset} "
+                                  "annotations would no longer match; use the imagenet profile or leave it out.")  # fmt: skip
         return tree
 
     def state(self) -> dict:
