@@ -256,3 +256,19 @@ def test_albumentations_compose_seed_reproduces_and_targets_stay():
         Corruption("elastic_transform", profile="cifar")
     with pytest.raises(ValueError, match="unknown corruption"):
         Corruption("fogg")
+
+
+def test_readme_training_examples_run():
+    pytest.importorskip("torchvision")
+    pytest.importorskip("albumentations")
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Training with corruptions", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    runnable = [b for b in blocks if "my_dataset" not in b]
+    assert len(runnable) == 3  # plain, torchvision v2, albumentations
+    for block in runnable:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 (our own documentation)
+    assert namespace["out"].shape == (224, 224, 3)
