@@ -96,8 +96,11 @@ class Photos:
         return torch.from_numpy(np.array(self.transform(self.images[index % len(self.images)], index)))
 
 
-def ours(image, index, t=RandomCorruption("benchmark", severity=(1, 5), seed=0)):
-    return t.at(0, index)(image)
+OURS = RandomCorruption("benchmark", severity=(1, 5), seed=0)
+
+
+def ours(image, index):
+    return OURS.at(0, index)(image)
 
 
 def reference(image, index):
