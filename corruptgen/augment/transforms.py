@@ -118,6 +118,9 @@ class RandomCorruption(_transform_base()):
         return self._apply(inputs[0] if len(inputs) == 1 else inputs, None, queue)[0]
 
     def _apply(self, sample, rng_source, replayed: list | None):
+        if isinstance(sample, np.ndarray) and not replayed:  # the data loader's common case: one bare array
+            params = self.sampler.draw(rng_source())
+            return image_types.apply(sample, params, self.sampler.profile), params
         leaves = flatten(sample)
         images = image_paths(leaves)
         if not images:
