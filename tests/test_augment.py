@@ -176,7 +176,9 @@ def test_tv_tensors_in_a_v2_compose():
     assert type(img) is tv_tensors.Image and img.dtype == torch.float32 and img.shape == (3, 48, 48)
     assert type(target["boxes"]) is tv_tensors.BoundingBoxes and target["boxes"].canvas_size == (48, 48)
     video = tv_tensors.Video(torch.stack([image, image]))
-    assert type(RandomCorruption(seed=0)(video)) is tv_tensors.Video
+    out, params = RandomCorruption(seed=0)(video, return_params=True)
+    assert type(out) is tv_tensors.Video and isinstance(params, dict)  # one draw for the whole clip
+    assert torch.equal(out[0], out[1])
 
 
 class _Photos:

@@ -60,7 +60,8 @@ class RandomCorruption(_transform_base()):
 
     Inputs: a numpy array (uint8, or float in [0, 1]; every shape :func:`corruptgen.corrupt`
     takes), a PIL image, a torch tensor ``C x H x W`` or batched ``N x C x H x W`` (uint8 or float
-    in [0, 1]; each image of a batch draws its own corruption), a torchvision tv_tensor, or a
+    in [0, 1]; each image of a batch draws its own corruption), a torchvision tv_tensor (a
+    ``Video``'s frames share one draw), or a
     sample (dict / tuple / list) holding one, as torchvision.transforms.v2 finds it. The same
     types come back; targets are the same objects. ``return_params=True`` also returns the
     parameters (``{"corruption", "severity", "seed"}``, a list for a batch) for :meth:`replay`.
@@ -144,14 +145,19 @@ class RandomCorruption(_transform_base()):
 
         shared: dict = {}  # one draw per sample: every image of it gets the same corruption
 
+        def sample_params() -> dict:
+            if "params" not in shared:
+                shared["params"] = next_params()
+            return shared["params"]
+
         def replace(path, leaf):
             if path not in images:
                 return leaf
-            if image_types.is_tensor(leaf) and leaf.ndim > 3:  # a batch: each image draws its own
-                return image_types.apply_batch(leaf, lambda i: next_params(), self.sampler.profile)[0]
-            if "params" not in shared:
-                shared["params"] = next_params()
-            return image_types.apply(leaf, shared["params"], self.sampler.profile)
+            if image_types.is_tensor(leaf) and leaf.ndim > 3:
+                # a batch: each image draws its own; a video's frames are one sample and share one draw
+                per_image = (lambda i: sample_params()) if type(leaf).__name__ == "Video" else (lambda i: next_params())
+                return image_types.apply_batch(leaf, per_image, self.sampler.profile)[0]
+            return image_types.apply(leaf, sample_params(), self.sampler.profile)
 
         out = rebuild(sample, replace)
         return out, (used[0] if len(used) == 1 else used)
