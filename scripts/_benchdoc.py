@@ -1,14 +1,28 @@
-"""Write one script's section of docs/benchmarks.md between its markers, keeping the others."""
+"""Shared by the benchmark scripts: timing, the machine line, and writing one script's section of
+docs/benchmarks.md between its markers, keeping the others."""
 
 from __future__ import annotations
 
 import platform
+import statistics
+import time
 from pathlib import Path
 
 import numpy as np
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = "# Benchmarks\n\nWritten by the scripts in `scripts/`; rerun them to refresh a section.\n"
+
+
+def median_ms(fn, repeats: int) -> float:
+    """Median wall time of ``fn()`` in ms over ``repeats`` calls, after one warm-up call (JIT, caches)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
 
 
 def machine() -> str:

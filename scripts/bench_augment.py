@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import albumentations as A  # noqa: E402
 import torch  # noqa: E402
-from _benchdoc import machine, write_section  # noqa: E402
+from _benchdoc import machine, median_ms, write_section  # noqa: E402
 from reference import reference_corrupt  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
@@ -142,16 +142,6 @@ def loader_rate(transform, images, n: int) -> float:
     t0 = time.perf_counter()
     count = sum(len(batch) for batch in loader)
     return count / (time.perf_counter() - t0)
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def per_corruption(images, repeats: int) -> list[tuple[str, float, float]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,22 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _benchdoc import machine, write_section  # noqa: E402
+from _benchdoc import machine, median_ms, write_section  # noqa: E402
 from reference import load, reference_corrupt  # noqa: E402
 
 import corruptgen  # noqa: E402
 
 SIZES = {"224x224": (224, 224), "640x480": (480, 640)}
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up (JIT, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def bench_size(image: np.ndarray, repeats: int, ref_budget_ms: float) -> dict[str, tuple[list[float], list[float]]]:
