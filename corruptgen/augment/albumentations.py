@@ -7,7 +7,7 @@
 ``Corruption`` is an image-only transform that draws its corruption, severity and seed from the
 transform's own generator (``self.random_generator``), so ``A.Compose(seed=...)`` reproduces its
 outputs exactly as it does albumentations' own transforms. Importing this module needs
-albumentations (``pip install "corruptgen[albumentations]"``).
+albumentations (``pip install ".[albumentations]"`` from a clone).
 """
 
 from __future__ import annotations
