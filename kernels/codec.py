@@ -17,7 +17,7 @@ def _to_pil(pixels: np.ndarray) -> Image.Image:
 
 
 def _from_pil(img: Image.Image, channels: int) -> np.ndarray:
-    arr = np.asarray(img)
+    arr = np.array(img)  # a writable copy: callers (torch.from_numpy in a data loader) may write to it
     return arr.reshape(arr.shape[0], arr.shape[1], channels)
 
 

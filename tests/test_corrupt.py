@@ -67,6 +67,7 @@ def test_shape_dtype_and_mode_preserved(name, rgb):
             assert isinstance(out, Image.Image) and out.mode == image.mode and out.size == image.size, kind
         else:
             assert out.shape == image.shape and out.dtype == np.uint8, kind
+            assert out.flags.writeable, kind  # a data loader's torch.from_numpy writes into it
 
 
 @pytest.mark.parametrize("name", ALL)
