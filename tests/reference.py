@@ -24,6 +24,8 @@ def _fake_pkg_resources() -> types.ModuleType:
         return os.path.join(list(spec.submodule_search_locations)[0], resource)
 
     module.resource_filename = resource_filename
+    # pytest's monkeypatch.syspath_prepend calls this whenever a pkg_resources module is loaded
+    module.fixup_namespace_packages = lambda path_item, parent=None: None
     return module
 
 
