@@ -46,22 +46,26 @@ def snow(
     blur_sigma: float,
     angle: float,
     blend: float,
+    trim: str = "none",
 ) -> np.ndarray:
-    """imagecorruptions' snow: a zoomed, thresholded noise layer streaked by motion blur.
+    """Snow: a zoomed, thresholded noise layer streaked by motion blur.
 
     Parameters
     ----------
     image : uint8 H x W x C (C = 1 or 3); uint8 comes back.
     noise : float H x W, ``N(loc, scale)`` drawn by the caller.
     angle : streak direction in degrees (the reference draws ``U(-135, -45)``).
+    trim : ``"none"``: as imagecorruptions 1.1.2, the zoomed layer is blurred untrimmed (it can
+        be up to ``zoom`` pixels larger than the image: 2 at 32 px and zoom 2.25) and the blurred
+        layer's top-left ``H x W`` is kept; ``"centre"``: as Hendrycks' CIFAR and Tiny-ImageNet
+        scripts, it is trimmed centrally to ``H x W`` before the blur.
 
-    As in the reference, the zoomed layer is not trimmed before the blur (it may be a pixel
-    larger than the image) and is quantised to 8 bits before compositing.
+    The layer is quantised to 8 bits before compositing, as in both.
     """
     image = image_hwc(image, dtype=np.uint8)
     same_hw(image, noise, "noise")
     height, width = image.shape[:2]
-    layer = clipped_zoom(noise.astype(np.float32)[:, :, None], zoom, trim=False)
+    layer = clipped_zoom(noise.astype(np.float32)[:, :, None], zoom, trim=trim)
     layer[layer < threshold] = 0
     np.clip(layer, 0, 1, out=layer)
     shifts, weights = motion_taps(blur_radius, blur_sigma, angle, layer.shape[0], layer.shape[1])

@@ -10,17 +10,20 @@ from numba import njit
 from ._validate import image_hwc
 
 
-def _axis_map(n_in: int, zoom: float, n_keep: int | None):
+def _axis_map(n_in: int, zoom: float, n_keep: int | None, centre: bool = False):
     """Source index and weight per output index along one axis, as ``scipy.ndimage.zoom(order=1)``.
 
     The centre ``ceil(n_in / zoom)`` samples are cropped and scaled to ``round(crop * zoom)``
-    samples; output ``o`` reads crop position ``o * (crop - 1) / (n_out - 1)``.
+    samples; output ``o`` reads crop position ``o * (crop - 1) / (n_out - 1)``. ``n_keep`` keeps
+    that many outputs: the first ones, or with ``centre`` the central ones (offset
+    ``(n_out - n_keep) // 2``, Hendrycks' ``clipped_zoom`` trim).
     """
     crop = int(math.ceil(n_in / zoom))
     start = (n_in - crop) // 2
     n_out = int(round(crop * zoom))
     step = (crop - 1) / (n_out - 1) if n_out > 1 else 0.0
-    pos = np.arange(n_out if n_keep is None else min(n_out, n_keep)) * step
+    first = max(n_out - n_keep, 0) // 2 if (centre and n_keep is not None) else 0
+    pos = (first + np.arange(n_out - first if n_keep is None else min(n_out - first, n_keep))) * step
     lower = np.minimum(np.floor(pos).astype(np.int64), crop - 1)
     upper = np.minimum(lower + 1, crop - 1)
     return start + lower, start + upper, (pos - lower).astype(np.float32)
@@ -52,16 +55,22 @@ def _zoom_into(image, out, y_lo, y_hi, wy, x_lo, x_hi, wx):
             d[k] += row[lo[k]] + wk[k] * (row[hi[k]] - row[lo[k]])
 
 
-def clipped_zoom(image: np.ndarray, zoom: float, *, trim: bool = True) -> np.ndarray:
+def clipped_zoom(image: np.ndarray, zoom: float, *, trim: str = "start") -> np.ndarray:
     """Crop the centre ``ceil(side / zoom)`` and scale it back up bilinearly.
 
-    The reference's ``clipped_zoom`` geometry; it does not trim the result (it can be a
-    pixel larger than the input), ``trim=True`` cuts it to the input's size.
+    ``trim``: ``"none"`` keeps the whole zoomed result, which is ``round(ceil(side / zoom) *
+    zoom)`` samples, up to ``zoom`` pixels larger than the input (imagecorruptions 1.1.2's
+    ``clipped_zoom``); ``"start"`` cuts it to the input's size from the top-left (what indexing
+    ``[:H, :W]`` does); ``"centre"`` cuts it centrally (Hendrycks' ``make_cifar_c.py`` /
+    ``make_tinyimagenet_c.py`` ``clipped_zoom``).
     """
+    if trim not in ("none", "start", "centre"):
+        raise ValueError(f"trim must be 'none', 'start' or 'centre'; got {trim!r}.")
     image = image_hwc(image)
     height, width = image.shape[:2]
-    rows = _axis_map(height, zoom, height if trim else None)
-    cols = _axis_map(width, zoom, width if trim else None)
+    keep = trim != "none"
+    rows = _axis_map(height, zoom, height if keep else None, trim == "centre")
+    cols = _axis_map(width, zoom, width if keep else None, trim == "centre")
     out = np.zeros((len(rows[0]), len(cols[0]), image.shape[2]), dtype=np.float32)
     _zoom_into(image, out, *rows, *cols)
     return out

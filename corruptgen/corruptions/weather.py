@@ -20,17 +20,25 @@ _SNOW_SMALL = ((0.1, 0.2, 1, 0.6, 8, 3), (0.1, 0.2, 1, 0.5, 10, 4), (0.15, 0.3, 
 
 class Snow(Corruption):
     """Snow flakes: zoomed thresholded noise streaked by motion blur at U(-135, -45) degrees,
-    added twice (the second copy rotated 180 degrees) over a whitened image."""
+    added twice (the second copy rotated 180 degrees) over a whitened image.
+
+    ``trim`` is where the zoomed layer is cut to the image: ``none`` under ``imagenet``
+    (imagecorruptions 1.1.2 blurs the untrimmed layer, then keeps its top-left), ``centre`` under
+    ``cifar`` and ``tinyimagenet`` (Hendrycks' scripts trim centrally before the blur). They
+    differ only where the zoomed layer is 2+ pixels larger than the image (cifar severity 4 at
+    32 px: 34 x 34). Hendrycks' streaks come from ImageMagick's motion blur, ours from the
+    reference's NumPy one under every profile.
+    """
 
     name = "snow"
     family = "weather"
-    param_names = ("loc", "scale", "zoom", "threshold", "blur_radius", "blur_sigma", "blend")
+    param_names = ("loc", "scale", "zoom", "threshold", "blur_radius", "blur_sigma", "blend", "trim")
     gray_native = True  # the whitening uses luma, which is the grey level itself
     dtype = "uint8"
     tables = {
-        "imagenet": tuple(s + (b,) for s, b in zip(_SNOW_SHAPE, (0.8, 0.7, 0.7, 0.65, 0.55))),
-        "cifar": tuple(s + (b,) for s, b in zip(_SNOW_SMALL, (0.95, 0.9, 0.9, 0.85, 0.8))),
-        "tinyimagenet": tuple(s + (b,) for s, b in zip(_SNOW_SMALL, (0.8, 0.8, 0.7, 0.65, 0.6))),
+        "imagenet": tuple(s + (b, "none") for s, b in zip(_SNOW_SHAPE, (0.8, 0.7, 0.7, 0.65, 0.55))),
+        "cifar": tuple(s + (b, "centre") for s, b in zip(_SNOW_SMALL, (0.95, 0.9, 0.9, 0.85, 0.8))),
+        "tinyimagenet": tuple(s + (b, "centre") for s, b in zip(_SNOW_SMALL, (0.8, 0.8, 0.7, 0.65, 0.6))),
     }
 
     def sample(self, rng, shape, p):
@@ -40,7 +48,7 @@ class Snow(Corruption):
     def apply(self, image, p: Params, *, noise, angle):
         return weather.snow(
             image, noise, zoom=p.zoom, threshold=p.threshold, blur_radius=p.blur_radius,
-            blur_sigma=p.blur_sigma, angle=angle, blend=p.blend,
+            blur_sigma=p.blur_sigma, angle=angle, blend=p.blend, trim=p.trim,
         )  # fmt: skip
 
 
@@ -61,34 +69,53 @@ def _frost_cover(index: int, scale: float, height: int, width: int) -> np.ndarra
 class Frost(Corruption):
     """Blend with a random crop of one of imagecorruptions' frost photographs.
 
-    Kept from the reference: the texture is drawn from the first five photographs only
-    (``randint(5)``; frost6 is never used), rescaled bicubically to 1.1x what covers the
-    image. The CIFAR and Tiny-ImageNet profiles first shrink the photographs by 0.2 and 0.3,
-    as Hendrycks' generators do.
+    Kept from both references: the texture is drawn from the first five photographs only
+    (``randint(5)``; frost6 is never used). ``crop`` says where the patch comes from:
+
+    - ``cover`` (``imagenet``, imagecorruptions 1.1.2): the photograph is rescaled bicubically to
+      1.1x what covers the image, and the patch cropped from it;
+    - ``direct`` (``cifar``, ``tinyimagenet``, Hendrycks' ``make_cifar_c.py`` /
+      ``make_tinyimagenet_c.py``): the photograph is shrunk by ``texture_scale`` (0.2 / 0.3,
+      bilinear) and the patch cropped straight from it, at an offset drawn from
+      ``[0, texture - image)`` per axis. An image larger than the shrunk photograph (which the
+      scripts cannot handle) falls back to the cover rescale of the shrunk photograph.
     """
 
     name = "frost"
     family = "weather"
-    param_names = ("image_weight", "frost_weight", "texture_scale")
+    param_names = ("image_weight", "frost_weight", "texture_scale", "crop")
     gray_native = False
     dtype = "uint8"
     tables = {
-        "imagenet": ((1, 0.4, 1), (0.8, 0.6, 1), (0.7, 0.7, 1), (0.65, 0.7, 1), (0.6, 0.75, 1)),
-        "cifar": ((1, 0.2, 0.2), (1, 0.3, 0.2), (0.9, 0.4, 0.2), (0.85, 0.4, 0.2), (0.75, 0.45, 0.2)),
-        "tinyimagenet": ((1, 0.3, 0.3), (0.9, 0.4, 0.3), (0.8, 0.45, 0.3), (0.75, 0.5, 0.3), (0.7, 0.55, 0.3)),
-    }
+        "imagenet": ((1, 0.4, 1, "cover"), (0.8, 0.6, 1, "cover"), (0.7, 0.7, 1, "cover"), (0.65, 0.7, 1, "cover"),
+                     (0.6, 0.75, 1, "cover")),
+        "cifar": ((1, 0.2, 0.2, "direct"), (1, 0.3, 0.2, "direct"), (0.9, 0.4, 0.2, "direct"), (0.85, 0.4, 0.2, "direct"),
+                  (0.75, 0.45, 0.2, "direct")),
+        "tinyimagenet": ((1, 0.3, 0.3, "direct"), (0.9, 0.4, 0.3, "direct"), (0.8, 0.45, 0.3, "direct"),
+                         (0.75, 0.5, 0.3, "direct"), (0.7, 0.55, 0.3, "direct")),
+    }  # fmt: skip
+
+    @staticmethod
+    def _direct(texture: np.ndarray, height: int, width: int, p: Params) -> bool:
+        return p.crop == "direct" and texture.shape[0] >= height and texture.shape[1] >= width
 
     def sample(self, rng, shape, p):
         index = int(rng.integers(5))
-        th, tw = weather.frost_cover_size(_frost_texture(index, p.texture_scale).shape[:2], shape[0], shape[1])
+        texture = _frost_texture(index, p.texture_scale)
+        if self._direct(texture, shape[0], shape[1], p):
+            th, tw = texture.shape[:2]
+        else:
+            th, tw = weather.frost_cover_size(texture.shape[:2], shape[0], shape[1])
         top = int(rng.integers(0, max(th - shape[0], 1)))
         left = int(rng.integers(0, max(tw - shape[1], 1)))
         return {"texture": index, "top": top, "left": left}
 
     def apply(self, image, p: Params, *, texture, top, left):
         height, width = image.shape[:2]
-        rescaled = _frost_cover(texture, p.texture_scale, height, width)
-        crop = rescaled[top : top + height, left : left + width]
+        source = _frost_texture(texture, p.texture_scale)
+        if not self._direct(source, height, width, p):
+            source = _frost_cover(texture, p.texture_scale, height, width)
+        crop = source[top : top + height, left : left + width]
         return weather.frost(image, crop, p.image_weight, p.frost_weight)
 
 
