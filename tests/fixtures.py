@@ -115,3 +115,69 @@ def tree_digest(root: Path, exclude: tuple[str, ...] = ("corruptgen.json",)) -> 
     """Every file under ``root`` (relative path -> bytes), for byte-identity comparisons."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and p.name not in exclude}  # fmt: skip
+
+
+IMAGENET_WNIDS = ("n01440764", "n01443537", "n01484850")
+
+
+def make_imagenet_forms(root: Path) -> dict[str, Path]:
+    """One generated validation set (6 photos, 3 classes) in every form ImageNet is held in:
+    class folders, a flat folder, the flat .tar, a devkit (folder and .tar.gz), Kaggle's CSV,
+    and a training-style archive of per-class inner tars."""
+    import io
+    import tarfile
+
+    from scipy.io import savemat
+
+    classes = [i % 3 for i in range(6)]
+    names = [f"ILSVRC2012_val_{i + 1:08d}.JPEG" for i in range(6)]
+    payloads = []
+    for i in range(len(names)):
+        buffer = io.BytesIO()
+        Image.fromarray(photo(i, 60 + 4 * i, 80)).save(buffer, format="JPEG", quality=92)
+        payloads.append(buffer.getvalue())
+    forms = {}
+    for i, name in enumerate(names):
+        folder = root / "folders" / "val" / IMAGENET_WNIDS[classes[i]]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(payloads[i])
+        (root / "flat" / "val").mkdir(parents=True, exist_ok=True)
+        (root / "flat" / "val" / name).write_bytes(payloads[i])
+    forms["folders"], forms["flat"] = root / "folders", root / "flat"
+
+    def add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+
+    forms["tar"] = root / "ILSVRC2012_img_val.tar"
+    with tarfile.open(forms["tar"], "w") as archive:
+        for name, data in zip(names, payloads):
+            add(archive, name, data)
+    # the devkit: meta.mat (ids 1-3 are the leaves, 1001 an inner synset) and the ground truth
+    devkit = root / "devkit" / "ILSVRC2012_devkit_t12"
+    (devkit / "data").mkdir(parents=True)
+    synsets = np.zeros((4,), dtype=[("ILSVRC2012_ID", "O"), ("WNID", "O"), ("words", "O"), ("num_children", "O")])
+    for i, wnid in enumerate(IMAGENET_WNIDS):
+        synsets[i] = (i + 1, wnid, f"class {i}", 0)
+    synsets[3] = (1001, "n00000001", "an inner synset", 3)
+    savemat(devkit / "data" / "meta.mat", {"synsets": synsets})
+    (devkit / "data" / "ILSVRC2012_validation_ground_truth.txt").write_text("".join(f"{c + 1}\n" for c in classes))
+    forms["devkit"] = devkit
+    forms["devkit_tgz"] = root / "ILSVRC2012_devkit_t12.tar.gz"
+    with tarfile.open(forms["devkit_tgz"], "w:gz") as archive:
+        archive.add(devkit, arcname="ILSVRC2012_devkit_t12")
+    forms["csv"] = root / "LOC_val_solution.csv"
+    rows = [f"{n[:-5]},{IMAGENET_WNIDS[c]} 10 20 30 40 {IMAGENET_WNIDS[c]} 1 2 3 4" for n, c in zip(names, classes)]
+    forms["csv"].write_text("ImageId,PredictionString\n" + "\n".join(reversed(rows)) + "\n")
+    # a training-style archive: one inner tar per class, holding that class's images
+    forms["train_tar"] = root / "ILSVRC2012_img_train.tar"
+    with tarfile.open(forms["train_tar"], "w") as outer:
+        for c, wnid in enumerate(IMAGENET_WNIDS):
+            inner = io.BytesIO()
+            with tarfile.open(fileobj=inner, mode="w") as archive:
+                for i in range(6):
+                    if classes[i] == c:
+                        add(archive, names[i], payloads[i])
+            add(outer, f"{wnid}.tar", inner.getvalue())
+    return forms

@@ -272,11 +272,13 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
             f"{', '.join(moving)} moves image content under profile {options.profile!r}, and {adapter.name} "
             "annotations would no longer match; use the imagenet profile or leave it out."
         )
+    if (out / STATE_FILE).is_file() and not options.overwrite:
+        adapter.load_cache(out)
     samples = adapter.samples()
     if options.limit is not None:
         samples = samples[: options.limit]
     if not samples:
-        raise DatasetError(f"no images found for {adapter.name} in {adapter.src}.")
+        raise DatasetError(f"no images found for {adapter.name} in {adapter.src}; expected {adapter.expected_layout()}.")
     ident = _identity(adapter, options)
     previous = _prepare_out(out, ident, options)
     shard_size = options.shard_size
@@ -296,8 +298,12 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
         "built": [list(cs) for cs in built_sorted],
         "status": "running",
     }
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"--out {out} cannot be created ({exc.strerror or exc}); choose a folder you can write to.") from None
     atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
+    adapter.save_cache(out)
 
     for item in adapter.carried():
         targets = [f"{c}/{s}/{item.target}" for c, s in built_sorted] if item.per_tree else [item.target]

@@ -29,20 +29,25 @@ from .options import corruptions_option, profile_option, seed_option, severities
 @click.option("--image-format", type=click.Choice(["source", "png", "jpeg"]), default="source", show_default=True)
 @click.option("--jpeg-quality", type=click.IntRange(1, 100), default=None, help="JPEG quality (default 95; imagenet 85).")
 @click.option("--no-imagenet-c-preprocessing", is_flag=True, help="imagenet: keep sizes instead of Resize(256)+CenterCrop(224).")
+@click.option("--labels", type=click.Path(exists=True, path_type=Path), default=None,
+              help="imagenet, flat folder or .tar: ILSVRC2012_devkit_t12.tar.gz (or its folder) or LOC_val_solution.csv.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples, for a quick look.")
 @click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing build made with other settings.")
 @click.option("--dask", "dask_address", default=None, help="Run shards on a Dask cluster (scheduler address).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
-                  image_format, jpeg_quality, no_imagenet_c_preprocessing, limit, on_error, overwrite, dask_address,
-                  quiet) -> None:  # fmt: skip
+                  image_format, jpeg_quality, no_imagenet_c_preprocessing, labels, limit, on_error, overwrite,
+                  dask_address, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, folder. Every source image is
     decoded once per shard and written under <out>/<corruption>/<severity>/ in the source's
     own layout; annotations are carried unchanged. Rerunning finishes what is missing.
     """
+    if labels is not None and dataset != "imagenet":
+        raise click.BadParameter(f"--labels is for imagenet (its devkit or LOC_val_solution.csv); {dataset} has its own labels.",
+                                 param_hint="--labels")  # fmt: skip
     if family:
         corruptions = [c for c in corruptions if c in _family(family)]
         if not corruptions:
@@ -58,7 +63,7 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
                 click.echo("No --src given: building the bundled COCO sample (4 scikit-image photographs, "
                            "hand-annotated).", err=True)  # fmt: skip
         elif dataset == "imagenet":
-            adapter = ADAPTERS[dataset](src=src, split=split, settings=settings, preprocess=preprocess)
+            adapter = ADAPTERS[dataset](src=src, split=split, settings=settings, preprocess=preprocess, labels=labels)
         else:
             adapter = ADAPTERS[dataset](src=src, split=split, settings=settings)
         options = BuildOptions(corruptions=corruptions, severities=severities, profile=profile, seed=seed,

@@ -42,6 +42,8 @@ class Sample:
     source: str
     output: str
     problem: str | None = None
+    locator: tuple[int, int] | None = None
+    """``(offset, size)`` of the image's bytes inside an archive (read without unpacking it)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ def decode_image(path: Path, display: str) -> tuple[np.ndarray, str | None]:
         raise SampleError(f"{display}: file not found.") from None
     except OSError as exc:
         raise SampleError(f"{display}: cannot be read ({exc.strerror or exc}).") from None
+    return decode_image_bytes(data, display)
+
+
+def decode_image_bytes(data: bytes, display: str) -> tuple[np.ndarray, str | None]:
+    """:func:`decode_image` of bytes already read (an archive member)."""
     if not data:
         raise SampleError(f"{display}: file is empty (0 bytes), not an image.")
     try:
@@ -140,6 +147,16 @@ class Adapter:
     def describe(self) -> dict:
         """What identifies the source in corruptgen.json (a rerun with another refuses)."""
         return {"dataset": self.name, "source": str(self.src), "split": self.split}
+
+    def expected_layout(self) -> str:
+        """The layout this adapter reads, for the "nothing found" error."""
+        return "image files"
+
+    def load_cache(self, out: Path) -> None:
+        """Reuse what an earlier build into ``out`` saved with :meth:`save_cache` (an archive index)."""
+
+    def save_cache(self, out: Path) -> None:
+        """Keep what enumerating the source cost (an archive's member index) beside corruptgen.json."""
 
     def samples(self) -> list[Sample]:
         raise NotImplementedError

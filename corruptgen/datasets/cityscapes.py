@@ -23,6 +23,9 @@ class CityscapesAdapter(Adapter):
     def __post_init__(self):
         self.split = self.split or "val"
 
+    def expected_layout(self) -> str:
+        return f"leftImg8bit/{self.split}/<city>/*_leftImg8bit.png"
+
     def samples(self) -> list[Sample]:
         root = self.src / "leftImg8bit" / self.split
         if not root.is_dir():

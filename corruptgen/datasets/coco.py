@@ -78,6 +78,9 @@ class CocoAdapter(Adapter):
         self._images = images
         return images
 
+    def expected_layout(self) -> str:
+        return f"annotations/instances_{self.split}.json and its images under {self.split}/"
+
     def problems(self) -> list[str]:
         return list(self._problems)
 

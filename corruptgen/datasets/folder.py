@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Adapter, DatasetError, Sample, output_name, walk_images
+from .base import IMAGE_EXTENSIONS, Adapter, DatasetError, Sample, output_name, walk_images
 
 
 @dataclass
 class FolderAdapter(Adapter):
     name = "folder"
+
+    def expected_layout(self) -> str:
+        return "a tree of image files (" + ", ".join(IMAGE_EXTENSIONS) + ")"
 
     def samples(self) -> list[Sample]:
         if not self.src.is_dir():

@@ -1,19 +1,42 @@
-"""ImageNet in ImageFolder layout (``<split>/<wnid>/*.JPEG``) -> ImageNet-C's tree.
+"""ImageNet -> ImageNet-C's tree, from the source in any of the forms people hold it:
 
-Output: ``<out>/<corruption>/<severity>/<wnid>/<file>``, every class folder present in every
-tree (torchvision's ImageFolder numbers classes by sorted folder names). By default each
-image is preprocessed as ImageNet-C was made, Resize(256) + CenterCrop(224), and written as
-JPEG quality 85 (``--no-imagenet-c-preprocessing`` keeps sizes and the source format).
+- class folders, ``<split>/<wnid>/*.JPEG`` (torchvision's ImageFolder layout);
+- flat, ``<split>/ILSVRC2012_val_*.JPEG`` as the official archive extracts, with ``--labels``
+  (the devkit or Kaggle's ``LOC_val_solution.csv``, see :mod:`.imagenet_sources`);
+- the archive itself, ``--src ILSVRC2012_img_val.tar`` (flat members, with ``--labels``) or
+  ``ILSVRC2012_img_train.tar`` (one inner tar per class), read member by member in place.
+
+Every form gives the same samples (key ``<wnid>/<file>``) and so the same output:
+``<out>/<corruption>/<severity>/<wnid>/<file>``, every class folder present in every tree
+(torchvision's ImageFolder numbers classes by sorted folder names). By default each image is
+preprocessed as ImageNet-C was made, Resize(256) + CenterCrop(224), and written as JPEG quality
+85 (``--no-imagenet-c-preprocessing`` keeps sizes and the source format).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
 
-from .base import Adapter, DatasetError, Sample, decode_image, output_name, walk_images
+from corruptgen.files import atomic_write
+
+from .base import (
+    IMAGE_EXTENSIONS,
+    Adapter,
+    DatasetError,
+    Sample,
+    decode_image,
+    decode_image_bytes,
+    output_name,
+    walk_images,
+)  # fmt: skip
+from .imagenet_sources import LABEL_SOURCES, Labels, index_archive, read_labels, read_member
+
+INDEX_FILE = "source-index.json"
 
 
 def resize_center_crop(pixels: np.ndarray, resize: int = 256, crop: int = 224) -> np.ndarray:
@@ -30,38 +53,140 @@ def resize_center_crop(pixels: np.ndarray, resize: int = 256, crop: int = 224) -
     return np.asarray(img.crop((left, top, left + crop, top + crop)))
 
 
+def _is_image(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS and not PurePosixPath(name).name.startswith(".")
+
+
 @dataclass
 class ImageNetAdapter(Adapter):
     name = "imagenet"
     preprocess: bool = True
+    labels: Path | None = None
+    _label_cache: Labels | None = field(default=None, repr=False)
+    _index: list | None = field(default=None, repr=False)
+    _classes: list[str] | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.split = self.split or "val"
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_label_cache"], state["_index"] = None, None  # workers read by the samples' locators
+        return state
+
     def describe(self) -> dict:
-        return {**super().describe(), "preprocessing": "resize256-centercrop224" if self.preprocess else None}
+        return {**super().describe(), "preprocessing": "resize256-centercrop224" if self.preprocess else None,
+                "labels": str(self.labels) if self.labels else None}  # fmt: skip
 
-    def _root(self):
+    def expected_layout(self) -> str:
+        return (f"class folders {self.split}/<wnid>/*.JPEG, a flat {self.split}/ILSVRC2012_val_*.JPEG folder with "
+                f"{LABEL_SOURCES}, or the .tar archive as --src")  # fmt: skip
+
+    # -- the forms ----------------------------------------------------------------------------------
+
+    def _archive(self) -> bool:
+        return self.src.is_file()
+
+    def _root(self) -> Path:
         root = self.src / self.split
-        if not root.is_dir():
-            raise DatasetError(f"split folder {root} does not exist; pass --split with a folder of class folders.")
-        return root
+        if root.is_dir():
+            return root
+        if any(p.is_dir() or _is_image(p.name) for p in self.src.iterdir()):
+            return self.src  # --src pointed at the split folder itself
+        raise DatasetError(f"split folder {root} does not exist; ImageNet needs {self.expected_layout()}.")
 
-    def tree_dirs(self) -> list[str]:
-        return sorted(p.name for p in self._root().iterdir() if p.is_dir() and not p.name.startswith("."))
+    def _label_source(self, where: str) -> Labels:
+        if self._label_cache is None:
+            if self.labels is None:
+                raise DatasetError(f"{where} holds ImageNet images without class folders (flat, as the official "
+                                   f"archive extracts); their classes need {LABEL_SOURCES}.")  # fmt: skip
+            self._label_cache = read_labels(self.labels)
+        return self._label_cache
+
+    def _labelled(self, names: list[tuple[str, str, tuple[int, int] | None]], where: str) -> list[Sample]:
+        """Flat images (file name, source, locator) -> samples keyed by their labels' wnid."""
+        labels = self._label_source(where)
+        self._classes = list(labels.wnids)
+        samples = []
+        for file_name, source, locator in names:
+            wnid = labels.wnid(file_name)
+            key = f"{wnid or '_unlabelled'}/{file_name}"
+            problem = None if wnid else f"{source}: no class for this file in --labels {labels.origin}."
+            samples.append(Sample(key=key, source=source, output=output_name(key, self.settings.image_format),
+                                  problem=problem, locator=locator))  # fmt: skip
+        return samples
 
     def samples(self) -> list[Sample]:
-        root = self._root()
+        if self._archive():
+            out = self._archive_samples()
+        else:
+            root = self._root()
+            classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+            flat = sorted(p for p in root.iterdir() if p.is_file() and _is_image(p.name))
+            if flat and not any(walk_images(root / c) for c in classes):
+                out = self._labelled([(p.name, p.relative_to(self.src).as_posix(), None) for p in flat], str(root))
+            else:
+                self._classes = classes
+                out = []
+                for wnid in classes:
+                    for path in walk_images(root / wnid):
+                        rel = path.relative_to(root).as_posix()
+                        out.append(Sample(key=rel, source=path.relative_to(self.src).as_posix(),
+                                          output=output_name(rel, self.settings.image_format)))  # fmt: skip
+        return sorted(out, key=lambda s: s.key)
+
+    def _archive_samples(self) -> list[Sample]:
+        if self._index is None:
+            self._index = index_archive(self.src)
+        entries = self._index
+        if not entries:
+            return []
+        if all("/" not in name.strip("/") for name, _, _ in entries):  # flat: the validation archive
+            return self._labelled([(name, f"{self.src.name}:{name}", (offset, size)) for name, offset, size in entries],
+                                  str(self.src))  # fmt: skip
         out = []
-        for wnid in self.tree_dirs():
-            for path in walk_images(root / wnid):
-                rel = path.relative_to(root).as_posix()
-                src = path.relative_to(self.src).as_posix()
-                out.append(Sample(key=rel, source=src, output=output_name(rel, self.settings.image_format)))
+        for name, offset, size in entries:  # class folders inside, or the training archive's inner tars
+            parts = PurePosixPath(name).parts
+            key = "/".join(parts[-2:]) if len(parts) >= 2 else f"_unlabelled/{parts[-1]}"
+            out.append(Sample(key=key, source=f"{self.src.name}:{name}", output=output_name(key, self.settings.image_format),
+                              locator=(offset, size)))  # fmt: skip
+        self._classes = sorted({s.key.split("/")[0] for s in out})
         return out
 
+    def tree_dirs(self) -> list[str]:
+        if self._classes is None:
+            self.samples()
+        return list(self._classes or [])
+
+    # -- reading ------------------------------------------------------------------------------------
+
     def load(self, sample: Sample):
-        pixels, note = decode_image(self.src / sample.source, sample.source)
+        if sample.locator is not None:
+            pixels, note = decode_image_bytes(read_member(self.src, *sample.locator), sample.source)
+        else:
+            pixels, note = decode_image(self.src / sample.source, sample.source)
         if self.preprocess:
             pixels = resize_center_crop(pixels)
         return pixels, note
+
+    # -- the archive index, kept beside corruptgen.json ---------------------------------------------
+
+    def _stamp(self) -> dict:
+        stat = self.src.stat()
+        return {"archive": self.src.name, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+    def load_cache(self, out: Path) -> None:
+        path = out / INDEX_FILE
+        if not self._archive() or not path.is_file():
+            return
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return  # a damaged index is rebuilt
+        if doc.get("stamp") == self._stamp():
+            self._index = [tuple(entry) for entry in doc["members"]]
+
+    def save_cache(self, out: Path) -> None:
+        if self._archive() and self._index is not None:
+            doc = {"stamp": self._stamp(), "members": [list(entry) for entry in self._index]}
+            atomic_write(out / INDEX_FILE, json.dumps(doc, separators=(",", ":")).encode())

@@ -63,6 +63,9 @@ class MnistAdapter(Adapter):
         state["_arrays"], state["_maps"] = {}, {}  # re-read in each worker, never pickled
         return state
 
+    def expected_layout(self) -> str:
+        return "the idx files " + ", ".join(n for pair in FILES.values() for n in pair) + " (plain or .gz)"
+
     def splits(self) -> list[str]:
         splits = [self.split] if self.split else ["train", "test"]
         bad = [s for s in splits if s not in FILES]
@@ -75,7 +78,8 @@ class MnistAdapter(Adapter):
             paths = [find_idx(self.src, stem) for stem in FILES[split]]
             if None in paths:
                 missing = FILES[split][paths.index(None)]
-                raise DatasetError(f"{missing}[.gz] not found in {self.src} (nor in raw/ or MNIST/raw/).")
+                raise DatasetError(f"{missing}[.gz] not found in {self.src} (nor in raw/ or MNIST/raw/); MNIST needs "
+                                   f"{self.expected_layout()}.")  # fmt: skip
             images, labels = read_idx(paths[0], 3), read_idx(paths[1], 1)
             if len(images) != len(labels):
                 raise DatasetError(f"{paths[0].name} holds {len(images)} images but {paths[1].name} {len(labels)} labels.")

@@ -30,8 +30,12 @@ class VocAdapter(Adapter):
             wanted = set(self.split.split(","))
             years = [y for y in years if y.name in wanted]
         if not years:
-            raise DatasetError(f"no VOC20xx folder with JPEGImages/ under {self.src}" + (f" for --split {self.split}." if self.split else "."))
+            raise DatasetError(f"no VOC20xx folder with JPEGImages/ under {self.src}" + (f" for --split {self.split}" if self.split else "")
+                               + f"; Pascal VOC needs {self.expected_layout()}.")  # fmt: skip
         return years
+
+    def expected_layout(self) -> str:
+        return "VOCdevkit/VOC20xx/JPEGImages/*.jpg (with Annotations/ beside)"
 
     def _rel(self, year: Path) -> str:
         return f"VOCdevkit/{year.name}"
