@@ -111,3 +111,19 @@ def test_nothing_found_names_the_layout_and_out_errors(tmp_path):
     result = CliRunner().invoke(main, ["build", "folder", "--src", str(src), "--out", str(blocker / "out"), "--quiet",
                                        "--corruptions", "fog", "--severities", "1"])  # fmt: skip
     assert result.exit_code == 1 and f"--out {blocker / 'out'} cannot be created" in result.output
+
+
+def test_classify_and_evaluate_a_tree_built_from_the_archive(forms, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    out = tmp_path / "imagenet-c"
+    build("--src", forms["tar"], "--labels", forms["devkit_tgz"], "--out", out, *FEW)
+    runner = CliRunner()
+    result = runner.invoke(main, ["classify", str(out), "--model", "standin_models:constant_classifier",
+                                  "--results", str(tmp_path / "runs"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["evaluate", str(out), "--results", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "runs" / "results.json").read_text())
+    assert doc["clean_error"] == pytest.approx(100 * 4 / 6)  # class 0 holds 2 of the 6 images

@@ -108,7 +108,9 @@ class Tree:
             where = f"{self.root / STATE_FILE}" if self.root else "the run's record"
             raise EvaluationError(f"the clean source {src} recorded in {where} does not exist; pass --src with its current location.")
         if self.dataset == "imagenet":
-            return ADAPTERS["imagenet"](src=src, split=ident.get("split"), settings=settings, preprocess=bool(ident.get("preprocessing")))
+            labels = Path(ident["labels"]) if ident.get("labels") else None
+            return ADAPTERS["imagenet"](src=src, split=ident.get("split"), settings=settings,
+                                        preprocess=bool(ident.get("preprocessing")), labels=labels)  # fmt: skip
         return ADAPTERS[self.dataset](src=src, split=ident.get("split"), settings=settings)
 
     def samples(self, limit: int | None = None) -> list[Sample]:
