@@ -50,6 +50,17 @@ def test_every_form_builds_the_same_tree(forms, reference_tree, tmp_path, src, l
     assert sorted(p.name for p in (out / "fog" / "2").iterdir()) == list(IMAGENET_WNIDS)
 
 
+def test_flat_folder_beside_empty_folders_is_still_flat(forms, reference_tree, tmp_path):
+    import shutil
+
+    src = tmp_path / "flat"
+    shutil.copytree(forms["flat"], src)
+    (src / "val" / "scratch").mkdir()  # an empty folder is not a class
+    out = tmp_path / "imagenet-c"
+    build("--src", src, "--labels", forms["csv"], "--out", out, *FEW)
+    assert trees(out) == reference_tree
+
+
 def test_training_archive_of_inner_tars(forms, reference_tree, tmp_path):
     out = tmp_path / "imagenet-c"
     build("--src", forms["train_tar"], "--split", "train", "--out", out, *FEW)

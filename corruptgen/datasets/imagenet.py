@@ -123,7 +123,7 @@ class ImageNetAdapter(Adapter):
             root = self._root()
             classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
             flat = sorted(p for p in root.iterdir() if p.is_file() and _is_image(p.name))
-            if flat and not any(walk_images(root / c) for c in classes):
+            if flat and not any(next(walk_images(root / c), None) for c in classes):  # no class folder holds an image
                 out = self._labelled([(p.name, p.relative_to(self.src).as_posix(), None) for p in flat], str(root))
             else:
                 self._classes = classes
