@@ -19,7 +19,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
-from corruptgen.compat.imagecorruptions import corrupt
+from corruptgen.compat.imagecorruptions import corrupt, resolve
 
 
 @TRANSFORMS.register_module(name="CorruptgenCorrupt")
@@ -34,7 +34,7 @@ class CorruptgenCorrupt(BaseTransform):
         super().__init__()
         if not 0.0 <= float(proba) <= 1.0:
             raise ValueError(f"proba must lie in [0, 1]; got {proba!r}.")
-        corrupt(np.zeros((1, 1, 3), np.uint8), severity, corruption, seed=0)  # validate the name and severity now
+        resolve(severity, corruption)  # refuse a bad name or severity when the config is built
         self.corruption, self.severity, self.proba = corruption, severity, float(proba)
 
     def transform(self, results: dict) -> dict:

@@ -170,6 +170,16 @@ def _record_failure(task, result, shard_rows, sample, corruption, severity, mess
         result.errors.append(message)
 
 
+def refuse_moving_content(adapter: Adapter, corruptions, profile: str) -> None:
+    """DatasetError when a corruption would move content under annotations that locate things."""
+    moving = list(dict.fromkeys(c for c in corruptions if get_corruption(c).is_geometric(profile)))
+    if moving and adapter.spatial_annotations:
+        raise DatasetError(
+            f"{', '.join(moving)} moves image content under profile {profile!r}, and {adapter.name} "
+            "annotations would no longer match; use the imagenet profile or leave it out."
+        )
+
+
 def _check_locations(src: Path, out: Path) -> None:
     src_r, out_r = src.resolve(), out.resolve()
     if out_r == src_r or src_r in out_r.parents:
@@ -266,12 +276,7 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
     started = time.perf_counter()
     out = Path(out)
     _check_locations(adapter.src, out)
-    moving = [c for c in options.corruptions if get_corruption(c).is_geometric(options.profile)]
-    if moving and adapter.spatial_annotations:
-        raise DatasetError(
-            f"{', '.join(moving)} moves image content under profile {options.profile!r}, and {adapter.name} "
-            "annotations would no longer match; use the imagenet profile or leave it out."
-        )
+    refuse_moving_content(adapter, options.corruptions, options.profile)
     if (out / STATE_FILE).is_file() and not options.overwrite:
         adapter.load_cache(out)
     samples = adapter.samples()

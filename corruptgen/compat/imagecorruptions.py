@@ -62,6 +62,22 @@ def get_corruption_names(subset: str = "common") -> list[str]:
     return list(_SUBSETS[subset])
 
 
+def resolve(severity: int, corruption_name: str | None = None, corruption_number: int = -1) -> str:
+    """The corruption's name after imagecorruptions' checks of the severity, name and number."""
+    if isinstance(severity, bool) or severity not in (1, 2, 3, 4, 5):
+        raise InvalidImageError(f"severity must be an integer in [1, 5]; got {severity!r}.")
+    if corruption_name is not None:
+        if corruption_name not in REGISTRY:
+            raise UnknownCorruptionError(f"unknown corruption_name {corruption_name!r}; valid names are {', '.join(_NAMES)}.")
+        return corruption_name
+    if corruption_number != -1:
+        try:
+            return _NAMES[corruption_number]
+        except (IndexError, TypeError):
+            raise CorruptionNumberError(f"corruption_number must be an int from 0 to {len(_NAMES) - 1}; got {corruption_number!r}.") from None
+    raise ValueError("Either corruption_name or corruption_number must be passed")
+
+
 def corrupt(image: np.ndarray, severity: int = 1, corruption_name: str | None = None, corruption_number: int = -1,
             *, seed: Seed = None) -> np.ndarray:  # fmt: skip
     """Corrupt a uint8 image (H x W, H x W x 1 or H x W x 3) as imagecorruptions 1.1.2's ``corrupt``.
@@ -82,19 +98,7 @@ def corrupt(image: np.ndarray, severity: int = 1, corruption_name: str | None = 
         raise InvalidImageError(f"image must have shape H x W, H x W x 1 or H x W x 3; got {image.shape}.")
     if image.ndim == 2 or image.shape[2] == 1:  # the reference stacks grey into three channels first
         image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
-    if isinstance(severity, bool) or severity not in (1, 2, 3, 4, 5):
-        raise InvalidImageError(f"severity must be an integer in [1, 5]; got {severity!r}.")
-    if corruption_name is not None:
-        if corruption_name not in REGISTRY:
-            raise UnknownCorruptionError(f"unknown corruption_name {corruption_name!r}; valid names are {', '.join(_NAMES)}.")
-        name = corruption_name
-    elif corruption_number != -1:
-        try:
-            name = _NAMES[corruption_number]
-        except (IndexError, TypeError):
-            raise CorruptionNumberError(f"corruption_number must be an int from 0 to {len(_NAMES) - 1}; got {corruption_number!r}.") from None
-    else:
-        raise ValueError("Either corruption_name or corruption_number must be passed")
+    name = resolve(severity, corruption_name, corruption_number)
     if seed is None and REGISTRY[name].random:
         seed = int(np.random.randint(0, 2**31 - 1))  # the global state, as imagecorruptions' callers expect
     return _corrupt(np.ascontiguousarray(image), name, int(severity), seed=seed)

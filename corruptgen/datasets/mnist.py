@@ -86,6 +86,10 @@ class MnistAdapter(Adapter):
             self._arrays[split] = (images, labels)
         return self._arrays[split]
 
+    def labels(self, split: str) -> np.ndarray:
+        """The split's labels (N uint8), as its idx file holds them."""
+        return self._data(split)[1]
+
     def samples(self) -> list[Sample]:
         out = []
         for split in self.splits():

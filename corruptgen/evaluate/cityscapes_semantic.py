@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from .tasks import Task, keyed_payload
+from .tasks import Task, cityscapes_frame, keyed_payload
 from .tree import EvaluationError, Tree
 
 
@@ -61,8 +61,8 @@ class CityscapesSemanticTask(Task):
         super().__init__(tree)
         adapter = tree.adapter
         self.ground_truth = {}
-        for sample in adapter.samples():
-            frame = PurePosixPath(sample.key).name.split("_leftImg8bit")[0]
+        for sample in self.tree.samples():
+            frame = cityscapes_frame(sample.key)
             city = PurePosixPath(sample.key).parent.name
             self.ground_truth[sample.key] = adapter.src / "gtFine" / adapter.split / city / f"{frame}_gtFine_labelIds.png"
         if not any(self._has_instances(path) for path in self.ground_truth.values()):

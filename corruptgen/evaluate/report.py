@@ -23,18 +23,18 @@ def cells_of(scores: Scores, metric: str) -> dict[str, dict[int, float]]:
     return cells
 
 
-def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int], dict[str, tuple[int, ...]]]:
+    """Corruption names, all severities, and each corruption's own severities (the expected grid)."""
     names = list(dict.fromkeys(c for c, _ in cells_built))
     sevs = sorted({s for _, s in cells_built})
-    return names, sevs
+    return names, sevs, {c: tuple(s for cc, s in cells_built if cc == c) for c in names}
 
 
 def detection_summary(dataset: str, task: str, metric_names: tuple[str, ...], scores: Scores, built: list[tuple[str, int]],
                       partial: bool) -> dict:  # fmt: skip
     """P, mPC and rPC for each metric (the first is the headline), over the tree's cells
     (detection and segmentation: any performance where higher is better)."""
-    names, sevs = _grid(built)
-    expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
+    names, sevs, expected = _grid(built)
 
     def one(metric: str) -> dict:
         cells = cells_of(scores, metric)
@@ -59,8 +59,7 @@ def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, 
     ``baseline``: ``{"clean": e, "cells": {c: {s: e}}}`` of another model, or None for the
     AlexNet table when ``baseline_name == "alexnet"``, else unnormalised.
     """
-    names, sevs = _grid(built)
-    expected = {c: tuple(s for cc, s in built if cc == c) for c in names}
+    names, sevs, expected = _grid(built)
     cells = cells_of(scores, "top-1 error")
     clean = scores[None]["top-1 error"] if None in scores else None
     if baseline_name == "alexnet":

@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -32,7 +32,7 @@ from corruptgen.build.engine import STATE_FILE
 from corruptgen.files import atomic_write
 
 from .results import RUN_FILE, cell_path, read_run, write_json
-from .tasks import Task, task_for
+from .tasks import Task, cityscapes_frame, task_for
 from .tree import Cell, EvaluationError, Tree, cell_name
 
 
@@ -195,7 +195,7 @@ def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, 
             if len(outputs) != len(images):
                 raise EvaluationError(f"{where} returned {len(outputs)} label maps for a batch of {len(images)} images.")
             for (sample, pixels), output in zip(batch, outputs):
-                name = PurePosixPath(sample.key).name.replace("_leftImg8bit", "_labelIds")
+                name = f"{cityscapes_frame(sample.key)}_labelIds.png"
                 encoded = io.BytesIO()
                 Image.fromarray(_label_map(output, pixels.shape[:2], where), "L").save(encoded, format="PNG")
                 atomic_write(maps_dir / name, encoded.getvalue())

@@ -67,7 +67,7 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     else:
         base, name = None, normalisation(tree)
         if baseline is not None:
-            base_scores = score_cells(task_for(tree), Path(baseline), cells, ids, False)
+            base_scores = score_cells(task, Path(baseline), cells, ids, False)
             base = {"clean": base_scores[None]["top-1 error"], "cells": cells_of(base_scores, "top-1 error")}
             name = f"baseline {baseline}"
         doc = classification_summary(tree.dataset, scores, tree.select(None, None), partial, base, name)

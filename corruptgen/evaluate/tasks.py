@@ -58,6 +58,34 @@ def keyed_payload(payload, field: str, ids: list, where: str, what: str) -> dict
     return mapping
 
 
+def check_detections(payload, ids: list, categories: set, where: str, masks: bool = False) -> list[dict]:
+    """A COCO results list whose entries name known images and categories and hold valid boxes
+    (and masks when ``masks``); EvaluationError naming the entry otherwise."""
+    if not isinstance(payload, list):
+        raise EvaluationError(f"{where} must hold a COCO results list of {{image_id, category_id, bbox, score}}; got {type(payload).__name__}.")
+    known = set(ids)
+    for n, det in enumerate(payload):
+        if not isinstance(det, dict) or not {"image_id", "category_id", "bbox", "score"} <= det.keys():
+            raise EvaluationError(f"{where}: entry {n} lacks image_id, category_id, bbox or score.")
+        if det["image_id"] not in known:
+            raise EvaluationError(f"{where}: entry {n} names image id {det['image_id']!r}, which the ground truth "
+                                  "(or the evaluated subset) does not have.")  # fmt: skip
+        if det["category_id"] not in categories:
+            raise EvaluationError(f"{where}: entry {n} names category id {det['category_id']!r}; the ground truth has "
+                                  f"{sorted(categories)}.")  # fmt: skip
+        box = det["bbox"]
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, numbers.Real) for v in box)):
+            raise EvaluationError(f"{where}: entry {n} has bbox {box!r}; expected [x, y, width, height].")
+        if masks and "segmentation" not in det:
+            raise EvaluationError(f"{where}: entry {n} has no 'segmentation' while other cells carry masks.")
+    return payload
+
+
+def cityscapes_frame(key: str) -> str:
+    """``leftImg8bit/val/frankfurt/frankfurt_000000_000294_leftImg8bit.png`` -> ``frankfurt_000000_000294``."""
+    return PurePosixPath(key).name.split("_leftImg8bit")[0]
+
+
 def _quiet(fn, *args):
     with contextlib.redirect_stdout(io.StringIO()):
         return fn(*args)
@@ -97,30 +125,10 @@ class CocoTask(Task):
         with_masks = any(isinstance(p, list) and any(isinstance(d, dict) and "segmentation" in d for d in p) for p in payloads.values())
         self.metrics = ("bbox AP", "bbox AP50") + (("segm AP", "segm AP50") if with_masks else ())
 
-    def check(self, payload, ids: list, where: str) -> list[dict]:
-        if not isinstance(payload, list):
-            raise EvaluationError(f"{where} must hold a COCO results list of {{image_id, category_id, bbox, score}}; got {type(payload).__name__}.")
-        known = set(ids)
-        for n, det in enumerate(payload):
-            if not isinstance(det, dict) or not {"image_id", "category_id", "bbox", "score"} <= det.keys():
-                raise EvaluationError(f"{where}: entry {n} lacks image_id, category_id, bbox or score.")
-            if det["image_id"] not in known:
-                raise EvaluationError(f"{where}: entry {n} names image id {det['image_id']!r}, which the ground truth "
-                                      "(or the evaluated subset) does not have.")  # fmt: skip
-            if det["category_id"] not in self.categories:
-                raise EvaluationError(f"{where}: entry {n} names category id {det['category_id']!r}; the ground truth has "
-                                      f"{sorted(self.categories)}.")  # fmt: skip
-            box = det["bbox"]
-            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, numbers.Real) for v in box)):
-                raise EvaluationError(f"{where}: entry {n} has bbox {box!r}; expected [x, y, width, height].")
-            if "segm AP" in self.metrics and "segmentation" not in det:
-                raise EvaluationError(f"{where}: entry {n} has no 'segmentation' while other cells carry masks.")
-        return payload
-
     def score(self, payload, ids: list, where: str) -> dict[str, float]:
         from pycocotools.cocoeval import COCOeval
 
-        detections = self.check(payload, ids, where)
+        detections = check_detections(payload, ids, self.categories, where, masks="segm AP" in self.metrics)
         if not detections:  # nothing detected: AP 0 (pycocotools cannot load an empty list)
             return dict.fromkeys(self.metrics, 0.0)
         results = _quiet(self.gt.loadRes, [dict(d) for d in detections])
@@ -148,8 +156,8 @@ class CityscapesTask(CocoTask):
 
         adapter = self.tree.adapter
         images, annotations = [], []
-        for sample in adapter.samples():
-            stem = self._stem(sample.key)
+        for sample in self.tree.samples():
+            stem = cityscapes_frame(sample.key)
             city = PurePosixPath(sample.key).parent.name
             path = adapter.src / "gtFine" / adapter.split / city / f"{stem}_gtFine_instanceIds.png"
             try:
@@ -171,10 +179,6 @@ class CityscapesTask(CocoTask):
         categories = [{"id": i, "name": name} for i, name in CITYSCAPES_INSTANCE_CLASSES.items()]
         return {"images": images, "annotations": annotations, "categories": categories}
 
-    @staticmethod
-    def _stem(key: str) -> str:
-        return PurePosixPath(key).name.split("_leftImg8bit")[0]
-
 
 class ClassificationTask(Task):
     """Top-1 error (%) against the labels the source holds: ImageNet's class folders (index = the
@@ -190,11 +194,11 @@ class ClassificationTask(Task):
 
     def _labels(self) -> tuple[list[str], dict[str, int]]:
         adapter = self.tree.adapter
-        samples = adapter.samples()
+        samples = self.tree.samples()
         if self.tree.dataset == "mnist":
             labels = {}
             for split in adapter.splits():
-                values = adapter._data(split)[1]
+                values = adapter.labels(split)
                 labels.update({s.key: int(values[int(s.key.split("/")[1])]) for s in samples if s.key.startswith(split + "/")})
             return [str(i) for i in range(10)], labels
         if self.tree.dataset == "imagenet":

@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from corruptgen.build.engine import MANIFEST_DIR, STATE_FILE, corrupt_sample
-from corruptgen.corruptions import REGISTRY, get_corruption
+from corruptgen.build.engine import MANIFEST_DIR, STATE_FILE, corrupt_sample, refuse_moving_content
+from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets import ADAPTERS, Adapter, BuildSettings, Sample, SampleError
 from corruptgen.datasets.base import decode_image
 from corruptgen.datasets.coco import CocoAdapter
@@ -83,10 +83,7 @@ class Tree:
                     "preprocessing": "resize256-centercrop224" if dataset == "imagenet" and preprocess else None}  # fmt: skip
         tree = cls(identity, cells, None, True)
         tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly
-        moving = sorted({c for c, _ in cells if get_corruption(c).is_geometric(profile)})
-        if moving and tree.adapter.spatial_annotations:  # as a build refuses them
-            raise EvaluationError(f"{', '.join(moving)} moves image content under profile {profile!r}, and {dataset} "
-                                  "annotations would no longer match; use the imagenet profile or leave it out.")  # fmt: skip
+        refuse_moving_content(tree.adapter, [c for c, _ in cells], profile)  # as a build does
         return tree
 
     def state(self) -> dict:
@@ -113,10 +110,14 @@ class Tree:
                                         preprocess=bool(ident.get("preprocessing")), labels=labels)  # fmt: skip
         return ADAPTERS[self.dataset](src=src, split=ident.get("split"), settings=settings)
 
+    @cached_property
+    def _usable(self) -> list[Sample]:
+        # enumerated once: the runner, evaluate and the scoring tasks all ask for the samples
+        return [s for s in self.adapter.samples() if not s.problem]
+
     def samples(self, limit: int | None = None) -> list[Sample]:
-        """The source's samples in the build's order (the first ``limit`` when given)."""
-        samples = [s for s in self.adapter.samples() if not s.problem]
-        return samples[:limit] if limit else samples
+        """The source's usable samples in the build's order (the first ``limit`` when given)."""
+        return self._usable[:limit] if limit else list(self._usable)
 
     def select(self, corruptions: list[str] | None, severities: list[int] | None) -> list[tuple[str, int]]:
         """The tree's cells, narrowed to the given corruptions and severities (None: all)."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from corruptgen.datasets import Sample
 
-from .tasks import CocoTask, Task
+from .tasks import Task, check_detections
 from .tree import EvaluationError, Tree
 
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
@@ -111,7 +111,7 @@ class VocTask(Task):
         super().__init__(tree)
         adapter = tree.adapter
         self.objects = {}
-        for sample in adapter.samples():
+        for sample in self.tree.samples():
             year, _, name = PurePosixPath(sample.key).parts
             image_id = f"{year}/{PurePosixPath(name).stem}"
             xml = adapter.src / sample.source.replace("JPEGImages", "Annotations")
@@ -123,7 +123,7 @@ class VocTask(Task):
         return f"{year}/{PurePosixPath(name).stem}"
 
     def score(self, payload, ids: list, where: str) -> dict[str, float]:
-        CocoTask.check(self, payload, ids, where)  # the same results format and checks
+        check_detections(payload, ids, self.categories, where)  # COCO's results format, with VOC's image ids
         scores = {}
         for metric, eleven in (("AP50", True), ("AP50 (area)", False)):
             aps = []

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = iw * ih
-    return inter / ((box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter)
+from corruptgen.evaluate.voc import iou
 
 
 def group(windows: np.ndarray, overlap: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
@@ -24,9 +19,9 @@ def group(windows: np.ndarray, overlap: float = 0.3) -> tuple[np.ndarray, np.nda
     left = np.arange(len(windows))
     while len(left):
         # seed each group with the window that has the most overlapping neighbours
-        counts = np.array([(_iou(windows[i], windows[left]) > overlap).sum() for i in left])
+        counts = np.array([(iou(windows[i], windows[left]) > overlap).sum() for i in left])
         seed = left[int(np.argmax(counts))]
-        members = left[_iou(windows[seed], windows[left]) > overlap]
+        members = left[iou(windows[seed], windows[left]) > overlap]
         boxes.append(windows[members].mean(axis=0))
         scores.append(float(len(members)))
         left = np.setdiff1d(left, members)
