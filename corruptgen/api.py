@@ -38,11 +38,14 @@ def check_array(image: np.ndarray) -> None:
 
 
 def corrupt_rgb_or_gray(
-    pixels: np.ndarray, spec: Corruption, severity: int, rng: np.random.Generator, profile: str
-) -> np.ndarray:
+    pixels: np.ndarray, spec: Corruption, severity: int, rng: np.random.Generator, profile: str, *,
+    with_warp: bool = False,
+):
     """Run ``spec`` on a uint8 ``H x W x 1`` or ``H x W x 3`` array; the same shape comes back.
 
     The building block under :func:`corrupt` for callers that validated their input already.
+    ``with_warp=True`` returns ``(pixels, warp)``: the :class:`corruptgen.geometry.Warp` the
+    corruption moved pixels by (None when it moves none), from the same draws.
     """
     gray = pixels.shape[2] == 1
     work = pixels if (not gray or spec.gray_native) else np.repeat(pixels, 3, axis=2)
@@ -51,10 +54,11 @@ def corrupt_rgb_or_gray(
     image = work if spec.dtype == "uint8" else work.astype(np.float32) * np.float32(1 / 255)
     out = np.asarray(spec.apply(image, p, **draws))
     if gray and not spec.gray_native:
-        if out.dtype == np.uint8:
-            return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
-        out = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_RGB2GRAY)[:, :, None]
-    return to_uint8(out)
+        if out.dtype != np.uint8:
+            out = out.astype(np.float32)
+        out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
+    out = to_uint8(out)
+    return (out, spec.warp(work.shape, p, **draws)) if with_warp else out
 
 
 @overload
@@ -79,7 +83,8 @@ def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
         The same int gives the same bytes in any process; a Generator is advanced.
     profile : str
         Which severity tables: ``"imagenet"`` (default, at any size, as imagecorruptions),
-        ``"cifar"`` (32 px tables) or ``"tinyimagenet"`` (64 px tables).
+        ``"cifar"`` (32 px tables), ``"tinyimagenet"`` (64 px tables) or ``"mnist-c"``
+        (MNIST-C's one setting of each of its corruptions: severity 1 only).
 
     Returns
     -------

@@ -55,9 +55,9 @@ def glass_shuffle(pixels: np.ndarray, offsets: np.ndarray, max_delta: int, *, sw
     return pixels
 
 
-def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndarray) -> np.ndarray:
+def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndarray, *, swap: bool = False) -> np.ndarray:
     """Gaussian blur, quantise to uint8 (truncating, as the reference does), shuffle, blur again."""
     image = image_hwc(image)
     blurred = (gaussian_filter(image, sigma) * 255).astype(np.uint8)
-    shuffled = glass_shuffle(blurred, offsets, max_delta)
+    shuffled = glass_shuffle(blurred, offsets, max_delta, swap=swap)
     return gaussian_filter(shuffled.astype(np.float32) * np.float32(1 / 255), sigma)

@@ -1,4 +1,4 @@
-"""Smooth geometric warps (elastic transform) on OpenCV's remap."""
+"""Geometric warps on OpenCV: the elastic transform's displacement field and affine resampling."""
 
 from __future__ import annotations
 
@@ -32,4 +32,38 @@ def affine(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     height, width = image.shape[:2]
     return apply_per_plane(
         lambda a: cv2.warpAffine(a, matrix, (width, height), borderMode=cv2.BORDER_REFLECT_101), image
+    )
+
+
+def resample_affine(image: np.ndarray, inverse: np.ndarray, *, nearest: bool = False, fill: float = 0) -> np.ndarray:
+    """Output pixel ``(x, y)`` takes the input at ``inverse @ (x, y, 1)``; outside the input is ``fill``.
+
+    ``inverse`` is 2 x 3 or 3 x 3 (the output-to-input map, scikit-image's ``inverse_map``).
+    Bilinear by default (scikit-image ``warp(order=1, mode="constant")``), nearest neighbour
+    for label maps. Any dtype OpenCV remaps: float32 images, uint8 / uint16 label maps.
+    """
+    image = np.asarray(image)
+    if image.ndim != 3:
+        raise ValueError(f"image must be an H x W x C array; got shape {image.shape}.")
+    height, width = image.shape[:2]
+    flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    matrix = np.asarray(inverse, dtype=np.float64)[:2]
+    return apply_per_plane(
+        lambda a: cv2.warpAffine(a, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_CONSTANT,
+                                 borderValue=fill),
+        np.ascontiguousarray(image),
+    )
+
+
+def resample_field(image: np.ndarray, dx: np.ndarray, dy: np.ndarray, *, fill: float = 0) -> np.ndarray:
+    """Nearest-neighbour :func:`displace` for label maps: samples outside the image are ``fill``
+    (reflected content carries no label of its own)."""
+    image = np.asarray(image)
+    same_hw(image, dx, "dx")
+    height, width = image.shape[:2]
+    grid_x = np.arange(width, dtype=np.float32)[None, :] + dx.astype(np.float32)
+    grid_y = np.arange(height, dtype=np.float32)[:, None] + dy.astype(np.float32)
+    return apply_per_plane(
+        lambda a: cv2.remap(a, grid_x, grid_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=fill),
+        np.ascontiguousarray(image),
     )

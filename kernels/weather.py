@@ -15,7 +15,6 @@ from .quantise import quantise
 from .zoom import clipped_zoom
 
 _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
-_MUD_RGB = np.array([63, 42, 20], dtype=np.float32) / 255
 
 
 @njit(cache=True)
@@ -125,13 +124,15 @@ def spatter(
     threshold: float,
     intensity: float,
     mud: bool,
+    mud_rgb: tuple[int, int, int] = (63, 42, 20),
 ) -> np.ndarray:
     """imagecorruptions' spatter: water drops (``mud=False``) or mud splashes (``mud=True``).
 
     ``noise`` is an H x W ``N(loc, scale)`` layer drawn by the caller; it is blurred with
     ``sigma`` and values under ``threshold`` are cleared. Water follows the reference's
     Canny / distance-transform recipe and tints by pale turquoise; mud darkens with brown
-    where the blurred mask exceeds 0.8 (``intensity`` is then the mask's blur sigma).
+    where the blurred mask exceeds 0.8 (``intensity`` is then the mask's blur sigma), in
+    ``mud_rgb`` (0-255).
     """
     image = image_hwc(image)
     same_hw(image, noise, "noise")
@@ -156,4 +157,4 @@ def spatter(
     mask = (liquid > threshold).astype(np.float32)[:, :, None]
     mask = gaussian_filter(mask, intensity)
     mask[mask < 0.8] = 0
-    return np.clip(image * (1 - mask) + mask * _MUD_RGB, 0, 1)
+    return np.clip(image * (1 - mask) + mask * (np.asarray(mud_rgb, np.float32) / 255), 0, 1)

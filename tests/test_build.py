@@ -406,12 +406,3 @@ def test_rerun_after_a_limited_run_completes_the_shard(tmp_path):
     assert "3 outputs written" in result.output
     assert len(list((out / "fog" / "1" / "val2017").glob("*.jpg"))) == 3
     verify_ok(out)
-
-
-def test_geometric_corruption_refused_for_located_annotations(tmp_path):
-    src = make_coco(tmp_path / "coco")
-    result = build("coco", "--src", src, "--out", tmp_path / "out", "--corruptions", "elastic_transform",
-                   "--profile", "cifar", expect=1)  # fmt: skip
-    assert "elastic_transform moves image content" in result.output and not (tmp_path / "out").exists()
-    build("folder", "--src", src / "val2017", "--out", tmp_path / "folder", "--corruptions", "elastic_transform",
-          "--profile", "cifar", "--severities", "1")  # fmt: skip

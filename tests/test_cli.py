@@ -21,12 +21,23 @@ def test_list_shows_every_corruption_with_family_and_parameters():
     out = run("list").output
     assert "glass_blur  [blur, benchmark, seeded]" in out and "saturate  [digital, extra]" in out
     assert "sigma" in out and "max_delta" in out and "iterations" in out
-    assert out.count("\n    1 ") == 19
+    assert "rotate  [geometric, mnist-c, seeded]" in out and "stripe  [artifact, mnist-c]" in out
+    assert out.count("\n    1 ") == 27 and "identity" not in out
+
+
+def test_list_mnist_c_profile_is_its_suite_at_one_severity():
+    doc = json.loads(run("list", "--json", "--profile", "mnist-c").output)
+    assert [c["name"] for c in doc["corruptions"]] == [
+        "identity", "shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate", "brightness",
+        "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag", "canny_edges"]  # fmt: skip
+    assert all(len(c["severities"]) == 1 for c in doc["corruptions"])
+    shot = next(c for c in doc["corruptions"] if c["name"] == "shot_noise")
+    assert list(shot["severities"][0].values()) == [3]
 
 
 def test_list_json_and_profiles():
     doc = json.loads(run("list", "--json", "--profile", "cifar").output)
-    assert doc["profile"] == "cifar" and len(doc["corruptions"]) == 19
+    assert doc["profile"] == "cifar" and len(doc["corruptions"]) == 27
     gauss = next(c for c in doc["corruptions"] if c["name"] == "gaussian_noise")
     assert [s["sigma"] for s in gauss["severities"]] == [0.04, 0.06, 0.08, 0.09, 0.10]
     run("list", "--profile", "nope", expect=2)

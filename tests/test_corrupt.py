@@ -12,11 +12,12 @@ import pytest
 from PIL import Image
 
 import corruptgen
-from corruptgen.corruptions import PROFILES, REGISTRY
+from corruptgen.corruptions import FAMILIES, MNIST_C, PROFILES, REGISTRY
 
-ALL = list(REGISTRY)
-RANDOM = [n for n, s in REGISTRY.items() if s.random]
-DETERMINISTIC = [n for n, s in REGISTRY.items() if not s.random]
+ALL = corruptgen.list_corruptions("all")  # every corruption with five severities (identity is MNIST-C's only)
+RANDOM = [n for n in ALL if REGISTRY[n].random]
+DETERMINISTIC = [n for n in ALL if not REGISTRY[n].random]
+FIVE_SEVERITY_PROFILES = [p for p in PROFILES if p != "mnist-c"]
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +32,35 @@ def test_catalogue_order_and_groups():
         "jpeg_compression",
     ]  # fmt: skip
     assert corruptgen.list_corruptions("extra") == ["speckle_noise", "gaussian_blur", "spatter", "saturate"]
-    assert len(corruptgen.list_corruptions("all")) == 19
-    families = [corruptgen.list_corruptions(f) for f in ("noise", "blur", "weather", "digital")]
+    assert len(ALL) == 27 and ALL[19:] == ["shear", "scale", "rotate", "translate", "stripe", "dotted_line", "zigzag",
+                                           "canny_edges"]  # fmt: skip
+    families = [corruptgen.list_corruptions(f) for f in FAMILIES]
     assert sorted(sum(families, [])) == sorted(ALL)
+    assert corruptgen.list_corruptions("mnist-c") == list(MNIST_C) and len(MNIST_C) == 16
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_every_profile_has_five_severities(name):
     spec = REGISTRY[name]
-    for profile in PROFILES:
+    for profile in FIVE_SEVERITY_PROFILES:
         assert len(spec.tables[profile]) == 5
         for severity in range(1, 6):
             assert set(spec.params(severity, profile).as_dict()) == set(spec.param_names)
+
+
+def test_the_mnist_c_profile_is_mnist_c_suite_at_one_severity():
+    image = np.full((28, 28), 90, np.uint8)
+    for name in REGISTRY:
+        if name in MNIST_C:
+            assert REGISTRY[name].severities("mnist-c") == (1,)
+            assert corruptgen.corrupt(image, name, 1, seed=0, profile="mnist-c").shape == (28, 28)
+            if name != "identity":
+                with pytest.raises(ValueError, match=f"mnist-c profile defines severity 1 for {name}; got 2"):
+                    corruptgen.corrupt(image, name, 2, seed=0, profile="mnist-c")
+        else:
+            with pytest.raises(ValueError, match=f"{name} is not part of the mnist-c profile; it has shot_noise, "):
+                corruptgen.corrupt(image, name, 1, seed=0, profile="mnist-c")
+    assert np.array_equal(corruptgen.corrupt(image, "identity", 1, profile="mnist-c"), image)
 
 
 def _variants(rgb):

@@ -13,10 +13,10 @@ from reference import reference_corrupt
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import corruptgen
-from corruptgen.corruptions import REGISTRY
+from corruptgen.corruptions import IMAGECORRUPTIONS, REGISTRY
 
-DETERMINISTIC = [name for name, spec in REGISTRY.items() if not spec.random]
-RANDOM = [name for name, spec in REGISTRY.items() if spec.random]
+DETERMINISTIC = [name for name in IMAGECORRUPTIONS if not REGISTRY[name].random]
+RANDOM = [name for name in IMAGECORRUPTIONS if REGISTRY[name].random]
 SEEDS = (0, 1, 2)
 
 

@@ -29,7 +29,8 @@ from corruptgen.rng import derive_seed
 STATE_FILE = "corruptgen.json"
 MANIFEST_DIR = "manifests"
 # what a rerun into the same --out must share with the first run
-IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing")
+IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing",
+                 "warp_annotations")
 
 
 class BuildFailed(RuntimeError):
@@ -48,6 +49,9 @@ class BuildOptions:
     on_error: str = "skip"
     overwrite: bool = False
     dask_address: str | None = None
+    warp_annotations: bool = False
+    """Also move annotations under corruptions that shift pixels a little (the elastic transform);
+    off by default, as the detection benchmarks' protocol leaves them unchanged."""
 
 
 @dataclass
@@ -60,6 +64,7 @@ class ShardTask:
     seed: int
     profile: str
     fail_fast: bool
+    warped: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -98,16 +103,31 @@ def output_seed(seed: int, dataset: str, key: str, corruption: str, severity: in
 
 
 def corrupt_sample(pixels: np.ndarray, dataset: str, key: str, corruption: str, severity: int, seed: int,
-                   profile: str) -> np.ndarray:
-    """One output's pixels from its decoded source (H x W grey or H x W x 3 RGB, same layout back).
+                   profile: str, *, with_warp: bool = False):
+    """One output's pixels from its decoded source (H x W grey or H x W x 3 RGB, same layout back);
+    with ``with_warp``, ``(pixels, warp)`` where warp is how the corruption moved them (or None).
 
     The one place an output's pixels are made: builds write them, on-the-fly evaluation feeds
     them to a model, so the two agree byte for byte.
     """
     gray2d = pixels.ndim == 2
     rng = output_seed(seed, dataset, key, corruption, severity)
-    out = corrupt_rgb_or_gray(pixels[:, :, None] if gray2d else pixels, get_corruption(corruption), severity, rng, profile)
-    return out[:, :, 0] if gray2d else out
+    out, warp = corrupt_rgb_or_gray(pixels[:, :, None] if gray2d else pixels, get_corruption(corruption), severity,
+                                    rng, profile, with_warp=True)  # fmt: skip
+    out = out[:, :, 0] if gray2d else out
+    return (out, warp) if with_warp else out
+
+
+def tree_name(corruption: str, severity: int, profile: str) -> str:
+    """Where an output tree goes under ``--out``: ``<corruption>/<severity>``, or ``<corruption>``
+    under a profile with one severity (MNIST-C's release layout)."""
+    return corruption if len(get_corruption(corruption).severities(profile)) == 1 else f"{corruption}/{severity}"
+
+
+def warped_corruptions(corruptions, profile: str, warp_annotations: bool) -> frozenset[str]:
+    """The corruptions whose outputs move content, so their annotations are pushed through the warp."""
+    specs = [get_corruption(c) for c in corruptions]
+    return frozenset(s.name for s in specs if s.can_warp and (s.is_geometric(profile) or warp_annotations))
 
 
 def _row(sample: Sample, corruption: str, severity: int, seed: int, **fields) -> dict:
@@ -136,14 +156,22 @@ def build_shard(task: ShardTask) -> ShardResult:
             _fail(task, result, rows, sample, str(exc))
             continue
         for corruption, severity in task.todo:
+            name = tree_name(corruption, severity, task.profile)
             try:
-                corrupted = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed, task.profile)
-                fields = adapter.write_output(contained(out, f"{corruption}/{severity}"), sample, corrupted)
+                tree = contained(out, name)
+                corrupted, warp = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
+                                                 task.profile, with_warp=True)  # fmt: skip
+                moved = {}
+                if corruption in task.warped:
+                    moved = {"warp": warp.describe()}
+                    if adapter.spatial_annotations:
+                        moved.update(adapter.warp_targets(tree, sample, warp, corrupted.shape[:2]))
+                fields = {**adapter.write_output(tree, sample, corrupted), **moved}
             except Exception as exc:  # a build never dies because one image is broken
                 message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                 _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
                 continue
-            fields.update(output=f"{corruption}/{severity}/{fields['output']}", status="ok")
+            fields.update(output=f"{name}/{fields['output']}", status="ok")
             if note:
                 fields["note"] = note
             rows[(corruption, severity)].append(_row(sample, corruption, severity, task.seed, **fields))
@@ -171,12 +199,13 @@ def _record_failure(task, result, shard_rows, sample, corruption, severity, mess
 
 
 def refuse_moving_content(adapter: Adapter, corruptions, profile: str) -> None:
-    """DatasetError when a corruption would move content under annotations that locate things."""
+    """DatasetError when a corruption would move content under annotations that locate things and
+    nothing moves the annotations with it (on-the-fly evaluation scores against the source's)."""
     moving = list(dict.fromkeys(c for c in corruptions if get_corruption(c).is_geometric(profile)))
     if moving and adapter.spatial_annotations:
         raise DatasetError(
-            f"{', '.join(moving)} moves image content under profile {profile!r}, and {adapter.name} "
-            "annotations would no longer match; use the imagenet profile or leave it out."
+            f"{', '.join(moving)} moves image content under profile {profile!r}, and {adapter.name} annotations "
+            "are not moved on the fly; build the tree first (corruptgen build moves them) or leave it out."
         )
 
 
@@ -190,6 +219,8 @@ def _identity(adapter: Adapter, options: BuildOptions) -> dict:
     ident = {**adapter.describe(), "seed": options.seed, "profile": options.profile}
     ident.update({"image_format": adapter.settings.image_format, "jpeg_quality": adapter.settings.jpeg_quality})
     ident.setdefault("preprocessing", None)
+    if options.warp_annotations:  # absent, not False, so that builds from before the option resume
+        ident["warp_annotations"] = True
     return ident
 
 
@@ -276,7 +307,6 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
     started = time.perf_counter()
     out = Path(out)
     _check_locations(adapter.src, out)
-    refuse_moving_content(adapter, options.corruptions, options.profile)
     if (out / STATE_FILE).is_file() and not options.overwrite:
         adapter.load_cache(out)
     samples = adapter.samples()
@@ -310,8 +340,12 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
     atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
     adapter.save_cache(out)
 
+    warped = warped_corruptions([c for c, _ in built_sorted], options.profile, options.warp_annotations)
+    trees = {cs: tree_name(*cs, options.profile) for cs in built_sorted}
     for item in adapter.carried():
-        targets = [f"{c}/{s}/{item.target}" for c, s in built_sorted] if item.per_tree else [item.target]
+        # a sample's own annotation file is written moved, per output, into trees whose corruption moves content
+        targets = ([f"{trees[c, s]}/{item.target}" for c, s in built_sorted if not (item.moves and c in warped)]
+                   if item.per_tree else [item.target])  # fmt: skip
         for target in targets:
             if item.data is not None:
                 atomic_write(contained(out, target), item.data)
@@ -319,7 +353,7 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
                 link_or_copy(item.source, contained(out, target))
     folders = adapter.tree_dirs()
     for c, s in built_sorted:
-        tree = contained(out, f"{c}/{s}")
+        tree = contained(out, trees[c, s])
         for folder in folders:
             contained(tree, folder).mkdir(parents=True, exist_ok=True)
         adapter.prepare_tree(tree)
@@ -329,7 +363,8 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
         todo = [(c, s) for c in options.corruptions for s in options.severities
                 if not _shard_done(manifest_path(out, c, s, index), shard)]  # fmt: skip
         if todo:
-            tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail"))
+            tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail",
+                                   warped))  # fmt: skip
     outputs_now = sum(len(t.samples) * len(t.todo) for t in tasks)
     if progress:
         progress.start(images=sum(len(t.samples) for t in tasks), shards=len(tasks), outputs=outputs_now)
@@ -348,7 +383,7 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
         _run(tasks, options, on_result)
     finally:
         seconds = time.perf_counter() - started
-        state.update(_summarise(out, shards, built_sorted, adapter))
+        state.update(_summarise(out, shards, built_sorted, adapter, {cs: t for cs, t in trees.items() if cs[0] in warped}))
         state["status"] = "complete" if state["counts"]["missing"] == 0 else "incomplete"
         state["timing"] = {"seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
@@ -363,9 +398,11 @@ def combined_manifest_path(out: Path, corruption: str, severity: int) -> Path:
     return out / MANIFEST_DIR / corruption / f"{severity}.jsonl"
 
 
-def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int]], adapter: Adapter) -> dict:
+def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int]], adapter: Adapter,
+               warped_trees: dict) -> dict:
     """Count what the manifests say, and write each finished corruption/severity's combined manifest
-    (its shards' rows in key order: the same bytes whatever the shard size)."""
+    (its shards' rows in key order: the same bytes whatever the shard size) and, where the
+    corruption moved content, the tree's dataset-level annotation files from those rows."""
     ok = failed = missing = 0
     status = ["complete"] * len(shards)
     for c, s in built:
@@ -388,6 +425,9 @@ def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int
             target = combined_manifest_path(out, c, s)
             if not target.exists() or target.read_bytes() != combined:
                 atomic_write(target, combined)
+            if (c, s) in warped_trees and adapter.spatial_annotations:
+                rows = [json.loads(line) for line in combined.decode().splitlines()]
+                adapter.finish_tree(contained(out, warped_trees[c, s]), rows)
     shard_status = [{"shard": i, "first_key": shard[0].key, "samples": len(shard), "status": status[i]}
                     for i, shard in enumerate(shards)]  # fmt: skip
     return {

@@ -8,10 +8,11 @@ import click
 
 from corruptgen.build.engine import BuildFailed, BuildOptions, run_build, worker_count
 from corruptgen.build.progress import Progress
+from corruptgen.corruptions import FAMILIES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError
 from corruptgen.datasets.coco import CocoAdapter
 
-from .options import corruptions_option, profile_option, seed_option, severities_option
+from .options import corruptions_option, profile_option, resolve_selection, seed_option, severities_option
 
 
 @click.command("build")
@@ -20,7 +21,7 @@ from .options import corruptions_option, profile_option, seed_option, severities
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @click.option("--split", default=None, help="imagenet: val; coco: val2017; cityscapes: val; mnist: train|test (both); voc: VOC2007,VOC2012.")
 @corruptions_option
-@click.option("--family", type=click.Choice(["noise", "blur", "weather", "digital"]), help="Keep only this family's corruptions.")
+@click.option("--family", type=click.Choice(FAMILIES), help="Keep only this family's corruptions.")
 @severities_option
 @profile_option
 @seed_option
@@ -34,17 +35,23 @@ from .options import corruptions_option, profile_option, seed_option, severities
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples, for a quick look.")
 @click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing build made with other settings.")
+@click.option("--warp-annotations", is_flag=True,
+              help="Move annotations with the elastic transform's few-pixel displacement too (the detection "
+                   "benchmarks leave them unchanged; geometric corruptions always move them).")
 @click.option("--dask", "dask_address", default=None, help="Run shards on a Dask cluster (scheduler address).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
                   image_format, jpeg_quality, no_imagenet_c_preprocessing, labels, limit, on_error, overwrite,
-                  dask_address, quiet) -> None:  # fmt: skip
+                  warp_annotations, dask_address, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, folder. Every source image is
     decoded once per shard and written under <out>/<corruption>/<severity>/ in the source's
-    own layout; annotations are carried unchanged. Rerunning finishes what is missing.
+    own layout (<out>/<corruption>/ under --profile mnist-c, MNIST-C's release layout);
+    annotations are carried unchanged, or moved with the pixels by geometric corruptions.
+    Rerunning finishes what is missing.
     """
+    corruptions, severities = resolve_selection(corruptions, severities, profile)
     if labels is not None and dataset != "imagenet":
         raise click.BadParameter(f"--labels is for imagenet (its devkit or LOC_val_solution.csv); {dataset} has its own labels.",
                                  param_hint="--labels")  # fmt: skip
@@ -68,7 +75,8 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
             adapter = ADAPTERS[dataset](src=src, split=split, settings=settings)
         options = BuildOptions(corruptions=corruptions, severities=severities, profile=profile, seed=seed,
                                workers=worker_count(workers), shard_size=shard_size, limit=limit, on_error=on_error,
-                               overwrite=overwrite, dask_address=dask_address)  # fmt: skip
+                               overwrite=overwrite, dask_address=dask_address,
+                               warp_annotations=warp_annotations)  # fmt: skip
         progress = Progress(quiet=quiet)
         try:
             report = run_build(adapter, out, options, progress)

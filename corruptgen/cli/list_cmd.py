@@ -6,7 +6,8 @@ import json
 
 import click
 
-from corruptgen.corruptions import EXTRA, REGISTRY
+from corruptgen.corruptions import BENCHMARK, EXTRA, MNIST_C, REGISTRY
+from corruptgen.corruptions.base import profile_names
 
 from .options import profile_option
 
@@ -21,15 +22,18 @@ def _fmt(value) -> str:
 @profile_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_command(profile: str, as_json: bool) -> None:
-    """List the corruptions: family, set, and parameters at severities 1-5."""
+    """List the corruptions a profile has: family, set, and parameters at each severity (1-5; one
+    under --profile mnist-c, MNIST-C's suite in its order)."""
     rows = []
-    for name, spec in REGISTRY.items():
+    names = MNIST_C if profile == "mnist-c" else profile_names(profile)
+    for name in names:
+        spec = REGISTRY[name]
         rows.append({
             "name": name,
             "family": spec.family,
-            "set": "extra" if name in EXTRA else "benchmark",
+            "set": _set(name),
             "random": spec.random,
-            "severities": [spec.params(s, profile).as_dict() for s in range(1, 6)],
+            "severities": [spec.params(s, profile).as_dict() for s in spec.severities(profile)],
         })  # fmt: skip
     if as_json:
         click.echo(json.dumps({"profile": profile, "corruptions": rows}, indent=2))
@@ -41,3 +45,9 @@ def list_command(profile: str, as_json: bool) -> None:
         click.echo("    " + "severity".ljust(10) + "".join(p.ljust(14) for p in spec.param_names))
         for s, params in enumerate(row["severities"], 1):
             click.echo("    " + str(s).ljust(10) + "".join(_fmt(v).ljust(14) for v in params.values()))
+
+
+def _set(name: str) -> str:
+    if name in BENCHMARK:
+        return "benchmark"
+    return "extra" if name in EXTRA else "mnist-c"

@@ -10,7 +10,7 @@ from PIL import Image
 
 from corruptgen.preview import preview_grid, sample_photo
 
-from .options import clean_errors, corruptions_option, profile_option, seed_option, severities_option
+from .options import clean_errors, corruptions_option, profile_option, resolve_selection, seed_option, severities_option
 
 
 @click.command("preview")
@@ -27,6 +27,7 @@ def preview_command(image, out, corruptions, severities, profile, seed, tile) ->
 
     Without IMAGE, a photograph bundled with scikit-image is used.
     """
+    corruptions, severities = resolve_selection(corruptions, severities, profile)
     if image is None:
         click.echo("No IMAGE given: using scikit-image's bundled photo 'chelsea'.", err=True)
         pixels = sample_photo()

@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from corruptgen.api import corrupt as _corrupt
-from corruptgen.corruptions import BENCHMARK, EXTRA, REGISTRY
+from corruptgen.corruptions import BENCHMARK, EXTRA, IMAGECORRUPTIONS, REGISTRY
 from corruptgen.rng import Seed
 
-_NAMES = tuple(REGISTRY)  # imagecorruptions' corruption_tuple order
+_NAMES = IMAGECORRUPTIONS  # imagecorruptions' corruption_tuple order
 _SUBSETS = {
     "common": BENCHMARK,
     "validation": EXTRA,
@@ -67,7 +67,7 @@ def resolve(severity: int, corruption_name: str | None = None, corruption_number
     if isinstance(severity, bool) or severity not in (1, 2, 3, 4, 5):
         raise InvalidImageError(f"severity must be an integer in [1, 5]; got {severity!r}.")
     if corruption_name is not None:
-        if corruption_name not in REGISTRY:
+        if corruption_name not in _NAMES:
             raise UnknownCorruptionError(f"unknown corruption_name {corruption_name!r}; valid names are {', '.join(_NAMES)}.")
         return corruption_name
     if corruption_number != -1:

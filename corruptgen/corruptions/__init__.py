@@ -1,28 +1,39 @@
 """The corruption catalogue.
 
 One class per corruption in the family modules (``noise``, ``blur``, ``weather``,
-``digital``); each holds its severity tables per profile, its random draws and its apply.
-The kernels they call live in :mod:`corruptgen.kernels`.
+``digital``, ``geometric``, ``artifact``); each holds its severity tables per profile, its
+random draws and its apply. The kernels they call live in :mod:`corruptgen.kernels`.
 """
 
 from __future__ import annotations
 
-from .base import FAMILIES, PROFILES, SEVERITIES, Corruption, Params
+from .artifact import CannyEdges, DottedLine, Stripe, Zigzag
+from .base import FAMILIES, PROFILES, SEVERITIES, Corruption, Params, profile_names
 from .blur import DefocusBlur, GaussianBlur, GlassBlur, MotionBlur, ZoomBlur
-from .digital import Contrast, ElasticTransform, JpegCompression, Pixelate, Saturate
+from .digital import Contrast, ElasticTransform, Identity, JpegCompression, Pixelate, Saturate
+from .geometric import Rotate, Scale, Shear, Translate
 from .noise import GaussianNoise, ImpulseNoise, ShotNoise, SpeckleNoise
 from .weather import Brightness, Fog, Frost, Snow, Spatter
 
-# imagecorruptions' order: the 15 benchmark corruptions, then the 4 extra ("validation") ones.
+# imagecorruptions' order: the 15 benchmark corruptions, the 4 extra ("validation") ones;
+# then MNIST-C's eight that ImageNet-C lacks, and its identity (mnist-c profile only).
 _ORDER = (
     GaussianNoise, ShotNoise, ImpulseNoise, DefocusBlur, GlassBlur, MotionBlur, ZoomBlur,
     Snow, Frost, Fog, Brightness, Contrast, ElasticTransform, Pixelate, JpegCompression,
     SpeckleNoise, GaussianBlur, Spatter, Saturate,
+    Shear, Scale, Rotate, Translate, Stripe, DottedLine, Zigzag, CannyEdges, Identity,
 )  # fmt: skip
 REGISTRY: dict[str, Corruption] = {cls.name: cls() for cls in _ORDER}
 BENCHMARK: tuple[str, ...] = tuple(REGISTRY)[:15]
-EXTRA: tuple[str, ...] = tuple(REGISTRY)[15:]
-GROUPS = ("all", "benchmark", "extra", *FAMILIES)
+EXTRA: tuple[str, ...] = tuple(REGISTRY)[15:19]
+IMAGECORRUPTIONS: tuple[str, ...] = BENCHMARK + EXTRA
+"""The 19 of imagecorruptions 1.1.2, the reference, in its order."""
+MNIST_C: tuple[str, ...] = (
+    "identity", "shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate",
+    "brightness", "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag", "canny_edges",
+)  # fmt: skip
+"""MNIST-C's suite in its order (google-research/mnist-c ``CORRUPTIONS``), identity first."""
+GROUPS = ("all", "benchmark", "extra", "mnist-c", *FAMILIES)
 
 
 def list_corruptions(group: str = "benchmark") -> list[str]:
@@ -31,22 +42,28 @@ def list_corruptions(group: str = "benchmark") -> list[str]:
     Parameters
     ----------
     group : ``"benchmark"`` (the 15 ImageNet-C ones, default), ``"extra"`` (the 4 held-out
-        ones), ``"all"`` (19), or a family: ``"noise"``, ``"blur"``, ``"weather"``, ``"digital"``
-        (a family lists its benchmark and extra members).
+        ones), ``"mnist-c"`` (MNIST-C's 15 and its identity), ``"all"`` (the 27 with five
+        severities), or a family: ``"noise"``, ``"blur"``, ``"weather"``, ``"digital"``,
+        ``"geometric"``, ``"artifact"``.
 
     Examples
     --------
     >>> list_corruptions("weather")
     ['snow', 'frost', 'fog', 'brightness', 'spatter']
+    >>> list_corruptions("geometric")
+    ['shear', 'scale', 'rotate', 'translate']
     """
     if group == "benchmark":
         return list(BENCHMARK)
     if group == "extra":
         return list(EXTRA)
+    if group == "mnist-c":
+        return list(MNIST_C)
+    five = profile_names("imagenet")
     if group == "all":
-        return list(REGISTRY)
+        return five
     if group in FAMILIES:
-        return [name for name, spec in REGISTRY.items() if spec.family == group]
+        return [name for name in five if REGISTRY[name].family == group]
     raise ValueError(f"unknown corruption group {group!r}; valid groups are {', '.join(GROUPS)}.")
 
 
@@ -59,6 +76,6 @@ def get_corruption(name: str) -> Corruption:
 
 
 __all__ = [
-    "BENCHMARK", "EXTRA", "FAMILIES", "GROUPS", "PROFILES", "REGISTRY", "SEVERITIES",
-    "Corruption", "Params", "get_corruption", "list_corruptions",
+    "BENCHMARK", "EXTRA", "FAMILIES", "GROUPS", "IMAGECORRUPTIONS", "MNIST_C", "PROFILES", "REGISTRY",
+    "SEVERITIES", "Corruption", "Params", "get_corruption", "list_corruptions",
 ]  # fmt: skip

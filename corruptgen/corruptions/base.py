@@ -7,11 +7,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-PROFILES = ("imagenet", "cifar", "tinyimagenet")
+PROFILES = ("imagenet", "cifar", "tinyimagenet", "mnist-c")
 """Severity-table profiles: ImageNet-C (default, used at every size as imagecorruptions does),
-CIFAR-10-C (32 px tables) and Tiny-ImageNet-C (64 px tables)."""
+CIFAR-10-C (32 px tables), Tiny-ImageNet-C (64 px tables) and MNIST-C (one fixed severity for
+each of its 15 corruptions)."""
 
-FAMILIES = ("noise", "blur", "weather", "digital")
+FAMILIES = ("noise", "blur", "weather", "digital", "geometric", "artifact")
 SEVERITIES = (1, 2, 3, 4, 5)
 
 
@@ -47,6 +48,8 @@ class Corruption:
     name: ClassVar[str]
     family: ClassVar[str]
     param_names: ClassVar[tuple[str, ...]]
+    defaults: ClassVar[dict[str, Any]] = {}
+    """Values of trailing parameters that only some profiles' rows give (MNIST-C's variants)."""
     tables: ClassVar[dict[str, tuple]]
     random: ClassVar[bool] = True
     gray_native: ClassVar[bool] = True
@@ -55,14 +58,33 @@ class Corruption:
     and converted back to luma (ITU-R 601), because the corruption mixes or tints channels."""
     dtype: ClassVar[str] = "float"
 
+    def severities(self, profile: str = "imagenet") -> tuple[int, ...]:
+        """The severities ``profile`` defines (1-5; MNIST-C has only 1); empty when it lacks the corruption."""
+        return tuple(range(1, len(self.tables.get(profile, ())) + 1))
+
     def params(self, severity: int, profile: str = "imagenet") -> Params:
+        if profile not in self.tables:
+            suite = ", ".join(profile_names(profile))
+            raise ValueError(f"{self.name} is not part of the {profile} profile; it has {suite}.")
+        count = len(self.tables[profile])
+        if not 1 <= severity <= count:
+            valid = "1" if count == 1 else f"1 to {count}"
+            raise ValueError(f"the {profile} profile defines severity {valid} for {self.name}; got {severity}.")
         row = self.tables[profile][severity - 1]
-        values = row if len(self.param_names) > 1 else (row,)
-        return Params(dict(zip(self.param_names, values)))
+        values = row if len(self.param_names) != 1 else (row,)
+        return Params({**self.defaults, **dict(zip(self.param_names, values))})
 
     def is_geometric(self, profile: str = "imagenet") -> bool:
-        """Whether the corruption moves image content (so annotations would have to move too)."""
+        """Whether the corruption moves image content (so annotations have to move with it)."""
         return False
+
+    can_warp: ClassVar[bool] = False
+    """True when :meth:`warp` gives the map this corruption moves pixels by."""
+
+    def warp(self, shape: tuple[int, ...], p: Params, **draws: Any):
+        """The :class:`corruptgen.geometry.Warp` that :meth:`apply` moves pixels by, from the same
+        draws; None for corruptions that leave every pixel in place."""
+        return None
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, int, int], p: Params) -> dict[str, Any]:
         return {}
@@ -72,3 +94,10 @@ class Corruption:
 
     def __repr__(self) -> str:
         return f"<corruption {self.name} ({self.family})>"
+
+
+def profile_names(profile: str) -> list[str]:
+    """The corruptions a profile has tables for, in the catalogue's order."""
+    from . import REGISTRY
+
+    return [name for name, spec in REGISTRY.items() if profile in spec.tables]

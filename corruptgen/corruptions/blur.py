@@ -33,24 +33,31 @@ class GlassBlur(Corruption):
     rather than swapping (the reference's tuple swap of two NumPy views copies on RGB
     arrays), offsets are drawn from ``[-max_delta, max_delta)`` (``randint`` excludes the
     upper bound), and the first blur is truncated to uint8 before the shuffle.
+
+    ``mnist-c``: MNIST-C's loop on a 2-D digit, where the tuple swap of two scalars really
+    swaps, and each pixel is visited with probability ``swap_probability`` (0.5).
     """
 
     name = "glass_blur"
     family = "blur"
-    param_names = ("sigma", "max_delta", "iterations")
+    param_names = ("sigma", "max_delta", "iterations", "swap_probability")
     tables = {
         "imagenet": ((0.7, 1, 2), (0.9, 2, 1), (1, 2, 3), (1.1, 3, 2), (1.5, 4, 2)),
         "cifar": ((0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)),
         "tinyimagenet": ((0.1, 1, 1), (0.5, 1, 1), (0.6, 1, 2), (0.7, 2, 1), (0.9, 2, 2)),
+        "mnist-c": ((0.7, 1, 2, 0.5),),
     }
+    defaults = {"swap_probability": None}
 
     def sample(self, rng, shape, p):
         rows, cols = glass.glass_offset_count(shape[0], shape[1], p.max_delta)
         offsets = rng.integers(-p.max_delta, p.max_delta, size=(p.iterations, rows, cols, 2), dtype=np.int8)
+        if p.swap_probability is not None:
+            offsets[rng.random((p.iterations, rows, cols)) >= p.swap_probability] = 0  # a zero offset swaps nothing
         return {"offsets": offsets}
 
     def apply(self, image, p: Params, *, offsets):
-        return glass.glass_blur(image, p.sigma, p.max_delta, offsets)
+        return glass.glass_blur(image, p.sigma, p.max_delta, offsets, swap=p.swap_probability is not None)
 
 
 class MotionBlur(Corruption):
@@ -64,6 +71,7 @@ class MotionBlur(Corruption):
         "imagenet": ((10, 3), (15, 5), (15, 8), (15, 12), (20, 15)),
         "cifar": ((6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)),
         "tinyimagenet": ((10, 1), (10, 1.5), (10, 2), (10, 2.5), (12, 3)),
+        "mnist-c": ((10, 3),),
     }
 
     def sample(self, rng, shape, p):

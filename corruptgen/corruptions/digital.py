@@ -1,11 +1,13 @@
-"""Digital family: contrast, elastic_transform, pixelate, jpeg_compression, saturate."""
+"""Digital family: contrast, elastic_transform, pixelate, jpeg_compression, saturate (and MNIST-C's identity)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from corruptgen.kernels import codec, filters, hsv, tone, warp
+from corruptgen.geometry import AffineWarp, ChainWarp, FieldWarp
+from corruptgen.kernels import codec, filters, hsv, tone
+from corruptgen.kernels import warp as warp_kernels
 
 from .base import Corruption, Params
 
@@ -53,7 +55,7 @@ class ElasticTransform(Corruption):
     }
 
     def is_geometric(self, profile="imagenet"):
-        return any(row[2] > 0 for row in self.tables[profile])
+        return any(row[2] > 0 for row in self.tables.get(profile, ()))
 
     def sample(self, rng, shape, p):
         draws = {"dx": rng.uniform(-1, 1, size=shape[:2]), "dy": rng.uniform(-1, 1, size=shape[:2])}
@@ -61,19 +63,38 @@ class ElasticTransform(Corruption):
             draws["jitter"] = rng.uniform(-1, 1, size=(3, 2))
         return draws
 
-    def apply(self, image, p: Params, *, dx, dy, jitter=None):
-        height, width = image.shape[:2]
-        if jitter is not None:
-            cx, cy = width // 2, height // 2
-            half = min(height, width) // 3
-            src = np.float32([[cx + half, cy + half], [cx + half, cy - half], [cx - half, cy - half]])
-            dst = src + (jitter * p.affine * min(height, width)).astype(np.float32)
-            image = warp.affine(image, cv2.getAffineTransform(src, dst))
-        sigma = (p.sigma * height, p.sigma * width)
+    can_warp = True
+
+    @staticmethod
+    def _affine(shape, p: Params, jitter) -> np.ndarray:
+        height, width = shape[:2]
+        cx, cy = width // 2, height // 2
+        half = min(height, width) // 3
+        src = np.float32([[cx + half, cy + half], [cx + half, cy - half], [cx - half, cy - half]])
+        dst = src + (jitter * p.affine * min(height, width)).astype(np.float32)
+        return cv2.getAffineTransform(src, dst)
+
+    @staticmethod
+    def _fields(shape, p: Params, dx, dy) -> tuple[np.ndarray, np.ndarray]:
+        height, width = shape[:2]
         fields = np.stack([dx, dy], axis=2).astype(np.float32)
-        fields = filters.gaussian_filter(fields, sigma, truncate=3, mode="reflect")
+        fields = filters.gaussian_filter(fields, (p.sigma * height, p.sigma * width), truncate=3, mode="reflect")
         fields *= np.float32(p.alpha * height)
-        return warp.displace(image, fields[:, :, 0], fields[:, :, 1])
+        return fields[:, :, 0], fields[:, :, 1]
+
+    def apply(self, image, p: Params, *, dx, dy, jitter=None):
+        if jitter is not None:
+            image = warp_kernels.affine(image, self._affine(image.shape, p, jitter))
+        return warp_kernels.displace(image, *self._fields(image.shape, p, dx, dy))
+
+    def warp(self, shape, p: Params, *, dx, dy, jitter=None):
+        """The displacement field (after the affine under cifar / tinyimagenet). Annotations sampled
+        from reflected border content get no label: the image's border reflection is not followed."""
+        field = FieldWarp(*self._fields(shape, p, dx, dy))
+        if jitter is None:
+            return field
+        forward = np.vstack([self._affine(shape, p, jitter), [0, 0, 1]])
+        return ChainWarp((AffineWarp(np.linalg.inv(forward)), field))
 
 
 class Pixelate(Corruption):
@@ -131,3 +152,17 @@ class Saturate(Corruption):
 
     def apply(self, image, p: Params):
         return hsv.saturate(image, p.scale, p.offset)
+
+
+class Identity(Corruption):
+    """MNIST-C's clean copy (its ``identity`` folder): only in the ``mnist-c`` profile."""
+
+    name = "identity"
+    family = "digital"
+    param_names = ()
+    random = False
+    dtype = "uint8"
+    tables = {"mnist-c": ((),)}
+
+    def apply(self, image, p: Params):
+        return image.copy()

@@ -40,6 +40,7 @@ class ShotNoise(Corruption):
         "imagenet": (60, 25, 12, 5, 3),
         "cifar": (500, 250, 100, 75, 50),
         "tinyimagenet": (250, 100, 50, 30, 15),
+        "mnist-c": (3,),
     }
     dtype = "uint8"
 
@@ -60,6 +61,7 @@ class ImpulseNoise(Corruption):
         "imagenet": (0.03, 0.06, 0.09, 0.17, 0.27),
         "cifar": (0.01, 0.02, 0.03, 0.05, 0.07),
         "tinyimagenet": (0.01, 0.02, 0.05, 0.08, 0.14),
+        "mnist-c": (0.17,),
     }
     dtype = "uint8"
 

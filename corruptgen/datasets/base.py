@@ -57,6 +57,9 @@ class CarriedFile:
     source: Path | None = None
     data: bytes | None = None
     per_tree: bool = False
+    moves: bool = False
+    """One sample's annotation of where things are (a VOC XML, a Cityscapes label map): trees of a
+    content-moving corruption get it moved, per output, by :meth:`Adapter.warp_targets`."""
 
 
 @dataclass
@@ -185,6 +188,16 @@ class Adapter:
 
     def close(self) -> None:
         """Release what :meth:`write_output` kept open (end of a shard task)."""
+
+    def warp_targets(self, tree: Path, sample: Sample, warp, size: tuple[int, int]) -> dict:
+        """Move the sample's annotations by ``warp`` (a :class:`corruptgen.geometry.Warp`; the image is
+        ``size`` = (height, width)) into ``tree``:
+        write its own annotation files there, or return what :meth:`finish_tree` assembles. Returns
+        manifest fields, ``dropped`` (objects pushed out of the image) among them."""
+        return {}
+
+    def finish_tree(self, tree: Path, rows: list[dict]) -> None:
+        """Write a moved tree's dataset-level annotation files from its manifest rows (key order)."""
 
     @classmethod
     def output_bytes(cls, path: Path, row: dict) -> bytes:

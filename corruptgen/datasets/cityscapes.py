@@ -3,16 +3,23 @@
 Images are corrupted losslessly (PNG) with names unchanged (cityscapesscripts splits names
 on ``_``). Each corruption/severity tree ``<out>/<corruption>/<severity>/`` gets the split's
 ``gtFine`` (and ``gtCoarse`` when present) as hard links, so ``CITYSCAPES_DATASET`` can point
-at any tree for the official evaluation.
+at any tree for the official evaluation. Trees of a corruption that moves content get each
+frame's polygons and label, instance and colour PNGs moved with it (uncovered pixels: 0,
+"unlabeled", or 255 in ``*TrainIds.png``; instance ids stay 16-bit).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from corruptgen.files import atomic_write, contained
+from corruptgen.geometry.annotations import warp_label_png, warp_polygons
 
 from .base import Adapter, CarriedFile, DatasetError, Sample, output_name, walk_images
+
+GROUND_TRUTH = ("gtFine", "gtCoarse")
 
 
 @dataclass
@@ -40,13 +47,33 @@ class CityscapesAdapter(Adapter):
 
     def carried(self) -> list[CarriedFile]:
         files = []
-        for gt in ("gtFine", "gtCoarse"):
+        for gt in GROUND_TRUTH:
             base = self.src / gt / self.split
             if base.is_dir():
                 for path in sorted(base.rglob("*")):
                     if path.is_file():
-                        files.append(CarriedFile(path.relative_to(self.src).as_posix(), source=path, per_tree=True))
+                        files.append(CarriedFile(path.relative_to(self.src).as_posix(), source=path, per_tree=True,
+                                                 moves=True))  # fmt: skip
         return files
+
+    def warp_targets(self, tree, sample, warp, size):
+        image = PurePosixPath(sample.source)
+        frame = image.name.rsplit("_leftImg8bit", 1)[0]
+        dropped = 0
+        for gt in GROUND_TRUTH:
+            folder = f"{gt}/{self.split}/{image.parent.name}"
+            for source in sorted((self.src / folder).glob(f"{frame}_{gt}_*")):
+                display = f"{folder}/{source.name}"
+                if source.suffix == ".json":
+                    data = _warp_polygons_json(source, warp, display)
+                    dropped += data[1]
+                    data = data[0]
+                elif source.suffix == ".png":
+                    data = warp_label_png(source.read_bytes(), warp, 255 if "TrainIds" in source.name else 0, display)
+                else:
+                    continue
+                atomic_write(contained(tree, f"{folder}/{source.name}"), data)
+        return {"dropped": dropped}
 
     @classmethod
     def check(cls, out: Path) -> list[str]:
@@ -59,3 +86,13 @@ class CityscapesAdapter(Adapter):
             except (OSError, ValueError) as exc:
                 problems.append(f"{path}: does not parse ({exc}).")
         return problems
+
+
+def _warp_polygons_json(path: Path, warp, display: str) -> tuple[bytes, int]:
+    try:
+        doc = json.loads(path.read_text())
+        width, height, objects = int(doc["imgWidth"]), int(doc["imgHeight"]), doc["objects"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{display}: not a Cityscapes polygons file ({exc}).") from None
+    doc["objects"], dropped = warp_polygons(objects, warp, width, height, display)
+    return json.dumps(doc, indent=4).encode("utf-8"), dropped

@@ -2,17 +2,35 @@
 
 Images: ``<out>/<corruption>/<severity>/<split>/<file_name>`` with unchanged names. The
 annotation files of the split (``annotations/*_<split>.json``) are written once under
-``<out>/annotations/``, byte for byte, since no corruption here moves pixels; they are
-rewritten only when ``--image-format`` changes file extensions.
+``<out>/annotations/``, byte for byte (rewritten only when ``--image-format`` changes file
+extensions). A corruption that moves content (rotate, shear, ...) gets its own
+``<out>/<corruption>/<severity>/annotations/instances_<split>.json``, every polygon, mask, box
+and keypoint moved with the pixels of its image.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from corruptgen.files import atomic_write
+from corruptgen.geometry.annotations import warp_coco_annotations
+
 from .base import Adapter, CarriedFile, DatasetError, Sample, output_name
+
+
+@lru_cache(maxsize=2)
+def _annotations_by_file_name(path: Path, mtime_ns: int) -> dict[str, list[dict]]:
+    """Each image's annotations, read once per process (a worker moving annotations needs them)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    names = {img.get("id"): str(img.get("file_name")) for img in doc.get("images", []) if isinstance(img, dict)}
+    grouped: dict[str, list[dict]] = {}
+    for ann in doc.get("annotations", []):
+        if isinstance(ann, dict) and ann.get("image_id") in names:
+            grouped.setdefault(names[ann["image_id"]], []).append(ann)
+    return grouped
 
 BUNDLED = Path(__file__).parent / "sample"
 
@@ -107,18 +125,38 @@ class CocoAdapter(Adapter):
             return [CarriedFile(f"annotations/{f.name}", source=f) for f in files]
         return [CarriedFile(f"annotations/{f.name}", data=self._rewritten(f)) for f in files]
 
-    def _rewritten(self, path: Path) -> bytes:
+    def _rewritten(self, path: Path, doc: dict | None = None) -> bytes:
         """The annotation file with image file names carrying the new extension."""
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = doc if doc is not None else json.loads(path.read_text(encoding="utf-8"))
         for img in doc.get("images", []):
             if isinstance(img, dict) and "file_name" in img:
                 img["file_name"] = output_name(str(img["file_name"]), self.settings.image_format)
         return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
+    def warp_targets(self, tree, sample, warp, size):
+        path = self.annotation_file
+        anns = _annotations_by_file_name(path, path.stat().st_mtime_ns).get(sample.key, [])
+        try:
+            kept, dropped = warp_coco_annotations(anns, warp, width=size[1], height=size[0])
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: {exc}") from None
+        return {"annotations": kept, "dropped": dropped}
+
+    def finish_tree(self, tree, rows):
+        """``<tree>/annotations/<instances file>``: the images built in this tree, their annotations moved."""
+        doc = json.loads(self.annotation_file.read_text(encoding="utf-8"))
+        built = {row["key"]: row for row in rows if row.get("status") == "ok"}
+        doc["images"] = [img for img in doc.get("images", []) if isinstance(img, dict) and str(img.get("file_name")) in built]
+        doc["annotations"] = [ann for img in doc["images"] for ann in built[str(img["file_name"])].get("annotations", [])]
+        data = self._rewritten(self.annotation_file, doc)
+        target = tree / "annotations" / self.annotation_file.name
+        if not target.exists() or target.read_bytes() != data:
+            atomic_write(target, data)
+
     @classmethod
     def check(cls, out: Path) -> list[str]:
         problems = []
-        for path in sorted((out / "annotations").glob("*.json")):
+        for path in sorted([*(out / "annotations").glob("*.json"), *out.glob("*/*/annotations/*.json")]):
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
                 if "images" not in doc:

@@ -156,7 +156,7 @@ class MnistAdapter(Adapter):
     @classmethod
     def check(cls, out: Path) -> list[str]:
         problems = []
-        for images_path in sorted(out.glob("*/*/*_images.npy")):
+        for images_path in sorted([*out.glob("*/*_images.npy"), *out.glob("*/*/*_images.npy")]):
             labels_path = images_path.with_name(images_path.name.replace("_images", "_labels"))
             try:
                 images, labels = np.load(images_path, mmap_mode="r"), np.load(labels_path)

@@ -3,16 +3,24 @@
 Each corruption/severity is a complete VOC tree, ``<out>/<corruption>/<severity>/VOCdevkit/
 VOC20xx/``: JPEGImages corrupted (still ``.jpg``, which torchvision and mmdetection hard-code),
 everything else (Annotations, ImageSets, SegmentationClass/Object, ...) carried unchanged as
-hard links where the filesystem allows, so annotations are stored once.
+hard links where the filesystem allows, so annotations are stored once. Trees of a corruption
+that moves content get each image's XML boxes and segmentation PNGs moved with it (void 255
+where nothing maps).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from corruptgen.files import atomic_write, contained
+from corruptgen.geometry.annotations import warp_label_png, warp_voc_xml
 
 from .base import Adapter, CarriedFile, DatasetError, Sample, walk_images
+
+VOID = 255
+PER_IMAGE = {"Annotations": ".xml", "SegmentationClass": ".png", "SegmentationObject": ".png"}
 
 
 @dataclass
@@ -57,8 +65,26 @@ class VocAdapter(Adapter):
             for path in sorted(year.rglob("*")):
                 within = path.relative_to(year)
                 if path.is_file() and within.parts[0] != "JPEGImages":
-                    files.append(CarriedFile(f"{self._rel(year)}/{within.as_posix()}", source=path, per_tree=True))
+                    files.append(CarriedFile(f"{self._rel(year)}/{within.as_posix()}", source=path, per_tree=True,
+                                             moves=within.parts[0] in PER_IMAGE))  # fmt: skip
         return files
+
+    def warp_targets(self, tree, sample, warp, size):
+        year = (self.src / sample.source).parent.parent
+        year_out = PurePosixPath(sample.output).parent.parent
+        stem = PurePosixPath(sample.output).stem
+        dropped = 0
+        for folder, suffix in PER_IMAGE.items():
+            source = year / folder / f"{stem}{suffix}"
+            if not source.is_file():
+                continue
+            display = f"{sample.source.rsplit('/JPEGImages/', 1)[0]}/{folder}/{source.name}"
+            if suffix == ".xml":
+                data, dropped = warp_voc_xml(source.read_bytes(), warp, display)
+            else:
+                data = warp_label_png(source.read_bytes(), warp, VOID, display)
+            atomic_write(contained(tree, f"{year_out}/{folder}/{source.name}"), data)
+        return {"dropped": dropped}
 
     @classmethod
     def check(cls, out: Path) -> list[str]:

@@ -59,14 +59,18 @@ class CityscapesSemanticTask(Task):
 
     def __init__(self, tree: Tree):
         super().__init__(tree)
-        adapter = tree.adapter
-        self.ground_truth = {}
+        if not any(self._has_instances(path) for path in self.truth(None).values()):
+            self.metrics = ("mIoU",)  # iIoU is undefined without a single instance in the ground truth
+
+    def load_truth(self, root):
+        """Sample key -> its ``labelIds.png``, in the source or in a moved tree."""
+        adapter = self.tree.adapter
+        paths = {}
         for sample in self.tree.samples():
             frame = cityscapes_frame(sample.key)
             city = PurePosixPath(sample.key).parent.name
-            self.ground_truth[sample.key] = adapter.src / "gtFine" / adapter.split / city / f"{frame}_gtFine_labelIds.png"
-        if not any(self._has_instances(path) for path in self.ground_truth.values()):
-            self.metrics = ("mIoU",)  # iIoU is undefined without a single instance in the ground truth
+            paths[sample.key] = (root or adapter.src) / "gtFine" / adapter.split / city / f"{frame}_gtFine_labelIds.png"
+        return paths
 
     @staticmethod
     def _has_instances(labels: Path) -> bool:
@@ -76,12 +80,13 @@ class CityscapesSemanticTask(Task):
         except OSError:
             return False
 
-    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+    def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         maps = keyed_payload(payload, "segmentation", ids, where, "label map")
+        ground_truth = self.truth(cell)
         predictions, truths = [], []
         for key in ids:
             path = Path(where).parent / str(maps[key])
-            truth = self.ground_truth[key]
+            truth = ground_truth[key]
             try:
                 with Image.open(path) as pred, Image.open(truth) as gt:
                     if pred.size != gt.size or pred.mode not in ("L", "P", "I", "I;16"):

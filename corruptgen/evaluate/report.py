@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from corruptgen import metrics
-from corruptgen.corruptions import BENCHMARK, SEVERITIES
+from corruptgen.corruptions import BENCHMARK, MNIST_C, SEVERITIES
 from corruptgen.files import atomic_write
 
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
@@ -24,8 +24,9 @@ def cells_of(scores: Scores, metric: str) -> dict[str, dict[int, float]]:
 
 
 def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int], dict[str, tuple[int, ...]]]:
-    """Corruption names, all severities, and each corruption's own severities (the expected grid)."""
-    names = list(dict.fromkeys(c for c, _ in cells_built))
+    """Corruption names, all severities, and each corruption's own severities (the expected grid).
+    MNIST-C's identity is the clean copy, not a corruption: it stays out of the means."""
+    names = list(dict.fromkeys(c for c, _ in cells_built if c != "identity"))
     sevs = sorted({s for _, s in cells_built})
     return names, sevs, {c: tuple(s for cc, s in cells_built if cc == c) for c in names}
 
@@ -86,7 +87,8 @@ def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, 
 def _grid_note(names, sevs, partial, scores, built) -> dict:
     missing = [f"{c}/{s}" for c, s in built if (c, s) not in scores] + ([] if None in scores else ["clean"])
     return {"corruptions": names, "severities": sevs,
-            "benchmark_grid": set(names) == set(BENCHMARK) and sevs == list(SEVERITIES),
+            "benchmark_grid": (set(names) == set(BENCHMARK) and sevs == list(SEVERITIES))
+                              or (set(names) == set(MNIST_C[1:]) and sevs == [1]),
             "partial": bool(partial and missing), "missing_cells": missing}  # fmt: skip
 
 
@@ -135,7 +137,7 @@ def markdown(doc: dict) -> str:
     lines += ["", "| summary | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary]
     if not doc["benchmark_grid"]:
         lines += ["", f"Averaged over the {len(doc['corruptions'])} corruptions x severities {doc['severities']} built, "
-                      "not the benchmark's 15 x 1-5: not comparable with published numbers."]  # fmt: skip
+                      "not the benchmark's 15 x 1-5 (MNIST-C: 15 x 1): not comparable with published numbers."]  # fmt: skip
     if doc["partial"]:
         lines += ["", f"PARTIAL: missing cells {', '.join(doc['missing_cells'])}."]
     return "\n".join(lines) + "\n"

@@ -29,7 +29,7 @@ def score_cells(task: Task, results: Path, cells: list[Cell], ids: list, partial
     if not payloads:
         raise EvaluationError(f"{results} holds no results file for any cell of the tree (expected clean.json and <corruption>/<severity>.json).")
     task.prepare(payloads)
-    return {cell: task.score(payload, ids, str(cell_path(results, cell))) for cell, payload in payloads.items()}
+    return {cell: task.score(payload, ids, str(cell_path(results, cell)), cell) for cell, payload in payloads.items()}
 
 
 def _peek_kind(tree: Tree, results: Path) -> str | None:

@@ -43,7 +43,20 @@ class Task:
     def prepare(self, payloads: dict) -> None:
         """Look at every cell's payload once before scoring (e.g. to decide on mask AP)."""
 
-    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+    def truth(self, cell):
+        """The ground truth ``cell`` is scored against: the source's, or, where its corruption moved
+        the annotations, the built tree's own (read once per root)."""
+        root = self.tree.moved_root(cell)
+        cache = self.__dict__.setdefault("_truths", {})
+        if root not in cache:
+            cache[root] = self.load_truth(root)
+        return cache[root]
+
+    def load_truth(self, root: Path | None):
+        """Ground truth from the source (``root`` None) or from a moved tree laid out like the source."""
+        raise NotImplementedError
+
+    def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         raise NotImplementedError
 
 
@@ -99,21 +112,33 @@ class CocoTask(Task):
 
     def __init__(self, tree: Tree):
         super().__init__(tree)
-        from pycocotools.coco import COCO
 
-        self.gt = COCO()
-        self.gt.dataset = self._ground_truth()
-        _quiet(self.gt.createIndex)
+        self.gt = self.truth(None)
         self.id_by_key = self._ids()
         self.categories = set(self.gt.getCatIds())
         self.metrics = ("bbox AP", "bbox AP50")
 
-    def _ground_truth(self) -> dict:
+    def load_truth(self, root):
+        from pycocotools.coco import COCO
+
+        gt = COCO()
+        gt.dataset = self._ground_truth(root)
+        _quiet(gt.createIndex)
+        return gt
+
+    def _ground_truth(self, root: Path | None) -> dict:
         path = self.tree.adapter.annotation_file
+        if root is not None:  # a moved tree: its own annotation file, image file names as built
+            path = root / "annotations" / path.name
         try:
-            return json.loads(Path(path).read_text(encoding="utf-8"))
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise EvaluationError(f"ground truth {path} cannot be read ({exc}).") from None
+        if root is not None:  # file names as the source has them, so results' image ids line up
+            names = {str(img["id"]): img for img in self.gt.dataset["images"]}
+            for img in doc.get("images", []):
+                img["file_name"] = names.get(str(img.get("id")), img)["file_name"]
+        return doc
 
     def _ids(self) -> dict[str, int | str]:
         return {str(img["file_name"]): img["id"] for img in self.gt.dataset["images"]}
@@ -125,17 +150,22 @@ class CocoTask(Task):
         with_masks = any(isinstance(p, list) and any(isinstance(d, dict) and "segmentation" in d for d in p) for p in payloads.values())
         self.metrics = ("bbox AP", "bbox AP50") + (("segm AP", "segm AP50") if with_masks else ())
 
-    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+    def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         from pycocotools.cocoeval import COCOeval
 
         detections = check_detections(payload, ids, self.categories, where, masks="segm AP" in self.metrics)
         if not detections:  # nothing detected: AP 0 (pycocotools cannot load an empty list)
             return dict.fromkeys(self.metrics, 0.0)
-        results = _quiet(self.gt.loadRes, [dict(d) for d in detections])
+        gt = self.truth(cell)
+        built = set(gt.getImgIds())  # a moved tree lists the images it built (an annotation error skips one)
+        detections = [d for d in detections if d["image_id"] in built]
+        if not detections:
+            return dict.fromkeys(self.metrics, 0.0)
+        results = _quiet(gt.loadRes, [dict(d) for d in detections])
         scores = {}
         for iou_type in dict.fromkeys(m.split()[0] for m in self.metrics):
-            evaluator = COCOeval(self.gt, results, iou_type)
-            evaluator.params.imgIds = list(ids)
+            evaluator = COCOeval(gt, results, iou_type)
+            evaluator.params.imgIds = [i for i in ids if i in built]
             _quiet(evaluator.evaluate)
             _quiet(evaluator.accumulate)
             _quiet(evaluator.summarize)
@@ -151,7 +181,7 @@ class CityscapesTask(CocoTask):
     instance classes, group regions (ids below 1000) as crowd; image ids are the frame names
     (``frankfurt_000000_000294``)."""
 
-    def _ground_truth(self) -> dict:
+    def _ground_truth(self, root: Path | None) -> dict:
         from pycocotools import mask as mask_utils
 
         adapter = self.tree.adapter
@@ -159,7 +189,7 @@ class CityscapesTask(CocoTask):
         for sample in self.tree.samples():
             stem = cityscapes_frame(sample.key)
             city = PurePosixPath(sample.key).parent.name
-            path = adapter.src / "gtFine" / adapter.split / city / f"{stem}_gtFine_instanceIds.png"
+            path = (root or adapter.src) / "gtFine" / adapter.split / city / f"{stem}_gtFine_instanceIds.png"
             try:
                 with Image.open(path) as img:
                     ids = np.asarray(img).astype(np.int64)
@@ -212,7 +242,7 @@ class ClassificationTask(Task):
         index = {name: i for i, name in enumerate(classes)}
         return classes, {s.key: index[s.key.split("/")[0]] for s in samples}
 
-    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+    def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         predictions = keyed_payload(payload, "predictions", ids, where, "class index")
         extra = [k for k in predictions if k not in self.labels]
         if extra:

@@ -17,7 +17,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from corruptgen.build.engine import MANIFEST_DIR, STATE_FILE, corrupt_sample, refuse_moving_content
+from corruptgen.build.engine import (
+    MANIFEST_DIR,
+    STATE_FILE,
+    corrupt_sample,
+    refuse_moving_content,
+    tree_name,
+    warped_corruptions,
+)
 from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets import ADAPTERS, Adapter, BuildSettings, Sample, SampleError
 from corruptgen.datasets.base import decode_image
@@ -118,6 +125,16 @@ class Tree:
     def samples(self, limit: int | None = None) -> list[Sample]:
         """The source's usable samples in the build's order (the first ``limit`` when given)."""
         return self._usable[:limit] if limit else list(self._usable)
+
+    def moved_root(self, cell: Cell) -> Path | None:
+        """Where a cell's own ground truth lives when its corruption moved the annotations (the
+        built tree ``<out>/<corruption>/<severity>``, in the source's layout); None: the source's."""
+        if cell is None or self.root is None:
+            return None
+        profile = self.identity.get("profile", "imagenet")
+        if cell[0] not in warped_corruptions([cell[0]], profile, bool(self.identity.get("warp_annotations"))):
+            return None
+        return self.root / tree_name(cell[0], cell[1], profile)
 
     def select(self, corruptions: list[str] | None, severities: list[int] | None) -> list[tuple[str, int]]:
         """The tree's cells, narrowed to the given corruptions and severities (None: all)."""

@@ -16,7 +16,7 @@ detection on exactly the annotated pixels has IoU 1.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -109,28 +109,33 @@ class VocTask(Task):
 
     def __init__(self, tree: Tree):
         super().__init__(tree)
-        adapter = tree.adapter
-        self.objects = {}
-        for sample in self.tree.samples():
-            year, _, name = PurePosixPath(sample.key).parts
-            image_id = f"{year}/{PurePosixPath(name).stem}"
-            xml = adapter.src / sample.source.replace("JPEGImages", "Annotations")
-            self.objects[image_id] = read_objects(PurePosixPath(xml).with_suffix(".xml"))
+        self.truth(None)  # the source's annotations are checked before any model result is read
         self.categories = set(range(1, len(VOC_CLASSES) + 1))
+
+    def load_truth(self, root):
+        """Image id -> objects, from the source's XML or a moved tree's (laid out as its outputs)."""
+        objects = {}
+        for sample in self.tree.samples():
+            image = (self.tree.adapter.src / sample.source) if root is None else (root / sample.output)
+            xml = Path(str(image).replace("JPEGImages", "Annotations")).with_suffix(".xml")
+            objects[self.sample_id(sample)] = read_objects(xml) if root is None or xml.is_file() else None
+        return objects
 
     def sample_id(self, sample: Sample) -> str:
         year, _, name = PurePosixPath(sample.key).parts
         return f"{year}/{PurePosixPath(name).stem}"
 
-    def score(self, payload, ids: list, where: str) -> dict[str, float]:
+    def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         check_detections(payload, ids, self.categories, where)  # COCO's results format, with VOC's image ids
+        objects = self.truth(cell)
+        ids = [i for i in ids if objects[i] is not None]  # a moved tree lacks the images it could not build
         scores = {}
         for metric, eleven in (("AP50", True), ("AP50 (area)", False)):
             aps = []
             for category in sorted(self.categories):
                 truth = {}
                 for image in ids:
-                    labels, boxes, difficult = self.objects[image]
+                    labels, boxes, difficult = objects[image]
                     keep = labels == category
                     truth[image] = (boxes[keep], difficult[keep])
                 dets = [(d["image_id"], float(d["score"]), _xyxy(d["bbox"])) for d in payload if d["category_id"] == category]

@@ -1,0 +1,422 @@
+"""Geometric corruptions and the annotations they carry: warps checked against the pixels they
+move, every annotation kind through them, and builds read back by pycocotools,
+ElementTree and cityscapesscripts."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from fixtures import make_cityscapes, photo, tree_digest
+from PIL import Image
+from pycocotools import mask as mask_utils
+from skimage import transform
+
+from corruptgen.api import corrupt_rgb_or_gray
+from corruptgen.cli import main
+from corruptgen.corruptions import get_corruption
+from corruptgen.geometry import AffineWarp, AnnotationError, FieldWarp
+from corruptgen.geometry.annotations import (
+    clip_polygon,
+    warp_coco_annotation,
+    warp_coco_annotations,
+    warp_label_png,
+    warp_polygons,
+    warp_voc_xml,
+)
+
+GEOMETRIC = ("shear", "rotate", "scale", "translate")
+CASES = [(name, s, "imagenet") for name in GEOMETRIC for s in range(1, 6)] + [(name, 1, "mnist-c") for name in GEOMETRIC]
+
+
+def rectangle_image(height=96, width=128, box=(40, 30, 88, 66)) -> np.ndarray:
+    """A white filled rectangle (x0, y0, x1, y1 in continuous coordinates) on black, RGB."""
+    image = np.zeros((height, width, 3), np.uint8)
+    x0, y0, x1, y1 = box
+    image[y0:y1, x0:x1] = 255
+    return image
+
+
+def pixel_box(image: np.ndarray):
+    ys, xs = np.nonzero(image[:, :, 0] > 127)
+    return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+
+
+def run(name, severity, profile, image, seed=0):
+    return corrupt_rgb_or_gray(image, get_corruption(name), severity, np.random.default_rng(seed), profile, with_warp=True)
+
+
+@pytest.mark.parametrize("name,severity,profile", CASES)
+def test_warped_box_matches_the_warped_rectangle(name, severity, profile):
+    image = rectangle_image()
+    out, warp = run(name, severity, profile, image)
+    ann = {"id": 1, "bbox": [40, 30, 48, 36], "area": 48 * 36}
+    moved = warp_coco_annotation(ann, warp, width=128, height=96)
+    x, y, w, h = moved["bbox"]
+    assert np.allclose((x, y, x + w, y + h), pixel_box(out), atol=2)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cifar_elastic_transform_moves_masks_with_its_affine_and_field(seed):
+    image = rectangle_image(64, 64, (16, 20, 44, 40))
+    out, warp = run("elastic_transform", 5, "cifar", image, seed)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:40, 16:44] = 1
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    rle["counts"] = rle["counts"].decode()
+    moved = warp_coco_annotation({"id": 1, "segmentation": rle, "iscrowd": 1}, warp, 64, 64)
+    warped = mask_utils.decode(moved["segmentation"]).astype(bool)
+    truth = out[:, :, 0] > 127
+    assert (warped & truth).sum() / (warped | truth).sum() > 0.9
+
+
+def test_imagenet_elastic_field_sends_points_to_the_pixels_that_sample_them():
+    """ImageNet-C's field is rough (it folds, and leaves some source pixels unsampled), so a point lands
+    on the output pixel that samples the source nearest to it."""
+    rng = np.random.default_rng(0)
+    spec = get_corruption("elastic_transform")
+    p = spec.params(5)
+    warp = spec.warp((224, 200, 3), p, **spec.sample(rng, (224, 200, 3), p))
+    assert isinstance(warp, FieldWarp) and np.abs(warp.dx).max() > 5
+    sources = rng.uniform([5, 5], [195, 219], size=(300, 2))
+    landed = np.rint(warp.points(sources)).astype(int)
+    sampled = landed + np.stack([warp.dx[landed[:, 1], landed[:, 0]], warp.dy[landed[:, 1], landed[:, 0]]], axis=1)
+    miss = np.hypot(*(sampled - sources).T)  # a pixel's half-diagonal of rounding, plus the field's folds
+    assert np.median(miss) < 0.6 and np.percentile(miss, 90) < 2
+
+
+def test_polygon_area_matches_its_warped_mask():
+    star = np.array([[64, 10], [76, 40], [110, 42], [84, 62], [94, 90], [64, 74], [34, 90], [44, 62], [18, 42], [52, 40]],
+                    float)  # fmt: skip
+    polygon = [star.ravel().tolist()]
+    rle = mask_utils.merge(mask_utils.frPyObjects(polygon, 100, 128))
+    for name in GEOMETRIC:
+        _, warp = run(name, 3, "imagenet", rectangle_image(100, 128))
+        by_polygon = warp_coco_annotation({"id": 1, "segmentation": polygon}, warp, 128, 100)
+        by_mask = warp_coco_annotation({"id": 2, "segmentation": {**rle, "counts": rle["counts"].decode()}}, warp, 128, 100)
+        assert by_polygon["area"] == pytest.approx(by_mask["area"], rel=0.04), name
+        assert np.allclose(by_polygon["bbox"], by_mask["bbox"], atol=2), name
+
+
+def test_objects_pushed_out_are_dropped_and_counted_and_keypoints_leave():
+    away = AffineWarp(np.array([[1, 0, -60], [0, 1, 0], [0, 0, 1]], float))  # content moves 60 px right
+    anns = [
+        {"id": 1, "bbox": [70, 10, 20, 20], "segmentation": [[70, 10, 90, 10, 90, 30, 70, 30]]},  # leaves
+        {"id": 2, "bbox": [5, 10, 20, 20], "segmentation": [[5, 10, 25, 10, 25, 30, 5, 30]],
+         "keypoints": [10, 12, 2, 50, 20, 1, 0, 0, 0], "num_keypoints": 2},
+    ]  # fmt: skip
+    kept, dropped = warp_coco_annotations(anns, away, width=100, height=50)
+    assert dropped == 1 and [a["id"] for a in kept] == [2]
+    assert kept[0]["bbox"] == [65.0, 10.0, 20.0, 20.0]
+    assert kept[0]["keypoints"] == [70, 12, 2, 0, 0, 0, 0, 0, 0] and kept[0]["num_keypoints"] == 1
+
+
+def test_polygons_are_clipped_to_the_image():
+    clipped = clip_polygon(np.array([[-10, -10], [20, -10], [20, 20], [-10, 20]], float), 10, 10)
+    assert sorted(map(tuple, clipped.tolist())) == [(0, 0), (0, 10), (10, 0), (10, 10)]
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"id": 7, "segmentation": [[1, 2, 3, 4, 5]]}, "annotation id 7: segmentation[0] has 5 coordinates"),
+    ({"id": 8, "segmentation": [[1, 2, "x", 4, 5, 6]]}, "annotation id 8: segmentation[0] is not a list of numbers"),
+    ({"id": 9, "segmentation": {"size": [10, 10], "counts": "@@@"}}, "annotation id 9: RLE"),
+    ({"id": 10, "segmentation": {"size": [5, 5], "counts": [25]}}, "RLE size [5, 5] differs"),
+])  # fmt: skip
+def test_malformed_annotations_are_named(bad, message):
+    _, warp = run("rotate", 1, "imagenet", rectangle_image(10, 10, (2, 2, 5, 5)))
+    with pytest.raises(AnnotationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        warp_coco_annotation(bad, warp, 10, 10)
+
+
+def test_sixteen_bit_instance_ids_survive_and_uncovered_pixels_are_void():
+    ids = np.zeros((40, 60), np.uint16)
+    ids[5:35, 5:30], ids[5:35, 30:55] = 26001, 26002
+    buffer = io.BytesIO()
+    Image.fromarray(ids).save(buffer, format="PNG")
+    _, warp = run("rotate", 3, "imagenet", rectangle_image(40, 60))
+    moved = np.asarray(Image.open(io.BytesIO(warp_label_png(buffer.getvalue(), warp, 0, "ids.png"))))
+    assert moved.dtype == np.uint16 and set(np.unique(moved)) == {0, 26001, 26002}
+    palette = Image.fromarray(np.full((40, 60), 3, np.uint8), "L").convert("P")
+    palette.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0] + [224] * 756)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG")
+    with Image.open(io.BytesIO(warp_label_png(buffer.getvalue(), warp, 255, "seg.png"))) as seg:
+        assert seg.mode == "P" and seg.getpalette()[:12] == palette.getpalette()[:12]
+        assert set(np.unique(np.asarray(seg))) == {3, 255}  # rotated corners are void
+
+
+def test_voc_boxes_move_and_leaving_objects_are_removed():
+    xml = (b"<annotation><size><width>100</width><height>50</height><depth>3</depth></size>"
+           b"<object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>20</xmax><ymax>10</ymax></bndbox></object>"
+           b"<object><name>dog</name><bndbox><xmin>81</xmin><ymin>1</ymin><xmax>100</xmax><ymax>50</ymax></bndbox></object>"
+           b"</annotation>")  # fmt: skip
+    away = AffineWarp(np.array([[1, 0, -30], [0, 1, 0], [0, 0, 1]], float))  # 30 px right
+    data, dropped = warp_voc_xml(xml, away, "000001.xml")
+    root = ET.fromstring(data)
+    assert dropped == 1 and [o.findtext("name") for o in root.findall("object")] == ["cat"]
+    box = root.find("object/bndbox")
+    assert [int(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax")] == [31, 1, 50, 10]
+
+
+def test_cityscapes_polygons_move_and_leave():
+    away = AffineWarp(np.array([[1, 0, 0], [0, 1, -40], [0, 0, 1]], float))  # 40 px down
+    objects = [{"label": "car", "polygon": [[0, 0], [10, 0], [10, 5], [0, 5]]},
+               {"label": "road", "polygon": [[0, 20], [63, 20], [63, 31], [0, 31]]}]  # fmt: skip
+    kept, dropped = warp_polygons(objects, away, 64, 48, "x_polygons.json")
+    assert dropped == 1 and kept == [{"label": "car", "polygon": [[0.0, 40.0], [10.0, 40.0], [10.0, 45.0], [0.0, 45.0]]}]
+
+
+def test_geometric_pixels_match_scikit_image_at_28_px():
+    """MNIST-C warps with scikit-image (bilinear, zero outside); OpenCV's 1/32 px grid stays within
+    about a gray level of it on a digit."""
+    digit = photo(1, 28, 28)[:, :, :1]
+    centre = 13.5
+    for name, linear in (("rotate", lambda a: transform.AffineTransform(rotation=a).params[:2, :2]),
+                         ("shear", lambda a: np.array([[1, -np.sin(a)], [0, np.cos(a)]])),
+                         ("scale", lambda a: np.eye(2) / 0.7)):  # fmt: skip
+        for seed in range(4):
+            ours = run(name, 1, "mnist-c", digit, seed)[0]
+            spec = get_corruption(name)
+            sign = spec.sample(np.random.default_rng(seed), digit.shape, spec.params(1, "mnist-c")).get("sign", 1)
+            m = np.eye(3)
+            m[:2, :2] = linear(sign * 0.4)
+            m[:2, 2] = centre - m[:2, :2] @ [centre, centre]
+            reference = transform.warp(digit[:, :, 0] / 255, inverse_map=transform.AffineTransform(m)) * 255
+            diff = np.abs(ours[:, :, 0].astype(float) - np.clip(reference, 0, 255).astype(np.uint8))
+            assert diff.mean() < 0.6 and np.percentile(diff, 99) <= 6, (name, seed, diff.mean())
+
+
+def coco_with_shapes(root: Path, bad: bool = False) -> Path:
+    """Two images, each a bright polygon (annotated as a polygon) and a bright square annotated as a
+    crowd RLE, with keypoints on the polygon's corners."""
+    (root / "val").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    images, anns = [], []
+    for i, (h, w) in enumerate(((90, 120), (100, 80))):
+        canvas = np.full((h, w, 3), 20, np.uint8)
+        poly = np.array([[20, 15], [55, 20], [50, 50], [25, 45]], np.int32) + i * 5
+        import cv2
+
+        cv2.fillPoly(canvas, [poly], (250, 250, 250))
+        square = np.zeros((h, w), np.uint8)
+        square[60:75, 55:70] = 1
+        canvas[square == 1] = 250
+        name = f"{i:03d}.png"
+        Image.fromarray(canvas).save(root / "val" / name)
+        images.append({"id": i + 1, "file_name": name, "width": w, "height": h})
+        # polygon vertices at pixel-centre coordinates + 0.5: the continuous outline of the filled pixels
+        outline = (poly + 0.5).ravel().tolist()
+        if bad and i == 1:
+            outline = outline[:5]
+        rle = mask_utils.encode(np.asfortranarray(square))
+        anns.append({"id": 2 * i + 1, "image_id": i + 1, "category_id": 1, "segmentation": [outline], "iscrowd": 0,
+                     "area": 1000.0, "bbox": [20, 15, 35, 35],
+                     "keypoints": [*(poly[0] + 0.5), 2, *(poly[2] + 0.5), 2], "num_keypoints": 2})  # fmt: skip
+        anns.append({"id": 2 * i + 2, "image_id": i + 1, "category_id": 2, "iscrowd": 1, "area": 225.0,
+                     "bbox": [55, 60, 15, 15], "segmentation": {"size": [h, w], "counts": rle["counts"].decode()}})  # fmt: skip
+    doc = {"images": images, "annotations": anns,
+           "categories": [{"id": 1, "name": "shape", "keypoints": ["a", "b"]}, {"id": 2, "name": "square"}]}  # fmt: skip
+    (root / "annotations" / "instances_val.json").write_text(json.dumps(doc))
+    return root
+
+
+def build(*args, expect=0):
+    result = CliRunner().invoke(main, ["build", *map(str, args)])
+    assert result.exit_code == expect, result.output + str(result.exception)
+    return result
+
+
+def test_coco_build_moves_annotations_onto_the_objects_and_scores_ap_1(tmp_path):
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    src = coco_with_shapes(tmp_path / "src")
+    out = tmp_path / "out"
+    build("coco", "--src", src, "--split", "val", "--out", out, "--corruptions", ",".join(GEOMETRIC), "--severities", "1,5",
+          "--image-format", "png")  # fmt: skip
+    assert CliRunner().invoke(main, ["verify", str(out)]).exit_code == 0
+    for name in GEOMETRIC:
+        for severity in (1, 5):
+            tree = out / name / str(severity)
+            gt = COCO(str(tree / "annotations" / "instances_val.json"))
+            assert len(gt.getImgIds()) == 2
+            for img in gt.loadImgs(gt.getImgIds()):
+                pixels = np.asarray(Image.open(tree / "val" / img["file_name"]))[:, :, 0] > 127
+                union = np.zeros_like(pixels)
+                for ann in gt.loadAnns(gt.getAnnIds(imgIds=img["id"])):
+                    union |= gt.annToMask(ann).astype(bool)
+                iou = (union & pixels).sum() / (union | pixels).sum()
+                assert iou > 0.85, (name, severity, img["file_name"], iou)
+            detections = [{**a, "score": 1.0} for a in gt.loadAnns(gt.getAnnIds()) if not a["iscrowd"]]
+            for kind in ("bbox", "segm"):
+                evaluation = COCOeval(gt, gt.loadRes(detections), kind)
+                evaluation.params.catIds = [1]
+                evaluation.evaluate(), evaluation.accumulate(), evaluation.summarize()
+                assert evaluation.stats[0] == pytest.approx(1.0), (name, severity, kind)
+    rows = [json.loads(line) for line in (out / "manifests" / "rotate" / "5.jsonl").read_text().splitlines()]
+    assert all(r["warp"]["type"] == "affine" and r["dropped"] == 0 for r in rows)
+    assert not (out / "rotate" / "5" / "annotations" / "instances_val.json").samefile(out / "annotations" / "instances_val.json")
+
+
+def test_coco_geometric_build_is_the_same_whatever_the_workers_and_shards(tmp_path):
+    src = coco_with_shapes(tmp_path / "src")
+    args = ["coco", "--src", src, "--split", "val", "--corruptions", "rotate,translate", "--severities", "2"]
+    build(*args, "--out", tmp_path / "a", "--workers", "1", "--shard-size", "1")
+    build(*args, "--out", tmp_path / "b", "--workers", "2", "--shard-size", "5")
+    exclude = ("corruptgen.json",)
+    a = {k: v for k, v in tree_digest(tmp_path / "a", exclude).items() if "/shard-" not in k}
+    b = {k: v for k, v in tree_digest(tmp_path / "b", exclude).items() if "/shard-" not in k}
+    assert a == b and "rotate/2/annotations/instances_val.json" in a
+
+
+def test_a_malformed_polygon_is_one_error_row_and_the_rest_is_built(tmp_path):
+    src = coco_with_shapes(tmp_path / "src", bad=True)
+    out = tmp_path / "out"
+    result = build("coco", "--src", src, "--split", "val", "--out", out, "--corruptions", "rotate,fog",
+                   "--severities", "1", expect=1)  # fmt: skip
+    assert "instances_val.json: annotation id 3: segmentation[0] has 5 coordinates" in result.output
+    assert "Traceback" not in result.output
+    rows = [json.loads(line) for line in (out / "manifests" / "rotate" / "1.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in rows] == ["ok", "error"]
+    doc = json.loads((out / "rotate" / "1" / "annotations" / "instances_val.json").read_text())
+    assert [img["file_name"] for img in doc["images"]] == ["000.png"]
+    assert len(list((out / "fog" / "1" / "val").iterdir())) == 2  # fog never reads annotations
+
+
+def test_elastic_transform_moves_annotations_only_when_asked(tmp_path):
+    src = coco_with_shapes(tmp_path / "src")
+    args = ["coco", "--src", src, "--split", "val", "--corruptions", "elastic_transform", "--severities", "5"]
+    build(*args, "--out", tmp_path / "plain")
+    assert not (tmp_path / "plain" / "elastic_transform" / "5" / "annotations").exists()
+    build(*args, "--out", tmp_path / "moved", "--warp-annotations")
+    moved = json.loads((tmp_path / "moved" / "elastic_transform" / "5" / "annotations" / "instances_val.json").read_text())
+    source = json.loads((src / "annotations" / "instances_val.json").read_text())
+    assert len(moved["annotations"]) == len(source["annotations"])
+    assert moved["annotations"][0]["segmentation"] != source["annotations"][0]["segmentation"]
+    # the option is part of the build's identity: a rerun without it is refused
+    result = build(*args, "--out", tmp_path / "moved", expect=1)
+    assert "warp_annotations" in result.output
+
+
+def test_cifar_elastic_transform_builds_coco_with_moved_annotations(tmp_path):
+    src = coco_with_shapes(tmp_path / "src")
+    build("coco", "--src", src, "--split", "val", "--out", tmp_path / "out", "--corruptions", "elastic_transform",
+          "--severities", "1", "--profile", "cifar")  # fmt: skip
+    assert (tmp_path / "out" / "elastic_transform" / "1" / "annotations" / "instances_val.json").is_file()
+
+
+def make_voc_with_segmentation(root: Path) -> Path:
+    year = root / "VOCdevkit" / "VOC2007"
+    for sub in ("JPEGImages", "Annotations", "ImageSets/Main", "SegmentationClass", "SegmentationObject"):
+        (year / sub).mkdir(parents=True)
+    image = rectangle_image(60, 80, (20, 15, 50, 40))
+    Image.fromarray(image).save(year / "JPEGImages" / "000001.jpg", quality=100)
+    (year / "Annotations" / "000001.xml").write_text(
+        "<annotation><filename>000001.jpg</filename><size><width>80</width><height>60</height><depth>3</depth></size>"
+        "<object><name>cat</name><difficult>0</difficult><bndbox><xmin>21</xmin><ymin>16</ymin><xmax>50</xmax>"
+        "<ymax>40</ymax></bndbox></object></annotation>")  # fmt: skip
+    labels = np.zeros((60, 80), np.uint8)
+    labels[15:40, 20:50] = 8
+    seg = Image.fromarray(labels, "P")
+    seg.putpalette([0, 0, 0] * 8 + [64, 0, 0] + [224, 224, 192] * 247)
+    seg.save(year / "SegmentationClass" / "000001.png")
+    seg.save(year / "SegmentationObject" / "000001.png")
+    (year / "ImageSets" / "Main" / "test.txt").write_text("000001\n")
+    return root / "VOCdevkit"
+
+
+def test_voc_build_moves_boxes_and_segmentation_and_keeps_the_rest_shared(tmp_path):
+    src = make_voc_with_segmentation(tmp_path / "voc")
+    out = tmp_path / "out"
+    build("voc", "--src", src, "--out", out, "--corruptions", "rotate,fog", "--severities", "3")
+    year = out / "rotate" / "3" / "VOCdevkit" / "VOC2007"
+    pixels = np.asarray(Image.open(year / "JPEGImages" / "000001.jpg"))
+    box = ET.parse(year / "Annotations" / "000001.xml").getroot().find("object/bndbox")
+    x0, y0, x1, y1 = pixel_box(pixels)
+    assert np.allclose([int(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax")], [x0 + 1, y0 + 1, x1, y1], atol=2)
+    with Image.open(year / "SegmentationClass" / "000001.png") as seg:
+        labels = np.asarray(seg)
+        assert seg.mode == "P" and {0, 8, 255} == set(np.unique(labels))
+    cat = labels == 8
+    assert (cat & (pixels[:, :, 0] > 127)).sum() / (cat | (pixels[:, :, 0] > 127)).sum() > 0.85
+    shared = out / "fog" / "3" / "VOCdevkit" / "VOC2007" / "Annotations" / "000001.xml"
+    assert shared.read_bytes() == (src / "VOC2007" / "Annotations" / "000001.xml").read_bytes()
+    assert (year / "ImageSets" / "Main" / "test.txt").read_text() == "000001\n"
+
+
+def test_cityscapes_build_moves_gt_and_cityscapesscripts_reads_it(tmp_path):
+    from cityscapesscripts.helpers.annotation import Annotation
+
+    src = make_cityscapes(tmp_path / "cs")
+    out = tmp_path / "out"
+    build("cityscapes", "--src", src, "--out", out, "--corruptions", "translate", "--severities", "5")
+    gt = out / "translate" / "5" / "gtFine" / "val" / "frankfurt"
+    ids = np.asarray(Image.open(gt / "frankfurt_000000_000019_gtFine_instanceIds.png"))
+    assert ids.dtype == np.uint16 and set(np.unique(ids)) == {0, 26001}
+    labels = np.asarray(Image.open(gt / "frankfurt_000000_000019_gtFine_labelIds.png"))
+    assert set(np.unique(labels)) == {0, 7} and (labels == 0).sum() > 0
+    annotation = Annotation()
+    annotation.fromJsonFile(str(gt / "frankfurt_000000_000019_gtFine_polygons.json"))
+    assert len(annotation.objects) == 1 and annotation.objects[0].label == "road"
+    rows = [json.loads(line) for line in (out / "manifests" / "translate" / "5.jsonl").read_text().splitlines()]
+    assert all("dropped" in r and r["warp"]["type"] == "affine" for r in rows)
+
+
+def oracle_results(out: Path, results: Path, cells, annotation: str) -> None:
+    """Results that repeat a ground truth's boxes: the clean cell from the source's file, a moved
+    cell from its tree's own."""
+    results.mkdir()
+    for cell in [None, *cells]:
+        path = out / "annotations" / annotation if cell is None else out / cell[0] / str(cell[1]) / "annotations" / annotation
+        if cell is not None and not path.is_file():
+            path = out / "annotations" / annotation
+        doc = json.loads(path.read_text())
+        dets = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
+                for a in doc["annotations"] if not a.get("iscrowd")]  # fmt: skip
+        target = results / ("clean.json" if cell is None else f"{cell[0]}/{cell[1]}.json")
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(json.dumps(dets))
+
+
+def test_evaluate_scores_moved_cells_against_their_own_annotations(tmp_path):
+    from corruptgen.evaluate.scoring import evaluate
+    from corruptgen.evaluate.tree import Tree
+
+    src = coco_with_shapes(tmp_path / "src")
+    out = tmp_path / "out"
+    build("coco", "--src", src, "--split", "val", "--out", out, "--corruptions", "rotate,fog", "--severities", "4")
+    oracle_results(out, tmp_path / "oracle", [("rotate", 4), ("fog", 4)], "instances_val.json")
+    doc = evaluate(Tree.open(out), tmp_path / "oracle")
+    assert doc["cells"] == {"rotate": {"4": 100.0}, "fog": {"4": 100.0}} and doc["P"] == 100.0
+    # the source's boxes are wrong for rotated images: what scoring against them would give
+    stale = tmp_path / "stale"
+    oracle_results(out, stale, [("fog", 4)], "instances_val.json")
+    (stale / "rotate").mkdir()
+    (stale / "rotate" / "4.json").write_text((stale / "fog" / "4.json").read_text())
+    assert evaluate(Tree.open(out), stale)["cells"]["rotate"]["4"] < 50
+
+
+def test_evaluate_scores_moved_voc_cells_against_their_own_xml(tmp_path):
+    from corruptgen.evaluate.scoring import evaluate
+    from corruptgen.evaluate.tree import Tree
+
+    src = make_voc_with_segmentation(tmp_path / "voc")
+    out = tmp_path / "out"
+    build("voc", "--src", src, "--out", out, "--corruptions", "shear", "--severities", "5")
+    results = tmp_path / "results"
+    results.mkdir()
+    for cell, xml in ((None, src / "VOC2007" / "Annotations" / "000001.xml"),
+                      (("shear", 5), out / "shear" / "5" / "VOCdevkit" / "VOC2007" / "Annotations" / "000001.xml")):  # fmt: skip
+        box = ET.parse(xml).getroot().find("object/bndbox")
+        x0, y0, x1, y1 = (float(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax"))
+        det = [{"image_id": "VOC2007/000001", "category_id": 8, "bbox": [x0, y0, x1 - x0, y1 - y0], "score": 1.0}]
+        target = results / ("clean.json" if cell is None else "shear/5.json")
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(json.dumps(det))
+    doc = evaluate(Tree.open(out), results)
+    assert doc["P"] == 100.0 and doc["cells"] == {"shear": {"5": 100.0}}
