@@ -32,13 +32,14 @@ from _benchdoc import machine, median_ms, write_section  # noqa: E402
 from reference import load, reference_corrupt  # noqa: E402
 
 import corruptgen  # noqa: E402
+from corruptgen.corruptions import IMAGECORRUPTIONS  # noqa: E402
 
 SIZES = {"224x224": (224, 224), "640x480": (480, 640)}
 
 
 def bench_size(image: np.ndarray, repeats: int, ref_budget_ms: float) -> dict[str, tuple[list[float], list[float]]]:
     rows = {}
-    for name in corruptgen.list_corruptions("all"):
+    for name in IMAGECORRUPTIONS:  # the reference's 19
         ours, ref = [], []
         for s in range(1, 6):
             ours.append(median_ms(lambda: corruptgen.corrupt(image, name, s, seed=0), repeats))

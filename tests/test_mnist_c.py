@@ -181,3 +181,14 @@ def test_mnist_c_from_real_idx_files(tmp_path):
     assert np.array_equal(np.load(out / "identity" / "test_images.npy")[:, :, :, 0], source)
     assert np.array_equal(np.load(out / "stripe" / "test_images.npy")[:, :, :7, 0], 255 - source[:, :, :7])
     assert CliRunner().invoke(main, ["verify", str(out)]).exit_code == 0
+
+
+def test_augmentation_under_the_mnist_c_profile():
+    from corruptgen.augment import RandomCorruption
+
+    transform = RandomCorruption(corruptions="mnist-c", severity=1, profile="mnist-c", p=1.0, seed=0)
+    assert transform(digit()).shape == (28, 28)
+    with pytest.raises(ValueError, match="the mnist-c profile defines severity 1 for identity; got 2"):
+        RandomCorruption(corruptions="mnist-c", profile="mnist-c")
+    with pytest.raises(ValueError, match="gaussian_noise is not part of the mnist-c profile"):
+        RandomCorruption(corruptions="benchmark", severity=1, profile="mnist-c")

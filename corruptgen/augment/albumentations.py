@@ -26,9 +26,9 @@ class Corruption(A.ImageOnlyTransform):
 
     ``corruptions``, ``severity``, ``weights`` and ``profile`` mean what they mean for
     :class:`corruptgen.augment.RandomCorruption`. Images may be uint8 or float32 in [0, 1], with
-    1, 3 or 4 channels. Corruptions that move content (elastic_transform under the cifar and
-    tinyimagenet profiles) are refused: an image-only transform would leave boxes, masks and
-    keypoints behind.
+    1, 3 or 4 channels. Corruptions that move content (shear, scale, rotate, translate, and
+    elastic_transform under the cifar and tinyimagenet profiles) are refused: an image-only
+    transform would leave boxes, masks and keypoints behind.
     """
 
     def __init__(self, corruptions="benchmark", severity=(1, 5), weights=None, profile: str = "imagenet", p: float = 0.5):
@@ -36,8 +36,8 @@ class Corruption(A.ImageOnlyTransform):
         self.sampler = CorruptionSampler.create(corruptions, severity, weights, 1.0, profile)
         moving = self.sampler.geometric()
         if moving:
-            raise ValueError(f"{', '.join(moving)} moves image content under profile {profile!r}; albumentations would not "
-                             "move the targets with it. Use the imagenet profile or leave it out.")  # fmt: skip
+            raise ValueError(f"{', '.join(moving)} moves image content under profile {profile!r}; an image-only transform "
+                             "would not move the targets with it. Leave it out (corruptgen build moves annotations).")  # fmt: skip
         self.corruptions, self.severity, self.weights, self.profile = corruptions, severity, weights, profile
 
     def get_params(self) -> dict[str, Any]:

@@ -73,7 +73,11 @@ class CorruptionSampler:
             if len(weights) != len(names) or any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
                 raise ValueError(f"weights must be {len(names)} non-negative numbers (one per corruption: "
                                  f"{', '.join(names)}) with a positive sum; got {list(weights)}.")  # fmt: skip
-        return cls(tuple(names), tuple(severities), weights, float(p), check_profile(profile))
+        profile = check_profile(profile)
+        for name in names:  # every choice must exist under the profile (MNIST-C: its suite, severity 1)
+            for level in severities:
+                get_corruption(name).params(level, profile)
+        return cls(tuple(names), tuple(severities), weights, float(p), profile)
 
     def draw(self, rng: np.random.Generator) -> dict:
         """``{"corruption", "severity", "seed"}``; all None when the coin (``p``) says no.

@@ -138,8 +138,8 @@ class RandomCorruption(_transform_base()):
             name = params["corruption"]
             if name is not None and targets and REGISTRY[name].is_geometric(self.sampler.profile):
                 raise ValueError(f"{name} moves image content under profile {self.sampler.profile!r} and the sample "
-                                 f"carries {', '.join(targets)}, which would no longer match; use the imagenet profile "
-                                 "or leave it out.")  # fmt: skip
+                                 f"carries {', '.join(targets)}, which would no longer match; leave it out (corruptgen "
+                                 "build moves annotations with it).")  # fmt: skip
             used.append(params)
             return params
 

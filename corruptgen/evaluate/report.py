@@ -16,9 +16,10 @@ Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
 
 
 def cells_of(scores: Scores, metric: str) -> dict[str, dict[int, float]]:
+    """``{corruption: {severity: value}}``; MNIST-C's identity (the clean copy) is no corruption."""
     cells: dict[str, dict[int, float]] = {}
     for cell, values in scores.items():
-        if cell is not None:
+        if cell is not None and cell[0] != "identity":
             cells.setdefault(cell[0], {})[cell[1]] = values[metric]
     return cells
 
@@ -27,7 +28,7 @@ def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int], dic
     """Corruption names, all severities, and each corruption's own severities (the expected grid).
     MNIST-C's identity is the clean copy, not a corruption: it stays out of the means."""
     names = list(dict.fromkeys(c for c, _ in cells_built if c != "identity"))
-    sevs = sorted({s for _, s in cells_built})
+    sevs = sorted({s for c, s in cells_built if c != "identity"})
     return names, sevs, {c: tuple(s for cc, s in cells_built if cc == c) for c in names}
 
 
