@@ -72,7 +72,8 @@ class Corruption:
             raise ValueError(f"the {profile} profile defines severity {valid} for {self.name}; got {severity}.")
         row = self.tables[profile][severity - 1]
         values = row if len(self.param_names) != 1 else (row,)
-        return Params({**self.defaults, **dict(zip(self.param_names, values))})
+        given = dict(zip(self.param_names, values))
+        return Params({name: given[name] if name in given else self.defaults[name] for name in self.param_names})
 
     def is_geometric(self, profile: str = "imagenet") -> bool:
         """Whether the corruption moves image content (so annotations have to move with it)."""
