@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -26,11 +27,16 @@ from corruptgen.datasets.base import Adapter, DatasetError, Sample, SampleError
 from corruptgen.files import atomic_write, contained, link_or_copy
 from corruptgen.rng import derive_seed
 
+from .writers import make_writer
+
 STATE_FILE = "corruptgen.json"
 MANIFEST_DIR = "manifests"
+LOCK_FILE = ".corruptgen.lock"
+DASK_TIMEOUT_S = 20
+"""Seconds to reach a Dask scheduler before giving up with one sentence (``CORRUPTGEN_DASK_TIMEOUT`` overrides)."""
 # what a rerun into the same --out must share with the first run
 IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing",
-                 "warp_annotations")
+                 "warp_annotations", "output_format")
 
 
 class BuildFailed(RuntimeError):
@@ -52,6 +58,8 @@ class BuildOptions:
     warp_annotations: bool = False
     """Also move annotations under corruptions that shift pixels a little (the elastic transform);
     off by default, as the detection benchmarks' protocol leaves them unchanged."""
+    output_format: str = "folder"
+    """``folder`` (the source's own layout) or ``webdataset`` (tar shards): see :mod:`.writers`."""
 
 
 @dataclass
@@ -65,6 +73,7 @@ class ShardTask:
     profile: str
     fail_fast: bool
     warped: frozenset[str] = frozenset()
+    output_format: str = "folder"
 
 
 @dataclass
@@ -144,6 +153,7 @@ def build_shard(task: ShardTask) -> ShardResult:
     files are complete.
     """
     adapter, out = task.adapter, task.out
+    writer = make_writer(task.output_format, adapter, out, task.index)
     rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
     result = ShardResult(task.index, images=len(task.samples))
     for sample in task.samples:
@@ -156,27 +166,25 @@ def build_shard(task: ShardTask) -> ShardResult:
             _fail(task, result, rows, sample, str(exc))
             continue
         for corruption, severity in task.todo:
-            name = tree_name(corruption, severity, task.profile)
             try:
-                tree = contained(out, name)
                 corrupted, warp = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
                                                  task.profile, with_warp=True)  # fmt: skip
-                moved = {}
+                files, moved = {}, {}
                 if corruption in task.warped:
-                    moved = {"warp": warp.describe()}
                     if adapter.spatial_annotations:
-                        moved.update(adapter.warp_targets(tree, sample, warp, corrupted.shape[:2]))
-                fields = {**adapter.write_output(tree, sample, corrupted), **moved}
+                        files, moved = adapter.moved_targets(sample, warp, corrupted.shape[:2])
+                    moved["warp"] = warp.describe()
+                fields = {**writer.add(tree_name(corruption, severity, task.profile), sample, corrupted, files, moved), **moved}
             except Exception as exc:  # a build never dies because one image is broken
                 message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                 _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
                 continue
-            fields.update(output=f"{name}/{fields['output']}", status="ok")
+            fields["status"] = "ok"
             if note:
                 fields["note"] = note
             rows[(corruption, severity)].append(_row(sample, corruption, severity, task.seed, **fields))
             result.written += 1
-    adapter.close()
+    writer.close()  # outputs durable first: a manifest on disk means its outputs are complete
     for (corruption, severity), shard_rows in rows.items():
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in shard_rows)
         atomic_write(manifest_path(out, corruption, severity, task.index), text.encode())
@@ -221,6 +229,8 @@ def _identity(adapter: Adapter, options: BuildOptions) -> dict:
     ident.setdefault("preprocessing", None)
     if options.warp_annotations:  # absent, not False, so that builds from before the option resume
         ident["warp_annotations"] = True
+    if options.output_format != "folder":
+        ident["output_format"] = options.output_format
     return ident
 
 
@@ -237,23 +247,60 @@ def _prepare_out(out: Path, ident: dict, options: BuildOptions) -> dict | None:
             detail = ", ".join(f"{k} {previous.get('identity', {}).get(k)!r} -> {ident.get(k)!r}" for k in diffs)
             raise DatasetError(f"--out {out} holds a build with a different {detail}; pass --overwrite to replace it.")
         if options.overwrite:
-            shutil.rmtree(out)
+            for child in out.iterdir():
+                if child.name != LOCK_FILE:  # held by this build
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
             return None
         return previous
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
         raise DatasetError(f"--out {out} is not empty and holds no {STATE_FILE}; choose a new or empty folder.")
     return None
 
 
 @contextmanager
-def executor_for(options: BuildOptions, n_tasks: int) -> Iterator[Executor | None]:
-    """None (run inline), a local process pool, or a Dask cluster's executor."""
-    if options.dask_address:
+def build_lock(out: Path) -> Iterator[None]:
+    """Hold ``<out>/.corruptgen.lock`` for the build: a second build into the same folder (another
+    terminal, another client) is refused while this one runs. The lock is the kernel's (``flock``),
+    so a killed build's is released with its process and never blocks the rerun."""
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK_FILE, "a+")
+    except OSError as exc:
+        raise DatasetError(f"--out {out} cannot be created ({exc.strerror or exc}); choose a folder you can write to.") from None
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): builds are not guarded against each other
+        fcntl = None
+    if fcntl is not None:
         try:
-            from distributed import Client
-        except ImportError:
-            raise DatasetError("--dask needs the dask extra: pip install 'corruptgen[dask]'.") from None
-        with Client(options.dask_address) as client, client.get_executor() as executor:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise DatasetError(f"--out {out} is being built right now ({holder}); wait for that build to finish, "
+                               "or choose another --out.") from None  # fmt: skip
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"corruptgen build, pid {os.getpid()} on {socket.gethostname()}, since "
+                 f"{time.strftime('%Y-%m-%d %H:%M:%S')}")  # fmt: skip
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()  # the same (empty) file after every finished build
+        handle.close()  # releases the lock
+        if created and {p.name for p in out.iterdir()} == {LOCK_FILE}:
+            shutil.rmtree(out)  # a refused first build leaves nothing behind
+
+
+@contextmanager
+def executor_for(options: BuildOptions, n_tasks: int, client=None) -> Iterator[Executor | None]:
+    """None (run inline), a local process pool, or the executor of a connected Dask ``client``."""
+    if client is not None:
+        with client.get_executor() as executor:
             yield executor
     elif options.workers > 1 and n_tasks > 1:  # one shard: no pool to start
         # forkserver: workers fork from a server that imported corruptgen once (fast start, and no
@@ -269,22 +316,53 @@ def executor_for(options: BuildOptions, n_tasks: int) -> Iterator[Executor | Non
         yield None
 
 
+@contextmanager
+def dask_client(target: str):
+    """A Dask client for ``--dask``: a scheduler address (``tcp://host:8786``) or a scheduler file
+    (what ``dask scheduler --scheduler-file``, dask-jobqueue and dask-mpi write); an unreachable
+    scheduler is one sentence after DASK_TIMEOUT_S seconds, not a hang."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DatasetError("--dask needs the dask extra: pip install 'corruptgen[dask]'.") from None
+    as_file = Path(target).is_file() or target.endswith(".json")
+    if as_file and not Path(target).is_file():
+        raise DatasetError(f"--dask {target}: no such scheduler file; give the file `dask scheduler --scheduler-file` "
+                           "writes, or the scheduler's address (tcp://host:8786).")  # fmt: skip
+    where = f"the scheduler in {target}" if as_file else f"the Dask scheduler at {target}"
+    timeout = int(os.environ.get("CORRUPTGEN_DASK_TIMEOUT", DASK_TIMEOUT_S))
+    try:
+        client = Client(scheduler_file=target, timeout=timeout) if as_file else Client(target, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DatasetError(f"cannot reach {where} within {timeout} s ({type(exc).__name__}); check that it is "
+                           "running and reachable from here.") from None  # fmt: skip
+    with client:
+        yield client
+
+
 def _worker_init() -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; nested threads only contend
 
 
-def _run(tasks: list[ShardTask], options: BuildOptions, on_result: Callable[[ShardResult], None]) -> None:
-    with executor_for(options, len(tasks)) as executor:
+def _run(tasks: list[ShardTask], options: BuildOptions, on_result: Callable[[ShardResult], None], client=None) -> None:
+    with executor_for(options, len(tasks), client) as executor:
         if executor is None:
             for task in tasks:
                 on_result(build_shard(task))
             return
-        futures = [executor.submit(build_shard, task) for task in tasks]
+        futures = {executor.submit(build_shard, task): task.index for task in tasks}
         try:
             for future in as_completed(futures):
-                on_result(future.result())
+                try:
+                    result = future.result()
+                except (BuildFailed, KeyboardInterrupt):
+                    raise
+                except Exception as exc:  # a pool or cluster that lost the task for good (e.g. Dask's KilledWorker)
+                    raise DatasetError(f"shard {futures[future]} could not be run ({type(exc).__name__}: {exc}); rerun the "
+                                       "same command to finish what is missing.") from exc  # fmt: skip
+                on_result(result)
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -314,6 +392,15 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
         samples = samples[: options.limit]
     if not samples:
         raise DatasetError(f"no images found for {adapter.name} in {adapter.src}; expected {adapter.expected_layout()}.")
+    with ExitStack() as stack:
+        # the cluster first: one that cannot be reached leaves --out untouched
+        client = stack.enter_context(dask_client(options.dask_address)) if options.dask_address else None
+        stack.enter_context(build_lock(out))
+        return _build_locked(adapter, out, options, progress, samples, started, client)
+
+
+def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, samples: list[Sample],
+                  started: float, client) -> BuildReport:  # fmt: skip
     ident = _identity(adapter, options)
     previous = _prepare_out(out, ident, options)
     shard_size = options.shard_size
@@ -333,16 +420,15 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
         "built": [list(cs) for cs in built_sorted],
         "status": "running",
     }
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(f"--out {out} cannot be created ({exc.strerror or exc}); choose a folder you can write to.") from None
     atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
     adapter.save_cache(out)
 
     warped = warped_corruptions([c for c, _ in built_sorted], options.profile, options.warp_annotations)
     trees = {cs: tree_name(*cs, options.profile) for cs in built_sorted}
+    folder = options.output_format == "folder"
     for item in adapter.carried():
+        if item.per_tree and not folder:
+            continue  # tar shards carry each sample's targets as members
         # a sample's own annotation file is written moved, per output, into trees whose corruption moves content
         targets = ([f"{trees[c, s]}/{item.target}" for c, s in built_sorted if not (item.moves and c in warped)]
                    if item.per_tree else [item.target])  # fmt: skip
@@ -351,12 +437,13 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
                 atomic_write(contained(out, target), item.data)
             else:
                 link_or_copy(item.source, contained(out, target))
-    folders = adapter.tree_dirs()
     for c, s in built_sorted:
         tree = contained(out, trees[c, s])
-        for folder in folders:
-            contained(tree, folder).mkdir(parents=True, exist_ok=True)
-        adapter.prepare_tree(tree)
+        tree.mkdir(parents=True, exist_ok=True)
+        if folder:
+            for name in adapter.tree_dirs():
+                contained(tree, name).mkdir(parents=True, exist_ok=True)
+            adapter.prepare_tree(tree)
 
     tasks = []
     for index, shard in enumerate(shards):
@@ -364,7 +451,7 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
                 if not _shard_done(manifest_path(out, c, s, index), shard)]  # fmt: skip
         if todo:
             tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail",
-                                   warped))  # fmt: skip
+                                   warped, options.output_format))  # fmt: skip
     outputs_now = sum(len(t.samples) * len(t.todo) for t in tasks)
     if progress:
         progress.start(images=sum(len(t.samples) for t in tasks), shards=len(tasks), outputs=outputs_now)
@@ -380,10 +467,11 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
             progress.shard_done(result)
 
     try:
-        _run(tasks, options, on_result)
+        _run(tasks, options, on_result, client)
     finally:
         seconds = time.perf_counter() - started
-        state.update(_summarise(out, shards, built_sorted, adapter, {cs: t for cs, t in trees.items() if cs[0] in warped}))
+        moved_trees = {cs: t for cs, t in trees.items() if cs[0] in warped and folder}
+        state.update(_summarise(out, shards, built_sorted, adapter, moved_trees))
         state["status"] = "complete" if state["counts"]["missing"] == 0 else "incomplete"
         state["timing"] = {"seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())

@@ -9,6 +9,7 @@ from corruptgen.datasets import ADAPTERS
 from corruptgen.files import sha256_bytes
 
 from .engine import MANIFEST_DIR, STATE_FILE, combined_manifest_path, manifest_path
+from .writers import read_member
 
 
 def verify(out: Path) -> list[str]:
@@ -46,6 +47,8 @@ def verify(out: Path) -> list[str]:
                 target = out / row["output"]
                 if not target.is_file():
                     problems.append(f"{row['output']} is missing (listed in {path.relative_to(out)}).")
+                elif "members" in row:
+                    problems += _check_members(target, row)
                 elif sha256_bytes(adapter.output_bytes(target, row)) != row["sha256"]:
                     problems.append(f"{row['output']}" + (f"[{row['index']}]" if "index" in row else "")
                                     + " does not match its sha256 in the manifest.")  # fmt: skip
@@ -60,4 +63,18 @@ def verify(out: Path) -> list[str]:
         problems.append(f"manifests list {ok} ok and {failed} failed outputs; {STATE_FILE} records "
                         f"{counts.get('ok')} and {counts.get('failed')}.")  # fmt: skip
     problems += adapter.check(out)
+    return problems
+
+
+def _check_members(tar: Path, row: dict) -> list[str]:
+    """A tar shard's members of one sample, each against its sha256 in the manifest row."""
+    problems = []
+    for member, digest in row["members"].items():
+        try:
+            data = read_member(tar, member)
+        except (KeyError, OSError, EOFError) as exc:
+            problems.append(f"{row['output']}: member {member} is missing or unreadable ({type(exc).__name__}).")
+            continue
+        if sha256_bytes(data) != digest:
+            problems.append(f"{row['output']}: member {member} does not match its sha256 in the manifest.")
     return problems

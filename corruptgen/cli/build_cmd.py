@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -28,6 +29,8 @@ from .options import corruptions_option, profile_option, resolve_selection, seed
 @click.option("--workers", type=click.IntRange(min=0), default=0, help="Worker processes (default: every core; 1 = inline).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=64, show_default=True, help="Images per shard (unit of work and resume).")
 @click.option("--image-format", type=click.Choice(["source", "png", "jpeg"]), default="source", show_default=True)
+@click.option("--output-format", type=click.Choice(["folder", "webdataset"]), default="folder", show_default=True,
+              help="folder: the source's own layout; webdataset: tar shards <corruption>/<severity>/<dataset>-NNNNNN.tar.")
 @click.option("--jpeg-quality", type=click.IntRange(1, 100), default=None, help="JPEG quality (default 95; imagenet 85).")
 @click.option("--no-imagenet-c-preprocessing", is_flag=True, help="imagenet: keep sizes instead of Resize(256)+CenterCrop(224).")
 @click.option("--labels", type=click.Path(exists=True, path_type=Path), default=None,
@@ -38,11 +41,13 @@ from .options import corruptions_option, profile_option, resolve_selection, seed
 @click.option("--warp-annotations", is_flag=True,
               help="Move annotations with the elastic transform's few-pixel displacement too (the detection "
                    "benchmarks leave them unchanged; geometric corruptions always move them).")
-@click.option("--dask", "dask_address", default=None, help="Run shards on a Dask cluster (scheduler address).")
+@click.option("--dask", "dask_address", default=None,
+              help="Run shards on a Dask cluster: its scheduler address (tcp://host:8786) or scheduler file (scheduler.json). "
+                   "Default: DASK_SCHEDULER_ADDRESS when set.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
-                  image_format, jpeg_quality, no_imagenet_c_preprocessing, labels, limit, on_error, overwrite,
-                  warp_annotations, dask_address, quiet) -> None:  # fmt: skip
+                  image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels, limit, on_error,
+                  overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, folder. Every source image is
@@ -52,6 +57,10 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
     Rerunning finishes what is missing.
     """
     corruptions, severities = resolve_selection(corruptions, severities, profile)
+    if dask_address is None and os.environ.get("DASK_SCHEDULER_ADDRESS"):
+        dask_address = os.environ["DASK_SCHEDULER_ADDRESS"]
+        if not quiet:
+            click.echo(f"Running on the Dask scheduler at {dask_address} (DASK_SCHEDULER_ADDRESS).", err=True)
     if labels is not None and dataset != "imagenet":
         raise click.BadParameter(f"--labels is for imagenet (its devkit or LOC_val_solution.csv); {dataset} has its own labels.",
                                  param_hint="--labels")  # fmt: skip
@@ -76,7 +85,7 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
         options = BuildOptions(corruptions=corruptions, severities=severities, profile=profile, seed=seed,
                                workers=worker_count(workers), shard_size=shard_size, limit=limit, on_error=on_error,
                                overwrite=overwrite, dask_address=dask_address,
-                               warp_annotations=warp_annotations)  # fmt: skip
+                               warp_annotations=warp_annotations, output_format=output_format)  # fmt: skip
         progress = Progress(quiet=quiet)
         try:
             report = run_build(adapter, out, options, progress)

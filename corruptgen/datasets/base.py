@@ -189,12 +189,22 @@ class Adapter:
     def close(self) -> None:
         """Release what :meth:`write_output` kept open (end of a shard task)."""
 
-    def warp_targets(self, tree: Path, sample: Sample, warp, size: tuple[int, int]) -> dict:
-        """Move the sample's annotations by ``warp`` (a :class:`corruptgen.geometry.Warp`; the image is
-        ``size`` = (height, width)) into ``tree``:
-        write its own annotation files there, or return what :meth:`finish_tree` assembles. Returns
-        manifest fields, ``dropped`` (objects pushed out of the image) among them."""
-        return {}
+    def moved_targets(self, sample: Sample, warp, size: tuple[int, int]) -> tuple[dict[str, bytes], dict]:
+        """The sample's annotations moved by ``warp`` (a :class:`corruptgen.geometry.Warp`; the image is
+        ``size`` = (height, width)): its own annotation files (tree-relative path -> bytes, as the source
+        lays them out), and manifest fields (``dropped``: objects pushed out of the image; COCO's moved
+        ``annotations``, which :meth:`finish_tree` assembles)."""
+        return {}, {}
+
+    def label(self, sample: Sample) -> int | None:
+        """The sample's class index for class-labelled datasets (None: no class)."""
+        return None
+
+    def members(self, sample: Sample, moved_files: dict[str, bytes], fields: dict) -> dict[str, bytes]:
+        """The sample's targets as WebDataset members (extension -> bytes): ``cls`` for a class label,
+        or the annotations (moved ones when given) as the dataset keeps them."""
+        label = self.label(sample)
+        return {} if label is None else {"cls": str(label).encode()}
 
     def finish_tree(self, tree: Path, rows: list[dict]) -> None:
         """Write a moved tree's dataset-level annotation files from its manifest rows (key order)."""

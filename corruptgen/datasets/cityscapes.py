@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from corruptgen.files import atomic_write, contained
 from corruptgen.geometry.annotations import warp_label_png, warp_polygons
 
 from .base import Adapter, CarriedFile, DatasetError, Sample, output_name, walk_images
@@ -56,24 +55,32 @@ class CityscapesAdapter(Adapter):
                                                  moves=True))  # fmt: skip
         return files
 
-    def warp_targets(self, tree, sample, warp, size):
+    def _own_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
+        """The frame's ground-truth files: tree-relative path -> (member suffix, source path)."""
         image = PurePosixPath(sample.source)
         frame = image.name.rsplit("_leftImg8bit", 1)[0]
-        dropped = 0
+        files = {}
         for gt in GROUND_TRUTH:
             folder = f"{gt}/{self.split}/{image.parent.name}"
             for source in sorted((self.src / folder).glob(f"{frame}_{gt}_*")):
-                display = f"{folder}/{source.name}"
-                if source.suffix == ".json":
-                    data = _warp_polygons_json(source, warp, display)
-                    dropped += data[1]
-                    data = data[0]
-                elif source.suffix == ".png":
-                    data = warp_label_png(source.read_bytes(), warp, 255 if "TrainIds" in source.name else 0, display)
-                else:
-                    continue
-                atomic_write(contained(tree, f"{folder}/{source.name}"), data)
-        return {"dropped": dropped}
+                files[f"{folder}/{source.name}"] = (source.name[len(frame) + 1 :], source)
+        return files
+
+    def moved_targets(self, sample, warp, size):
+        moved, dropped = {}, 0
+        for relative, (_, source) in self._own_files(sample).items():
+            if source.suffix == ".json":
+                moved[relative], n = _warp_polygons_json(source, warp, relative)
+                dropped += n
+            elif source.suffix == ".png":
+                moved[relative] = warp_label_png(source.read_bytes(), warp, 255 if "TrainIds" in source.name else 0, relative)
+        return moved, {"dropped": dropped}
+
+    def members(self, sample, moved_files, fields):
+        """Each ground-truth file of the frame as its own member (``gtFine_labelIds.png``,
+        ``gtFine_instanceIds.png``, ``gtFine_polygons.json``, ...), moved ones where given."""
+        return {suffix: moved_files.get(relative) or source.read_bytes()
+                for relative, (suffix, source) in self._own_files(sample).items()}  # fmt: skip
 
     @classmethod
     def check(cls, out: Path) -> list[str]:

@@ -22,15 +22,17 @@ from .base import Adapter, CarriedFile, DatasetError, Sample, output_name
 
 
 @lru_cache(maxsize=2)
-def _annotations_by_file_name(path: Path, mtime_ns: int) -> dict[str, list[dict]]:
-    """Each image's annotations, read once per process (a worker moving annotations needs them)."""
+def _by_file_name(path: Path, mtime_ns: int) -> tuple[dict[str, dict], dict[str, list[dict]]]:
+    """Each image's record and annotations, read once per process (a worker moving annotations or
+    writing WebDataset members needs them)."""
     doc = json.loads(path.read_text(encoding="utf-8"))
-    names = {img.get("id"): str(img.get("file_name")) for img in doc.get("images", []) if isinstance(img, dict)}
+    images = {str(img.get("file_name")): img for img in doc.get("images", []) if isinstance(img, dict)}
+    names = {img.get("id"): name for name, img in images.items()}
     grouped: dict[str, list[dict]] = {}
     for ann in doc.get("annotations", []):
         if isinstance(ann, dict) and ann.get("image_id") in names:
             grouped.setdefault(names[ann["image_id"]], []).append(ann)
-    return grouped
+    return images, grouped
 
 BUNDLED = Path(__file__).parent / "sample"
 
@@ -133,14 +135,24 @@ class CocoAdapter(Adapter):
                 img["file_name"] = output_name(str(img["file_name"]), self.settings.image_format)
         return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
-    def warp_targets(self, tree, sample, warp, size):
+    def _record(self, sample: Sample) -> tuple[dict, list[dict]]:
         path = self.annotation_file
-        anns = _annotations_by_file_name(path, path.stat().st_mtime_ns).get(sample.key, [])
+        images, annotations = _by_file_name(path, path.stat().st_mtime_ns)
+        return images.get(sample.key, {}), annotations.get(sample.key, [])
+
+    def moved_targets(self, sample, warp, size):
         try:
-            kept, dropped = warp_coco_annotations(anns, warp, width=size[1], height=size[0])
+            kept, dropped = warp_coco_annotations(self._record(sample)[1], warp, width=size[1], height=size[0])
         except ValueError as exc:
-            raise ValueError(f"{path.name}: {exc}") from None
-        return {"annotations": kept, "dropped": dropped}
+            raise ValueError(f"{self.annotation_file.name}: {exc}") from None
+        return {}, {"annotations": kept, "dropped": dropped}
+
+    def members(self, sample, moved_files, fields):
+        """``json``: ``{"image": its record, "annotations": [...]}`` (moved ones where given)."""
+        image, annotations = self._record(sample)
+        image = {**image, "file_name": output_name(str(image.get("file_name", sample.key)), self.settings.image_format)}
+        doc = {"image": image, "annotations": fields.get("annotations", annotations)}
+        return {"json": json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()}
 
     def finish_tree(self, tree, rows):
         """``<tree>/annotations/<instances file>``: the images built in this tree, their annotations moved."""

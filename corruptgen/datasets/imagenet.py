@@ -65,6 +65,7 @@ class ImageNetAdapter(Adapter):
     _label_cache: Labels | None = field(default=None, repr=False)
     _index: list | None = field(default=None, repr=False)
     _classes: list[str] | None = field(default=None, repr=False)
+    _class_index: dict[str, int] | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.split = self.split or "val"
@@ -157,6 +158,12 @@ class ImageNetAdapter(Adapter):
         if self._classes is None:
             self.samples()
         return list(self._classes or [])
+
+    def label(self, sample: Sample) -> int | None:
+        """The wnid's index in sorted order (torchvision's ImageFolder); None for an unlabelled image."""
+        if self._class_index is None:
+            self._class_index = {wnid: i for i, wnid in enumerate(self.tree_dirs())}
+        return self._class_index.get(sample.key.split("/", 1)[0])
 
     # -- reading ------------------------------------------------------------------------------------
 

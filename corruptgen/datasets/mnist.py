@@ -90,6 +90,10 @@ class MnistAdapter(Adapter):
         """The split's labels (N uint8), as its idx file holds them."""
         return self._data(split)[1]
 
+    def label(self, sample: Sample) -> int:
+        split, index = sample.key.split("/")
+        return int(self.labels(split)[int(index)])
+
     def samples(self) -> list[Sample]:
         out = []
         for split in self.splits():

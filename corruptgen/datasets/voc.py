@@ -10,11 +10,11 @@ where nothing maps).
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from corruptgen.files import atomic_write, contained
 from corruptgen.geometry.annotations import warp_label_png, warp_voc_xml
 
 from .base import Adapter, CarriedFile, DatasetError, Sample, walk_images
@@ -69,22 +69,39 @@ class VocAdapter(Adapter):
                                              moves=within.parts[0] in PER_IMAGE))  # fmt: skip
         return files
 
-    def warp_targets(self, tree, sample, warp, size):
+    def _own_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
+        """The sample's annotation files: tree-relative path -> (folder, source path), where they exist."""
         year = (self.src / sample.source).parent.parent
         year_out = PurePosixPath(sample.output).parent.parent
         stem = PurePosixPath(sample.output).stem
-        dropped = 0
+        files = {}
         for folder, suffix in PER_IMAGE.items():
             source = year / folder / f"{stem}{suffix}"
-            if not source.is_file():
-                continue
+            if source.is_file():
+                files[f"{year_out}/{folder}/{source.name}"] = (folder, source)
+        return files
+
+    def moved_targets(self, sample, warp, size):
+        moved, dropped = {}, 0
+        for relative, (folder, source) in self._own_files(sample).items():
             display = f"{sample.source.rsplit('/JPEGImages/', 1)[0]}/{folder}/{source.name}"
-            if suffix == ".xml":
-                data, dropped = warp_voc_xml(source.read_bytes(), warp, display)
+            if folder == "Annotations":
+                moved[relative], dropped = warp_voc_xml(source.read_bytes(), warp, display)
             else:
-                data = warp_label_png(source.read_bytes(), warp, VOID, display)
-            atomic_write(contained(tree, f"{year_out}/{folder}/{source.name}"), data)
-        return {"dropped": dropped}
+                moved[relative] = warp_label_png(source.read_bytes(), warp, VOID, display)
+        return moved, {"dropped": dropped}
+
+    def members(self, sample, moved_files, fields):
+        """``json``: the XML's size and objects (boxes 1-based ``[xmin, ymin, xmax, ymax]``);
+        ``segmentationclass.png`` / ``segmentationobject.png`` where the image has them."""
+        out = {}
+        for relative, (folder, source) in self._own_files(sample).items():
+            data = moved_files.get(relative) or source.read_bytes()
+            if folder == "Annotations":
+                out["json"] = json.dumps(voc_objects(data), sort_keys=True).encode()
+            else:
+                out[f"{folder.lower()}.png"] = data
+        return out
 
     @classmethod
     def check(cls, out: Path) -> list[str]:
@@ -97,3 +114,16 @@ class VocAdapter(Adapter):
             except ET.ParseError as exc:
                 problems.append(f"{xml}: does not parse ({exc}).")
         return problems
+
+
+def voc_objects(xml: bytes) -> dict:
+    """A VOC annotation as JSON: file name, size, and each object's name, flags and box."""
+    root = ET.fromstring(xml)
+    size = {tag: int(root.findtext(f"size/{tag}") or 0) for tag in ("width", "height", "depth")}
+    objects = []
+    for obj in root.findall("object"):
+        box = obj.find("bndbox")
+        objects.append({"name": obj.findtext("name"), "difficult": int(obj.findtext("difficult") or 0),
+                        "truncated": int(obj.findtext("truncated") or 0), "pose": obj.findtext("pose"),
+                        "bbox": [float(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax")] if box is not None else None})  # fmt: skip
+    return {"filename": root.findtext("filename"), "size": size, "objects": objects}

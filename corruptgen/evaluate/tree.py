@@ -25,9 +25,10 @@ from corruptgen.build.engine import (
     tree_name,
     warped_corruptions,
 )
+from corruptgen.build.writers import read_member
 from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets import ADAPTERS, Adapter, BuildSettings, Sample, SampleError
-from corruptgen.datasets.base import decode_image
+from corruptgen.datasets.base import decode_image, decode_image_bytes
 from corruptgen.datasets.coco import CocoAdapter
 
 Cell = tuple[str, int] | None
@@ -179,6 +180,12 @@ class Tree:
         if row.get("status") != "ok":
             raise SampleError(row.get("error") or f"{sample.source}: the build recorded an error for {cell_name(cell)}.")
         path = self.root / row["output"]
+        if "member" in row:  # a WebDataset tar shard
+            try:
+                data = read_member(path, row["member"])
+            except (KeyError, OSError, EOFError) as exc:
+                raise SampleError(f"{row['output']}: member {row['member']} cannot be read ({type(exc).__name__}).") from None
+            return decode_image_bytes(data, f"{row['output']}:{row['member']}")[0]
         if "index" in row:  # an image packed into an array file (MNIST-C's .npy)
             if path not in arrays:
                 arrays[path] = np.load(path, mmap_mode="r")

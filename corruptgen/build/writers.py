@@ -1,0 +1,115 @@
+"""Where a shard's outputs go: the source's own folder layout, or WebDataset tar shards.
+
+A writer takes one shard's outputs, sample by sample, and makes them durable at :meth:`close`;
+the engine writes the shard's manifests only after that, so a manifest on disk means its
+outputs are complete. Adapters say what an output and its targets are (bytes, names); writers
+decide how they are stored.
+
+WebDataset: every corruption/severity gets ``<out>/<corruption>/<severity>/<prefix>-NNNNNN.tar``
+(NNNNNN = the build's shard index), each sample a run of members sharing its key: the image
+(``.jpg`` / ``.png`` / the source's extension) and its targets (``.cls``, ``.json``, label PNGs).
+Tar bytes are deterministic: members in a fixed order, mtime 0, owner 0:0, mode 0644.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tarfile
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from corruptgen.datasets.base import Adapter, Sample
+from corruptgen.files import atomic_write, contained, sha256_bytes
+
+FORMATS = ("folder", "webdataset")
+
+
+def tar_key(key: str) -> str:
+    """A sample key as a WebDataset key: no extension, no dots (readers split a member's name at the
+    first dot of its base name), only ``[A-Za-z0-9_/-]``."""
+    stem = str(PurePosixPath(key).with_suffix("")) if PurePosixPath(key).suffix else key
+    return re.sub(r"[^A-Za-z0-9_/-]", "_", stem)
+
+
+def shard_name(prefix: str, shard: int) -> str:
+    return f"{prefix}-{shard:06d}.tar"
+
+
+class FolderWriter:
+    """Each output where the source's layout puts it (the adapter's ``write_output``), and moved
+    annotation files beside it in the same tree."""
+
+    def __init__(self, adapter: Adapter, out: Path, shard: int):
+        self.adapter, self.out = adapter, out
+
+    def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
+        root = contained(self.out, tree)
+        for relative, data in moved_files.items():
+            atomic_write(contained(root, relative), data)
+        written = self.adapter.write_output(root, sample, pixels)
+        return {**written, "output": f"{tree}/{written['output']}"}
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+class TarWriter:
+    """One tar per corruption/severity of the shard, written under a fixed temporary name and
+    renamed into place at :meth:`close` (a killed worker's leftover is overwritten by the rerun)."""
+
+    def __init__(self, adapter: Adapter, out: Path, shard: int):
+        self.adapter, self.out, self.shard = adapter, out, shard
+        self.open: dict[str, tuple[tarfile.TarFile, Path, Path]] = {}
+
+    def _tar(self, tree: str) -> tuple[tarfile.TarFile, str]:
+        name = shard_name(self.adapter.name, self.shard)
+        if tree not in self.open:
+            final = contained(self.out, f"{tree}/{name}")
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = final.with_name(f".{name}.partial")
+            self.open[tree] = (tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT), tmp, final)
+        return self.open[tree][0], name
+
+    def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
+        tar, name = self._tar(tree)
+        key = tar_key(sample.key)
+        image = self.adapter.encode(sample, pixels)
+        extension = PurePosixPath(sample.output).suffix.lower().lstrip(".")
+        members = {f"{key}.{extension}": image}
+        members.update({f"{key}.{suffix}": data for suffix, data in self.adapter.members(sample, moved_files, fields).items()})
+        for member, data in members.items():
+            info = tarfile.TarInfo(member)
+            info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
+            tar.addfile(info, io.BytesIO(data))
+        return {"output": f"{tree}/{name}", "member": f"{key}.{extension}", "sha256": sha256_bytes(image),
+                "bytes": len(image), "members": {m: sha256_bytes(d) for m, d in members.items()}}  # fmt: skip
+
+    def close(self) -> None:
+        for tar, tmp, final in self.open.values():
+            tar.close()
+            os.replace(tmp, final)
+        self.open.clear()
+        self.adapter.close()
+
+
+def make_writer(output_format: str, adapter: Adapter, out: Path, shard: int):
+    return (TarWriter if output_format == "webdataset" else FolderWriter)(adapter, out, shard)
+
+
+@lru_cache(maxsize=8)
+def _members(path: Path, mtime_ns: int) -> dict[str, tuple[int, int]]:
+    with tarfile.open(path) as tar:
+        return {info.name: (info.offset_data, info.size) for info in tar.getmembers() if info.isfile()}
+
+
+def read_member(path: Path, member: str) -> bytes:
+    """One member's bytes from a tar shard (its index read once per file version)."""
+    index = _members(path, path.stat().st_mtime_ns)
+    if member not in index:
+        raise KeyError(member)
+    offset, size = index[member]
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return fh.read(size)
