@@ -1,11 +1,14 @@
-"""End-to-end build throughput against the codec floor.
+"""End-to-end build throughput, folder tree and WebDataset shards, against the work itself.
 
     python scripts/bench_build.py [--images 48]    # writes the build section of docs/benchmarks.md
 
 Generates an ImageNet-style source (224x224 JPEGs in class folders, cut from scikit-image's
 photographs), builds the 15 benchmark corruptions x 5 severities (75 JPEG outputs per image,
-quality 85) with 1 and 2 workers, and compares with the codec floor: decoding each image once
-and encoding it 75 times with the same codec (OpenCV's JPEG), the least any build must do.
+quality 85) as a folder tree and as WebDataset tar shards, with 1 and 2 workers, and compares
+with two floors measured in the same run: the codec floor (decode each image once, encode it
+75 times with OpenCV's JPEG) and kernels + codec (the same, with each output's corruption
+computed in between by the build's own ``corrupt_sample``): what any build must do, in one
+process, with no files. A build's own overhead is its time over kernels + codec.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _benchdoc import machine, write_section  # noqa: E402
 
 from corruptgen import list_corruptions  # noqa: E402
-from corruptgen.build.engine import BuildOptions, run_build  # noqa: E402
+from corruptgen.build.engine import BuildOptions, corrupt_sample, run_build  # noqa: E402
 from corruptgen.datasets import BuildSettings  # noqa: E402
 from corruptgen.datasets.imagenet import ImageNetAdapter  # noqa: E402
 
@@ -56,10 +59,25 @@ def codec_floor(paths: list[Path], outputs: int) -> float:
     return (time.perf_counter() - t0) / len(paths)
 
 
-def timed_build(src: Path, out: Path, workers: int, shard_size: int) -> float:
+def kernels_and_codec(paths: list[Path], src: Path) -> float:
+    """Seconds per image: decode once, then per output corrupt (the build's seeds) and encode."""
+    names = list_corruptions()
+    t0 = time.perf_counter()
+    for path in paths:
+        pixels = cv2.cvtColor(cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        key = path.relative_to(src / "val").as_posix()
+        for name in names:
+            for severity in range(1, 6):
+                out = corrupt_sample(pixels, "imagenet", key, name, severity, 0, "imagenet")
+                cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return (time.perf_counter() - t0) / len(paths)
+
+
+def timed_build(src: Path, out: Path, workers: int, shard_size: int, output_format: str = "folder") -> float:
     shutil.rmtree(out, ignore_errors=True)
     adapter = ImageNetAdapter(src=src, settings=BuildSettings(jpeg_quality=85), preprocess=False)
-    options = BuildOptions(corruptions=list_corruptions(), severities=[1, 2, 3, 4, 5], workers=workers, shard_size=shard_size)
+    options = BuildOptions(corruptions=list_corruptions(), severities=[1, 2, 3, 4, 5], workers=workers, shard_size=shard_size,
+                           output_format=output_format)  # fmt: skip
     t0 = time.perf_counter()
     report = run_build(adapter, out, options)
     seconds = time.perf_counter() - t0
@@ -77,24 +95,38 @@ def main() -> None:
         paths = make_source(src, args.images)
         floor = codec_floor(paths, 75)
         timed_build(src, Path(tmp) / "warm", 1, 8)  # compile / load Numba's cache once
+        work = kernels_and_codec(paths, src)
         shard = max(1, args.images // 8)
-        one = timed_build(src, Path(tmp) / "one", 1, shard)
-        two = timed_build(src, Path(tmp) / "two", 2, shard)
+        runs = {(fmt, w): timed_build(src, Path(tmp) / f"{fmt}-{w}", w, shard, fmt)
+                for w in (1, 2) for fmt in ("folder", "webdataset")}  # fmt: skip
     n = args.images
+
+    def row(label: str, seconds_per_image: float) -> str:
+        return (f"| {label} | {seconds_per_image * n:.2f} | {1 / seconds_per_image:.1f} | {75 / seconds_per_image:.0f} | "
+                f"{seconds_per_image * 1000:.1f} | {seconds_per_image / floor:.1f} | {seconds_per_image / work:.2f} |")  # fmt: skip
+
     lines = [
         "## End-to-end build (`scripts/bench_build.py`)",
         "",
         f"Machine: {machine()}. Source: {n} generated 224x224 JPEGs in ImageNet class folders; build: 15 benchmark "
         "corruptions x 5 severities = 75 JPEG (q85) outputs per image, written with manifests "
-        f"(shard size {shard}); timings include process start-up of the workers.",
+        f"(shard size {shard}); timings include process start-up of the workers. Kernels + codec: the same "
+        "corruptions and encodes in one process, no files.",
         "",
-        "| run | seconds | images/s | outputs/s | ms per image | x codec floor |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| codec floor (1 decode + 75 encodes, OpenCV) | {floor * n:.2f} | {1 / floor:.1f} | {75 / floor:.0f} | {floor * 1000:.1f} | 1.0 |",
-        f"| build, 1 worker | {one:.2f} | {n / one:.1f} | {75 * n / one:.0f} | {one / n * 1000:.1f} | {one / n / floor:.1f} |",
-        f"| build, 2 workers | {two:.2f} | {n / two:.1f} | {75 * n / two:.0f} | {two / n * 1000:.1f} | {two / n / floor:.1f} |",
+        "| run | seconds | images/s | outputs/s | ms per image | x codec floor | x kernels + codec |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        row("codec floor (1 decode + 75 encodes, OpenCV)", floor),
+        row("kernels + codec (1 decode, 75 x corrupt + encode)", work),
+    ]
+    for (fmt, w), seconds in runs.items():
+        lines.append(row(f"build, {fmt}, {w} worker{'s' if w > 1 else ''}", seconds / n))
+    lines += [
         "",
-        f"2 workers / 1 worker throughput: **{one / two:.2f}x**.",
+        f"On one worker the build's own overhead over kernels + codec is **{runs['folder', 1] / n / work:.2f}x** "
+        f"as a folder tree and **{runs['webdataset', 1] / n / work:.2f}x** as WebDataset shards; tar shards take "
+        f"{runs['webdataset', 1] / runs['folder', 1]:.2f}x the folder tree's time. 2 workers / 1 worker throughput: "
+        f"**{runs['folder', 1] / runs['folder', 2]:.2f}x** (folder), **{runs['webdataset', 1] / runs['webdataset', 2]:.2f}x** "
+        "(webdataset).",
     ]
     body = "\n".join(lines)
     print(body)

@@ -11,12 +11,7 @@ from __future__ import annotations
 
 from corruptgen.kernels import strokes
 
-from .base import Corruption, Params
-
-
-def _same_at_every_size(table: tuple, mnist_c) -> dict:
-    return {"imagenet": table, "cifar": table, "tinyimagenet": table, "mnist-c": (mnist_c,)}
-
+from .base import Corruption, Params, scale_free_tables
 
 _LINES = ((1, 1.6), (1, 2.3), (2, 2.3), (3, 2.3), (4, 2.3))
 
@@ -29,7 +24,7 @@ class Stripe(Corruption):
     param_names = ("fraction",)
     random = False
     dtype = "uint8"
-    tables = _same_at_every_size((0.1, 0.175, 0.25, 0.325, 0.4), 0.25)
+    tables = scale_free_tables((0.1, 0.175, 0.25, 0.325, 0.4), 0.25)
 
     def apply(self, image, p: Params):
         return strokes.invert_stripes(image, p.fraction)
@@ -42,7 +37,7 @@ class DottedLine(Corruption):
     name = "dotted_line"
     family = "artifact"
     param_names = ("lines", "stroke")
-    tables = _same_at_every_size(_LINES, (1, 2.3))
+    tables = scale_free_tables(_LINES, (1, 2.3))
 
     def sample(self, rng, shape, p):
         return {"rows": rng.integers(0, 27, size=(p.lines, 2))}
@@ -60,7 +55,7 @@ class Zigzag(Corruption):
     name = "zigzag"
     family = "artifact"
     param_names = ("lines", "stroke")
-    tables = _same_at_every_size(_LINES, (1, 2.3))
+    tables = scale_free_tables(_LINES, (1, 2.3))
 
     def sample(self, rng, shape, p):
         starts = rng.integers(0, 27, size=p.lines)
@@ -82,7 +77,7 @@ class CannyEdges(Corruption):
     family = "artifact"
     param_names = ("sigma", "mix")
     random = False
-    tables = _same_at_every_size(((1, 0.25), (1, 0.5), (1, 0.75), (1, 1.0), (2, 1.0)), (1, 1.0))
+    tables = scale_free_tables(((1, 0.25), (1, 0.5), (1, 0.75), (1, 1.0), (2, 1.0)), (1, 1.0))
 
     def apply(self, image, p: Params):
         return strokes.canny_edges(image, p.sigma, p.mix)

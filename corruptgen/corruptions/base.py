@@ -102,3 +102,9 @@ def profile_names(profile: str) -> list[str]:
     from . import REGISTRY
 
     return [name for name, spec in REGISTRY.items() if profile in spec.tables]
+
+
+def scale_free_tables(table: tuple, mnist_c) -> dict:
+    """Tables of a corruption whose parameters are relative to the image (MNIST-C's own): the same
+    five severities under every size profile, and MNIST-C's one setting under ``mnist-c``."""
+    return {"imagenet": table, "cifar": table, "tinyimagenet": table, "mnist-c": (mnist_c,)}

@@ -14,13 +14,10 @@ import numpy as np
 
 from corruptgen.geometry import AffineWarp
 
-from .base import Corruption, Params
+from .base import Corruption, Params, scale_free_tables
 
 _SIDE = 28  # MNIST-C's parameters are in pixels of a 28 x 28 digit
 
-
-def _same_at_every_size(table: tuple, mnist_c) -> dict:
-    return {"imagenet": table, "cifar": table, "tinyimagenet": table, "mnist-c": (mnist_c,)}
 
 
 def _random_sign(rng: np.random.Generator) -> int:
@@ -38,7 +35,22 @@ class _CentredAffine(Corruption):
         return self.warp(image.shape, p, **draws).image(image)
 
 
-class Shear(_CentredAffine):
+class _SignedAngle(_CentredAffine):
+    param_names = ("angle",)
+    tables = scale_free_tables((0.2, 0.4, 0.6, 0.8, 1.0), 0.4)
+
+    @staticmethod
+    def linear(a: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def sample(self, rng, shape, p):
+        return {"sign": _random_sign(rng)}
+
+    def warp(self, shape, p: Params, *, sign):
+        return AffineWarp.about_centre(self.linear(sign * p.angle), shape)
+
+
+class Shear(_SignedAngle):
     """Shear by ``angle`` radians with a random sign; MNIST-C: 0.4 (severity 2).
 
     The matrix is scikit-image's before 0.20 (what MNIST-C was generated with): output
@@ -47,30 +59,20 @@ class Shear(_CentredAffine):
     """
 
     name = "shear"
-    param_names = ("angle",)
-    tables = _same_at_every_size((0.2, 0.4, 0.6, 0.8, 1.0), 0.4)
 
-    def sample(self, rng, shape, p):
-        return {"sign": _random_sign(rng)}
-
-    def warp(self, shape, p: Params, *, sign):
-        a = sign * p.angle
-        return AffineWarp.about_centre(np.array([[1.0, -np.sin(a)], [0.0, np.cos(a)]]), shape)
+    @staticmethod
+    def linear(a):
+        return np.array([[1.0, -np.sin(a)], [0.0, np.cos(a)]])
 
 
-class Rotate(_CentredAffine):
+class Rotate(_SignedAngle):
     """Rotate by ``angle`` radians about the centre with a random sign; MNIST-C: 0.4 (severity 2)."""
 
     name = "rotate"
-    param_names = ("angle",)
-    tables = _same_at_every_size((0.2, 0.4, 0.6, 0.8, 1.0), 0.4)
 
-    def sample(self, rng, shape, p):
-        return {"sign": _random_sign(rng)}
-
-    def warp(self, shape, p: Params, *, sign):
-        a = sign * p.angle
-        return AffineWarp.about_centre(np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]), shape)
+    @staticmethod
+    def linear(a):
+        return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
 
 
 class Scale(_CentredAffine):
@@ -79,7 +81,7 @@ class Scale(_CentredAffine):
     name = "scale"
     param_names = ("factor",)
     random = False
-    tables = _same_at_every_size((0.9, 0.8, 0.7, 0.6, 0.5), 0.7)
+    tables = scale_free_tables((0.9, 0.8, 0.7, 0.6, 0.5), 0.7)
 
     def warp(self, shape, p: Params):
         return AffineWarp.about_centre(np.eye(2) / p.factor, shape)
@@ -91,7 +93,7 @@ class Translate(_CentredAffine):
 
     name = "translate"
     param_names = ("shift",)
-    tables = _same_at_every_size((1, 2, 3, 4, 5), 3)
+    tables = scale_free_tables((1, 2, 3, 4, 5), 3)
 
     def sample(self, rng, shape, p):
         return {"signs": (_random_sign(rng), _random_sign(rng))}
