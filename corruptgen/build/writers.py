@@ -26,11 +26,17 @@ from corruptgen.files import atomic_write, contained, sha256_bytes
 FORMATS = ("folder", "webdataset")
 
 
+@lru_cache(maxsize=4096)
 def tar_key(key: str) -> str:
     """A sample key as a WebDataset key: no extension, no dots (readers split a member's name at the
     first dot of its base name), only ``[A-Za-z0-9_/-]``."""
     stem = str(PurePosixPath(key).with_suffix("")) if PurePosixPath(key).suffix else key
     return re.sub(r"[^A-Za-z0-9_/-]", "_", stem)
+
+
+@lru_cache(maxsize=4096)
+def _extension(output: str) -> str:
+    return PurePosixPath(output).suffix.lower().lstrip(".")
 
 
 def shard_name(prefix: str, shard: int) -> str:
@@ -61,34 +67,38 @@ class TarWriter:
 
     def __init__(self, adapter: Adapter, out: Path, shard: int):
         self.adapter, self.out, self.shard = adapter, out, shard
-        self.open: dict[str, tuple[tarfile.TarFile, Path, Path]] = {}
+        self.open: dict[str, tuple[tarfile.TarFile, io.BufferedWriter, Path, Path]] = {}
 
     def _tar(self, tree: str) -> tuple[tarfile.TarFile, str]:
         name = shard_name(self.adapter.name, self.shard)
-        if tree not in self.open:
+        if tree not in self.open:  # the engine made every tree's folder before the shards ran
             final = contained(self.out, f"{tree}/{name}")
-            final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.with_name(f".{name}.partial")
-            self.open[tree] = (tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT), tmp, final)
+            handle = open(tmp, "wb", buffering=1 << 20)  # members reach the disk in large writes
+            # GNU headers: long names without PAX records, and cheaper to build
+            self.open[tree] = (tarfile.open(fileobj=handle, mode="w", format=tarfile.GNU_FORMAT), handle, tmp, final)
         return self.open[tree][0], name
 
     def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
         tar, name = self._tar(tree)
-        key = tar_key(sample.key)
+        key, extension = tar_key(sample.key), _extension(sample.output)
         image = self.adapter.encode(sample, pixels)
-        extension = PurePosixPath(sample.output).suffix.lower().lstrip(".")
         members = {f"{key}.{extension}": image}
         members.update({f"{key}.{suffix}": data for suffix, data in self.adapter.members(sample, moved_files, fields).items()})
+        digests = {}
         for member, data in members.items():
             info = tarfile.TarInfo(member)
             info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
             tar.addfile(info, io.BytesIO(data))
-        return {"output": f"{tree}/{name}", "member": f"{key}.{extension}", "sha256": sha256_bytes(image),
-                "bytes": len(image), "members": {m: sha256_bytes(d) for m, d in members.items()}}  # fmt: skip
+            digests[member] = sha256_bytes(data)
+        image_member = f"{key}.{extension}"
+        return {"output": f"{tree}/{name}", "member": image_member, "sha256": digests[image_member], "bytes": len(image),
+                "members": digests}  # fmt: skip
 
     def close(self) -> None:
-        for tar, tmp, final in self.open.values():
+        for tar, handle, tmp, final in self.open.values():
             tar.close()
+            handle.close()
             os.replace(tmp, final)
         self.open.clear()
         self.adapter.close()
