@@ -128,8 +128,43 @@ def test_bad_inputs():
 def test_geometric_corruption_refuses_to_strand_targets():
     t = Corrupt("elastic_transform", severity=2, profile="cifar", seed=0)
     assert t(PHOTO).shape == PHOTO.shape  # alone, an image may move
-    with pytest.raises(ValueError, match="elastic_transform moves image content under profile 'cifar'.*boxes"):
-        t({"image": PHOTO, "boxes": np.array([[1, 2, 3, 4]])})
+    with pytest.raises(ValueError, match="elastic_transform moves image content under profile 'cifar'.*boxes, which only "
+                                         "torchvision's BoundingBoxes, Mask and KeyPoints beside one image can follow"):
+        t({"image": PHOTO, "boxes": np.array([[1, 2, 3, 4]])})  # a plain array: its format is unknown
+
+
+@pytest.mark.parametrize("name,severity,profile", [("rotate", 3, "imagenet"), ("shear", 5, "imagenet"),
+                                                    ("translate", 4, "imagenet"), ("scale", 2, "imagenet"),
+                                                    ("elastic_transform", 5, "cifar")])  # fmt: skip
+def test_torchvision_targets_move_with_a_geometric_corruption(name, severity, profile):
+    torch = pytest.importorskip("torch")
+    from torchvision import tv_tensors
+
+    square = np.zeros((96, 128, 3), np.uint8)
+    square[30:66, 40:88] = 255
+    sample = {
+        "image": tv_tensors.Image(torch.from_numpy(square).permute(2, 0, 1)),
+        "boxes": tv_tensors.BoundingBoxes(torch.tensor([[40.0, 30.0, 48.0, 36.0]]), format="XYWH", canvas_size=(96, 128)),
+        "masks": tv_tensors.Mask(torch.from_numpy(square[:, :, 0] > 0)[None].to(torch.uint8)),
+        "keypoints": tv_tensors.KeyPoints(torch.tensor([[40.0, 30.0], [88.0, 66.0]]), canvas_size=(96, 128)),
+        "labels": torch.tensor([7]),
+    }
+    out = Corrupt(name, severity, profile=profile, seed=1)(sample)
+    white = out["image"].permute(1, 2, 0).numpy()[:, :, 0] > 127
+    ys, xs = np.nonzero(white)
+    assert out["boxes"].format == tv_tensors.BoundingBoxFormat.XYWH and type(out["boxes"]) is tv_tensors.BoundingBoxes
+    x, y, w, h = out["boxes"][0].tolist()
+    if profile == "imagenet":  # an affine: the box is exactly the moved rectangle's
+        assert np.allclose([x, y, x + w, y + h], [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=2)
+        corners = out["keypoints"].numpy()
+        assert {tuple(np.rint(c).astype(int)) for c in corners} <= {(a, b) for a in range(xs.min() - 2, xs.max() + 4)
+                                                                      for b in range(ys.min() - 2, ys.max() + 4)}  # fmt: skip
+    mask = out["masks"].numpy()[0].astype(bool)
+    assert type(out["masks"]) is tv_tensors.Mask and (mask & white).sum() / (mask | white).sum() > 0.9
+    assert out["labels"] is sample["labels"]
+    # a photometric corruption leaves every target the same object
+    same = Corrupt("fog", 2, seed=1)(sample)
+    assert all(same[k] is sample[k] for k in ("boxes", "masks", "keypoints", "labels"))
 
 
 def test_corrupted_dataset_needs_a_seed():

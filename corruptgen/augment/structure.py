@@ -19,7 +19,8 @@ SPATIAL_KEYS = ("boxes", "bboxes", "masks", "mask", "keypoints", "segmentation",
 SPATIAL_TV_TENSORS = ("BoundingBoxes", "Mask", "KeyPoints")
 
 
-def _tv_tensor(value) -> str | None:
+def tv_tensor_kind(value) -> str | None:
+    """The tv_tensors class name of ``value`` (``"BoundingBoxes"``, ``"Image"``, ...), or None."""
     return type(value).__name__ if type(value).__module__.startswith("torchvision.tv_tensors") else None
 
 
@@ -27,7 +28,7 @@ def flatten(sample, path=()) -> list[tuple[tuple, object]]:
     """``(path, leaf)`` for every leaf; a path is the keys and indices leading to it."""
     if isinstance(sample, dict):
         return [item for key, value in sample.items() for item in flatten(value, (*path, key))]
-    if isinstance(sample, list | tuple) and not _tv_tensor(sample):
+    if isinstance(sample, list | tuple) and not tv_tensor_kind(sample):
         return [item for i, value in enumerate(sample) for item in flatten(value, (*path, i))]
     return [(path, sample)]
 
@@ -39,7 +40,7 @@ def rebuild(sample, replace: Callable[[tuple, object], object], path=()):
     if isinstance(sample, dict):
         items = {key: rebuild(value, replace, (*path, key)) for key, value in sample.items()}
         return sample if all(items[k] is v for k, v in sample.items()) else items
-    if isinstance(sample, list | tuple) and not _tv_tensor(sample):
+    if isinstance(sample, list | tuple) and not tv_tensor_kind(sample):
         items = [rebuild(value, replace, (*path, i)) for i, value in enumerate(sample)]
         if all(new is old for new, old in zip(items, sample)):
             return sample
@@ -52,12 +53,12 @@ def rebuild(sample, replace: Callable[[tuple, object], object], path=()):
 def image_paths(leaves: list[tuple[tuple, object]]) -> set[tuple]:
     """Where the images are, by the rules in the module docstring."""
     explicit = {path for path, leaf in leaves
-                if _tv_tensor(leaf) in ("Image", "Video") or isinstance(leaf, Image.Image)
+                if tv_tensor_kind(leaf) in ("Image", "Video") or isinstance(leaf, Image.Image)
                 or (path and path[-1] in IMAGE_KEYS and is_image_like(leaf))}  # fmt: skip
     if explicit:
         return explicit
     for path, leaf in leaves:
-        if is_image_like(leaf) and _tv_tensor(leaf) is None:
+        if is_image_like(leaf) and tv_tensor_kind(leaf) is None:
             return {path}
     return set()
 
@@ -68,7 +69,7 @@ def spatial_targets(leaves: list[tuple[tuple, object]], images: set[tuple]) -> l
     for path, leaf in leaves:
         if path in images:
             continue
-        kind = _tv_tensor(leaf)
+        kind = tv_tensor_kind(leaf)
         if kind in SPATIAL_TV_TENSORS:
             found.append(kind)
         elif any(key in SPATIAL_KEYS for key in path if isinstance(key, str)):

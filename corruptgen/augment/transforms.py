@@ -17,8 +17,9 @@ import numpy as np
 from corruptgen.corruptions import REGISTRY
 
 from . import images as image_types
+from . import targets as target_moves
 from .sampling import CorruptionSampler
-from .structure import flatten, image_paths, rebuild, spatial_targets
+from .structure import SPATIAL_TV_TENSORS, flatten, image_paths, rebuild, spatial_targets, tv_tensor_kind
 
 
 def _transform_base() -> type:
@@ -129,6 +130,10 @@ class RandomCorruption(_transform_base()):
                              "tensor, or a dict / tuple / list holding one (under 'image' when it holds several arrays).")  # fmt: skip
         rng = rng_source() if rng_source is not None else None
         targets = spatial_targets(leaves, images)
+        # one image with torchvision's own target types: they move with a geometric corruption
+        image = dict(leaves)[next(iter(images))] if len(images) == 1 else None
+        movable = bool(targets) and image is not None and not (image_types.is_tensor(image) and image.ndim > 3) \
+            and all(kind in SPATIAL_TV_TENSORS for kind in targets)  # fmt: skip
         used: list[dict] = []
 
         def next_params() -> dict:
@@ -136,10 +141,10 @@ class RandomCorruption(_transform_base()):
             if params is None:
                 raise ValueError("replay was given fewer parameter sets than the input has images.")
             name = params["corruption"]
-            if name is not None and targets and REGISTRY[name].is_geometric(self.sampler.profile):
+            if name is not None and targets and not movable and REGISTRY[name].is_geometric(self.sampler.profile):
                 raise ValueError(f"{name} moves image content under profile {self.sampler.profile!r} and the sample "
-                                 f"carries {', '.join(targets)}, which would no longer match; leave it out (corruptgen "
-                                 "build moves annotations with it).")  # fmt: skip
+                                 f"carries {', '.join(targets)}, which only torchvision's BoundingBoxes, Mask and "
+                                 "KeyPoints beside one image can follow; leave it out, or use those.")  # fmt: skip
             used.append(params)
             return params
 
@@ -152,6 +157,9 @@ class RandomCorruption(_transform_base()):
 
         def replace(path, leaf):
             if path not in images:
+                if movable and tv_tensor_kind(leaf) in SPATIAL_TV_TENSORS and sample_params()["corruption"] is not None:
+                    warp = target_moves.warp_for(sample_params(), target_moves.image_size(image), self.sampler.profile)
+                    return leaf if warp is None else target_moves.move(leaf, warp)
                 return leaf
             if image_types.is_tensor(leaf) and leaf.ndim > 3:
                 # a batch: each image draws its own; a video's frames are one sample and share one draw

@@ -51,11 +51,14 @@ def _continuous(warp: Warp, xy: np.ndarray) -> np.ndarray:
     return warp.points(np.asarray(xy, dtype=float) - 0.5) + 0.5
 
 
-def _box_from_corners(warp: Warp, x0: float, y0: float, x1: float, y1: float, width: int, height: int):
+def warp_box(warp: Warp, x0: float, y0: float, x1: float, y1: float, width: int, height: int, *,
+             keep_empty: bool = False):
+    """The box ``(x0, y0, x1, y1)`` (continuous coordinates) moved: its warped corners' enclosing box,
+    clipped to the image; None when nothing is left, unless ``keep_empty`` (a zero-area box then)."""
     corners = _continuous(warp, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
     lo = np.clip(corners.min(axis=0), 0, [width, height])
     hi = np.clip(corners.max(axis=0), 0, [width, height])
-    return (*lo, *hi) if (hi - lo).min() > 0 else None
+    return (*lo, *np.maximum(hi, lo)) if keep_empty or (hi - lo).min() > 0 else None
 
 
 def _numbers(values, what: str) -> np.ndarray:
@@ -102,7 +105,7 @@ def warp_coco_annotation(ann: dict, warp: Warp, width: int, height: int) -> dict
         coords = _numbers(box, f"{what}: bbox")
         if len(coords) != 4 or coords[2] < 0 or coords[3] < 0:
             raise AnnotationError(f"{what}: bbox {box} is not [x, y, width, height].")
-        warped = _box_from_corners(warp, coords[0], coords[1], coords[0] + coords[2], coords[1] + coords[3], width, height)
+        warped = warp_box(warp, coords[0], coords[1], coords[0] + coords[2], coords[1] + coords[3], width, height)
         if warped is None:
             return None
         x0, y0, x1, y1 = warped
@@ -164,7 +167,7 @@ def warp_voc_xml(data: bytes, warp: Warp, display: str) -> tuple[bytes, int]:
             xmin, ymin, xmax, ymax = (float(box.findtext(tag)) for tag in ("xmin", "ymin", "xmax", "ymax"))
         except (AttributeError, TypeError, ValueError):
             raise AnnotationError(f"{display}: object {n} ({obj.findtext('name')}) has no numeric bndbox.") from None
-        warped = _box_from_corners(warp, xmin - 1, ymin - 1, xmax, ymax, width, height)
+        warped = warp_box(warp, xmin - 1, ymin - 1, xmax, ymax, width, height)
         if warped is None or round(warped[2]) <= round(warped[0]) or round(warped[3]) <= round(warped[1]):
             root.remove(obj)
             dropped += 1
