@@ -106,6 +106,19 @@ def test_on_the_fly_pixels_equal_a_png_build(coco_tree, standin, tmp_path):
     assert doc["on_the_fly"] and set(doc["corruptions"]) == {"gaussian_noise", "glass_blur", "fog"}
 
 
+def test_a_webdataset_tree_runs_and_scores_like_its_folder_tree(coco_tree, standin, tmp_path):
+    src, tree = coco_tree
+    shards = tmp_path / "shards"
+    cli("build", "coco", "--src", src, "--out", shards, *FEW, "--image-format", "png", "--output-format", "webdataset",
+        "--quiet", "--workers", "1")  # fmt: skip
+    for where, runs in ((tree, tmp_path / "folder"), (shards, tmp_path / "tars")):
+        cli("detect", where, "--model", "standin_models:brightness_detector", "--results", runs, "--quiet")
+        cli("evaluate", where, "--results", runs, "--out", runs / "report")
+    for c, s in CELLS:  # every pixel read from a tar member equals the folder build's
+        assert (tmp_path / "folder" / c / f"{s}.json").read_bytes() == (tmp_path / "tars" / c / f"{s}.json").read_bytes()
+    assert (tmp_path / "folder" / "report" / "table.csv").read_bytes() == (tmp_path / "tars" / "report" / "table.csv").read_bytes()
+
+
 def test_runner_resumes_cell_by_cell(coco_tree, standin, tmp_path):
     _, tree = coco_tree
     runs = tmp_path / "runs"
