@@ -13,7 +13,6 @@ Tar bytes are deterministic: members in a fixed order, mtime 0, owner 0:0, mode 
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import tarfile
@@ -61,22 +60,44 @@ class FolderWriter:
         self.adapter.close()
 
 
+class _TarStream:
+    """An append-only tar file: the stdlib's GNU headers (long names without PAX records), each
+    member's data padded to 512 bytes, the end-of-archive blocks and record padding at close, as
+    ``tarfile`` writes them, without its per-member bookkeeping (a build adds millions)."""
+
+    def __init__(self, path: Path):
+        self.handle = open(path, "wb", buffering=1 << 20)  # members reach the disk in large writes
+        self.size = 0
+
+    def add(self, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
+        header = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+        padding = -len(data) % tarfile.BLOCKSIZE
+        self.handle.write(header + data + b"\0" * padding)
+        self.size += len(header) + len(data) + padding
+
+    def close(self) -> None:
+        end = self.size + 2 * tarfile.BLOCKSIZE
+        end += -end % tarfile.RECORDSIZE
+        self.handle.write(b"\0" * (end - self.size))
+        self.handle.close()
+
+
 class TarWriter:
     """One tar per corruption/severity of the shard, written under a fixed temporary name and
     renamed into place at :meth:`close` (a killed worker's leftover is overwritten by the rerun)."""
 
     def __init__(self, adapter: Adapter, out: Path, shard: int):
         self.adapter, self.out, self.shard = adapter, out, shard
-        self.open: dict[str, tuple[tarfile.TarFile, io.BufferedWriter, Path, Path]] = {}
+        self.open: dict[str, tuple[_TarStream, Path, Path]] = {}
 
-    def _tar(self, tree: str) -> tuple[tarfile.TarFile, str]:
+    def _tar(self, tree: str) -> tuple[_TarStream, str]:
         name = shard_name(self.adapter.name, self.shard)
         if tree not in self.open:  # the engine made every tree's folder before the shards ran
             final = contained(self.out, f"{tree}/{name}")
             tmp = final.with_name(f".{name}.partial")
-            handle = open(tmp, "wb", buffering=1 << 20)  # members reach the disk in large writes
-            # GNU headers: long names without PAX records, and cheaper to build
-            self.open[tree] = (tarfile.open(fileobj=handle, mode="w", format=tarfile.GNU_FORMAT), handle, tmp, final)
+            self.open[tree] = (_TarStream(tmp), tmp, final)
         return self.open[tree][0], name
 
     def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
@@ -87,18 +108,15 @@ class TarWriter:
         members.update({f"{key}.{suffix}": data for suffix, data in self.adapter.members(sample, moved_files, fields).items()})
         digests = {}
         for member, data in members.items():
-            info = tarfile.TarInfo(member)
-            info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
-            tar.addfile(info, io.BytesIO(data))
+            tar.add(member, data)
             digests[member] = sha256_bytes(data)
         image_member = f"{key}.{extension}"
         return {"output": f"{tree}/{name}", "member": image_member, "sha256": digests[image_member], "bytes": len(image),
                 "members": digests}  # fmt: skip
 
     def close(self) -> None:
-        for tar, handle, tmp, final in self.open.values():
+        for tar, tmp, final in self.open.values():
             tar.close()
-            handle.close()
             os.replace(tmp, final)
         self.open.clear()
         self.adapter.close()
