@@ -122,6 +122,30 @@ def test_voc_and_mnist_members(tmp_path):
     assert not (tmp_path / "voc-wds" / "shear" / "5" / "VOCdevkit").exists()
 
 
+def test_mnist_and_cityscapes_members(tmp_path):
+    from fixtures import make_cityscapes, make_mnist
+
+    from corruptgen.datasets.mnist import read_idx
+
+    src = make_mnist(tmp_path / "mnist")
+    build("mnist", "--src", src, "--out", tmp_path / "mnist-wds", "--corruptions", "zigzag", "--severities", "2",
+          "--output-format", "webdataset", "--quiet")  # fmt: skip
+    samples = read_webdataset(str(tmp_path / "mnist-wds" / "zigzag" / "2" / "mnist-000000.tar"), "png")
+    labels = np.concatenate([read_idx(src / "train-labels-idx1-ubyte.gz", 1), read_idx(src / "t10k-labels-idx1-ubyte.gz", 1)])
+    assert [s["__key__"] for s in samples][:2] == ["train/00000", "train/00001"] and len(samples) == 12
+    assert [s["cls"] for s in samples] == labels.tolist() and samples[0]["png"].shape == (28, 28, 3)
+    city = make_cityscapes(tmp_path / "cs")
+    build("cityscapes", "--src", city, "--out", tmp_path / "cs-wds", "--corruptions", "translate", "--severities", "5",
+          "--output-format", "webdataset", "--quiet")  # fmt: skip
+    with tarfile.open(tmp_path / "cs-wds" / "translate" / "5" / "cityscapes-000000.tar") as tar:
+        prefix = "leftImg8bit/val/frankfurt/frankfurt_000000_000019_leftImg8bit"
+        names = [n for n in tar.getnames() if n.startswith(prefix)]
+        assert names == [f"{prefix}.png", f"{prefix}.gtFine_instanceIds.png", f"{prefix}.gtFine_labelIds.png",
+                         f"{prefix}.gtFine_polygons.json"]  # fmt: skip
+        ids = np.asarray(Image.open(io.BytesIO(tar.extractfile(f"{prefix}.gtFine_instanceIds.png").read())))
+    assert ids.dtype == np.uint16 and set(np.unique(ids)) == {0, 26001}  # moved with the image, still 16-bit
+
+
 def test_tar_bytes_are_the_same_whatever_the_workers(tmp_path):
     src = make_coco(tmp_path / "coco", n=5)
     args = ["coco", "--src", src, *FEW, "--output-format", "webdataset", "--shard-size", "2", "--quiet"]
