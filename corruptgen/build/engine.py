@@ -24,10 +24,10 @@ from corruptgen import __version__
 from corruptgen.api import corrupt_rgb_or_gray
 from corruptgen.corruptions import REGISTRY, get_corruption
 from corruptgen.datasets.base import Adapter, DatasetError, Sample, SampleError
-from corruptgen.files import atomic_write, contained, link_or_copy
+from corruptgen.files import atomic_write, contained
 from corruptgen.rng import derive_seed
 
-from .writers import make_writer
+from .writers import WRITERS, place
 
 STATE_FILE = "corruptgen.json"
 MANIFEST_DIR = "manifests"
@@ -121,8 +121,9 @@ def corrupt_sample(pixels: np.ndarray, dataset: str, key: str, corruption: str, 
     """
     gray2d = pixels.ndim == 2
     rng = output_seed(seed, dataset, key, corruption, severity)
-    out, warp = corrupt_rgb_or_gray(pixels[:, :, None] if gray2d else pixels, get_corruption(corruption), severity,
-                                    rng, profile, with_warp=True)  # fmt: skip
+    out = corrupt_rgb_or_gray(pixels[:, :, None] if gray2d else pixels, get_corruption(corruption), severity, rng,
+                              profile, with_warp=with_warp)  # fmt: skip
+    out, warp = out if with_warp else (out, None)
     out = out[:, :, 0] if gray2d else out
     return (out, warp) if with_warp else out
 
@@ -153,7 +154,8 @@ def build_shard(task: ShardTask) -> ShardResult:
     files are complete.
     """
     adapter, out = task.adapter, task.out
-    writer = make_writer(task.output_format, adapter, out, task.index)
+    writer = WRITERS[task.output_format](adapter, out, task.index)
+    trees = {cs: tree_name(*cs, task.profile) for cs in task.todo}
     rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
     result = ShardResult(task.index, images=len(task.samples))
     for sample in task.samples:
@@ -167,14 +169,15 @@ def build_shard(task: ShardTask) -> ShardResult:
             continue
         for corruption, severity in task.todo:
             try:
-                corrupted, warp = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
-                                                 task.profile, with_warp=True)  # fmt: skip
                 files, moved = {}, {}
-                if corruption in task.warped:
-                    if adapter.spatial_annotations:
-                        files, moved = adapter.moved_targets(sample, warp, corrupted.shape[:2])
+                if corruption in task.warped:  # only then is the warp worth building
+                    corrupted, warp = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
+                                                     task.profile, with_warp=True)  # fmt: skip
+                    files, moved = adapter.moved_targets(sample, warp, corrupted.shape[:2])
                     moved["warp"] = warp.describe()
-                fields = {**writer.add(tree_name(corruption, severity, task.profile), sample, corrupted, files, moved), **moved}
+                else:
+                    corrupted = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed, task.profile)
+                fields = {**writer.add(trees[corruption, severity], sample, corrupted, files, moved), **moved}
             except Exception as exc:  # a build never dies because one image is broken
                 message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                 _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
@@ -425,25 +428,11 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
 
     warped = warped_corruptions([c for c, _ in built_sorted], options.profile, options.warp_annotations)
     trees = {cs: tree_name(*cs, options.profile) for cs in built_sorted}
-    folder = options.output_format == "folder"
+    writer = WRITERS[options.output_format]
     for item in adapter.carried():
-        if item.per_tree and not folder:
-            continue  # tar shards carry each sample's targets as members
-        # a sample's own annotation file is written moved, per output, into trees whose corruption moves content
-        targets = ([f"{trees[c, s]}/{item.target}" for c, s in built_sorted if not (item.moves and c in warped)]
-                   if item.per_tree else [item.target])  # fmt: skip
-        for target in targets:
-            if item.data is not None:
-                atomic_write(contained(out, target), item.data)
-            else:
-                link_or_copy(item.source, contained(out, target))
-    for c, s in built_sorted:
-        tree = contained(out, trees[c, s])
-        tree.mkdir(parents=True, exist_ok=True)
-        if folder:
-            for name in adapter.tree_dirs():
-                contained(tree, name).mkdir(parents=True, exist_ok=True)
-            adapter.prepare_tree(tree)
+        if not item.per_tree:
+            place(out, item.target, item)  # the dataset-level annotation files, once
+    writer.prepare(adapter, out, trees, warped)
 
     tasks = []
     for index, shard in enumerate(shards):
@@ -470,8 +459,8 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
         _run(tasks, options, on_result, client)
     finally:
         seconds = time.perf_counter() - started
-        moved_trees = {cs: t for cs, t in trees.items() if cs[0] in warped and folder}
-        state.update(_summarise(out, shards, built_sorted, adapter, moved_trees))
+        moved_trees = {cs: t for cs, t in trees.items() if cs[0] in warped}
+        state.update(_summarise(out, shards, built_sorted, adapter, moved_trees, writer.finish))
         state["status"] = "complete" if state["counts"]["missing"] == 0 else "incomplete"
         state["timing"] = {"seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
@@ -487,14 +476,14 @@ def combined_manifest_path(out: Path, corruption: str, severity: int) -> Path:
 
 
 def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int]], adapter: Adapter,
-               warped_trees: dict) -> dict:
+               moved_trees: dict, finish: Callable) -> dict:
     """Count what the manifests say, and write each finished corruption/severity's combined manifest
     (its shards' rows in key order: the same bytes whatever the shard size) and, where the
     corruption moved content, the tree's dataset-level annotation files from those rows."""
     ok = failed = missing = 0
     status = ["complete"] * len(shards)
     for c, s in built:
-        texts = []
+        texts, tree_rows = [], []
         for index, shard in enumerate(shards):
             path = manifest_path(out, c, s, index)
             if not path.exists():
@@ -503,6 +492,7 @@ def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int
                 continue
             texts.append(path.read_text())
             rows = [json.loads(line) for line in texts[-1].splitlines() if line]
+            tree_rows += rows
             n_ok = sum(r["status"] == "ok" for r in rows)
             ok += n_ok
             failed += len(rows) - n_ok
@@ -513,9 +503,8 @@ def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int
             target = combined_manifest_path(out, c, s)
             if not target.exists() or target.read_bytes() != combined:
                 atomic_write(target, combined)
-            if (c, s) in warped_trees and adapter.spatial_annotations:
-                rows = [json.loads(line) for line in combined.decode().splitlines()]
-                adapter.finish_tree(contained(out, warped_trees[c, s]), rows)
+            if (c, s) in moved_trees:
+                finish(adapter, contained(out, moved_trees[c, s]), tree_rows)
     shard_status = [{"shard": i, "first_key": shard[0].key, "samples": len(shard), "status": status[i]}
                     for i, shard in enumerate(shards)]  # fmt: skip
     return {

@@ -19,10 +19,8 @@ import tarfile
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from corruptgen.datasets.base import Adapter, Sample
-from corruptgen.files import atomic_write, contained, sha256_bytes
-
-FORMATS = ("folder", "webdataset")
+from corruptgen.datasets.base import Adapter, CarriedFile, Sample
+from corruptgen.files import atomic_write, contained, link_or_copy, sha256_bytes
 
 
 @lru_cache(maxsize=4096)
@@ -42,12 +40,41 @@ def shard_name(prefix: str, shard: int) -> str:
     return f"{prefix}-{shard:06d}.tar"
 
 
+def place(out: Path, target: str, item: CarriedFile) -> None:
+    """A carried annotation file at ``target`` under ``out``: rewritten bytes, or a hard link / copy."""
+    if item.data is not None:
+        atomic_write(contained(out, target), item.data)
+    else:
+        link_or_copy(item.source, contained(out, target))
+
+
 class FolderWriter:
     """Each output where the source's layout puts it (the adapter's ``write_output``), and moved
     annotation files beside it in the same tree."""
 
     def __init__(self, adapter: Adapter, out: Path, shard: int):
         self.adapter, self.out = adapter, out
+
+    @staticmethod
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str]) -> None:
+        """Make every tree a complete copy of the source's layout before the shards run: its per-tree
+        annotation files (but a sample's own where the corruption moves content: written moved, per
+        output), the folders it must have, the arrays outputs are written into."""
+        per_tree = [item for item in adapter.carried() if item.per_tree]
+        for (corruption, _), tree in trees.items():
+            root = contained(out, tree)
+            root.mkdir(parents=True, exist_ok=True)
+            for item in per_tree:
+                if not (item.moves and corruption in moved):
+                    place(root, item.target, item)
+            for name in adapter.tree_dirs():
+                contained(root, name).mkdir(parents=True, exist_ok=True)
+            adapter.prepare_tree(root)
+
+    @staticmethod
+    def finish(adapter: Adapter, tree: Path, rows: list[dict]) -> None:
+        """A moved tree's dataset-level annotation files, from its manifest rows."""
+        adapter.finish_tree(tree, rows)
 
     def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
         root = contained(self.out, tree)
@@ -92,6 +119,16 @@ class TarWriter:
         self.adapter, self.out, self.shard = adapter, out, shard
         self.open: dict[str, tuple[_TarStream, Path, Path]] = {}
 
+    @staticmethod
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str]) -> None:
+        """Only the trees' folders: each sample's targets travel as members of its tar."""
+        for tree in trees.values():
+            contained(out, tree).mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def finish(adapter: Adapter, tree: Path, rows: list[dict]) -> None:
+        """Nothing: moved annotations are in the members already."""
+
     def _tar(self, tree: str) -> tuple[_TarStream, str]:
         name = shard_name(self.adapter.name, self.shard)
         if tree not in self.open:  # the engine made every tree's folder before the shards ran
@@ -122,8 +159,8 @@ class TarWriter:
         self.adapter.close()
 
 
-def make_writer(output_format: str, adapter: Adapter, out: Path, shard: int):
-    return (TarWriter if output_format == "webdataset" else FolderWriter)(adapter, out, shard)
+WRITERS = {"folder": FolderWriter, "webdataset": TarWriter}
+"""``--output-format`` -> its writer."""
 
 
 @lru_cache(maxsize=8)

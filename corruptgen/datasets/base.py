@@ -59,7 +59,7 @@ class CarriedFile:
     per_tree: bool = False
     moves: bool = False
     """One sample's annotation of where things are (a VOC XML, a Cityscapes label map): trees of a
-    content-moving corruption get it moved, per output, by :meth:`Adapter.warp_targets`."""
+    content-moving corruption get it moved, per output, by :meth:`Adapter.moved_targets`."""
 
 
 @dataclass
@@ -188,6 +188,19 @@ class Adapter:
 
     def close(self) -> None:
         """Release what :meth:`write_output` kept open (end of a shard task)."""
+
+    def annotation_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
+        """The sample's own annotation files: tree-relative path -> (a tag the adapter chooses, source path)."""
+        return {}
+
+    def own_annotations(self, sample: Sample) -> dict[str, tuple[str, Path, bytes]]:
+        """:meth:`annotation_files` with their bytes, read once per sample: a shard asks for them for
+        every corruption and severity of the sample in turn, so the last sample's are kept."""
+        memo = self.__dict__.get("_own_memo")
+        if memo is None or memo[0] != sample.key:
+            files = {rel: (tag, path, path.read_bytes()) for rel, (tag, path) in self.annotation_files(sample).items()}
+            memo = self.__dict__["_own_memo"] = (sample.key, files)
+        return memo[1]
 
     def moved_targets(self, sample: Sample, warp, size: tuple[int, int]) -> tuple[dict[str, bytes], dict]:
         """The sample's annotations moved by ``warp`` (a :class:`corruptgen.geometry.Warp`; the image is

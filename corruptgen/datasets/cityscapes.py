@@ -55,7 +55,7 @@ class CityscapesAdapter(Adapter):
                                                  moves=True))  # fmt: skip
         return files
 
-    def _own_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
+    def annotation_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
         """The frame's ground-truth files: tree-relative path -> (member suffix, source path)."""
         image = PurePosixPath(sample.source)
         frame = image.name.rsplit("_leftImg8bit", 1)[0]
@@ -68,19 +68,19 @@ class CityscapesAdapter(Adapter):
 
     def moved_targets(self, sample, warp, size):
         moved, dropped = {}, 0
-        for relative, (_, source) in self._own_files(sample).items():
+        for relative, (_, source, data) in self.own_annotations(sample).items():
             if source.suffix == ".json":
-                moved[relative], n = _warp_polygons_json(source, warp, relative)
+                moved[relative], n = _warp_polygons_json(data, warp, relative)
                 dropped += n
             elif source.suffix == ".png":
-                moved[relative] = warp_label_png(source.read_bytes(), warp, 255 if "TrainIds" in source.name else 0, relative)
+                moved[relative] = warp_label_png(data, warp, 255 if "TrainIds" in source.name else 0, relative)
         return moved, {"dropped": dropped}
 
     def members(self, sample, moved_files, fields):
         """Each ground-truth file of the frame as its own member (``gtFine_labelIds.png``,
         ``gtFine_instanceIds.png``, ``gtFine_polygons.json``, ...), moved ones where given."""
-        return {suffix: moved_files.get(relative) or source.read_bytes()
-                for relative, (suffix, source) in self._own_files(sample).items()}  # fmt: skip
+        return {suffix: moved_files.get(relative) or data
+                for relative, (suffix, _, data) in self.own_annotations(sample).items()}  # fmt: skip
 
     @classmethod
     def check(cls, out: Path) -> list[str]:
@@ -95,9 +95,9 @@ class CityscapesAdapter(Adapter):
         return problems
 
 
-def _warp_polygons_json(path: Path, warp, display: str) -> tuple[bytes, int]:
+def _warp_polygons_json(data: bytes, warp, display: str) -> tuple[bytes, int]:
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(data)
         width, height, objects = int(doc["imgWidth"]), int(doc["imgHeight"]), doc["objects"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{display}: not a Cityscapes polygons file ({exc}).") from None

@@ -69,7 +69,7 @@ class VocAdapter(Adapter):
                                              moves=within.parts[0] in PER_IMAGE))  # fmt: skip
         return files
 
-    def _own_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
+    def annotation_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
         """The sample's annotation files: tree-relative path -> (folder, source path), where they exist."""
         year = (self.src / sample.source).parent.parent
         year_out = PurePosixPath(sample.output).parent.parent
@@ -83,20 +83,20 @@ class VocAdapter(Adapter):
 
     def moved_targets(self, sample, warp, size):
         moved, dropped = {}, 0
-        for relative, (folder, source) in self._own_files(sample).items():
+        for relative, (folder, source, data) in self.own_annotations(sample).items():
             display = f"{sample.source.rsplit('/JPEGImages/', 1)[0]}/{folder}/{source.name}"
             if folder == "Annotations":
-                moved[relative], dropped = warp_voc_xml(source.read_bytes(), warp, display)
+                moved[relative], dropped = warp_voc_xml(data, warp, display)
             else:
-                moved[relative] = warp_label_png(source.read_bytes(), warp, VOID, display)
+                moved[relative] = warp_label_png(data, warp, VOID, display)
         return moved, {"dropped": dropped}
 
     def members(self, sample, moved_files, fields):
         """``json``: the XML's size and objects (boxes 1-based ``[xmin, ymin, xmax, ymax]``);
         ``segmentationclass.png`` / ``segmentationobject.png`` where the image has them."""
         out = {}
-        for relative, (folder, source) in self._own_files(sample).items():
-            data = moved_files.get(relative) or source.read_bytes()
+        for relative, (folder, _, source_data) in self.own_annotations(sample).items():
+            data = moved_files.get(relative) or source_data
             if folder == "Annotations":
                 out["json"] = json.dumps(voc_objects(data), sort_keys=True).encode()
             else:
@@ -117,13 +117,22 @@ class VocAdapter(Adapter):
 
 
 def voc_objects(xml: bytes) -> dict:
-    """A VOC annotation as JSON: file name, size, and each object's name, flags and box."""
+    """A VOC annotation as JSON: file name, size, and each object's name, flags and box (1-based
+    ``[xmin, ymin, xmax, ymax]``; None when it has no numeric ``bndbox``). ET.ParseError on bad XML."""
     root = ET.fromstring(xml)
-    size = {tag: int(root.findtext(f"size/{tag}") or 0) for tag in ("width", "height", "depth")}
+
+    def number(text, kind=int):
+        try:
+            return kind(text)
+        except (TypeError, ValueError):
+            return None
+
     objects = []
-    for obj in root.findall("object"):
-        box = obj.find("bndbox")
-        objects.append({"name": obj.findtext("name"), "difficult": int(obj.findtext("difficult") or 0),
-                        "truncated": int(obj.findtext("truncated") or 0), "pose": obj.findtext("pose"),
-                        "bbox": [float(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax")] if box is not None else None})  # fmt: skip
+    for obj in root.iter("object"):
+        box = [number(obj.findtext(f"bndbox/{t}"), float) for t in ("xmin", "ymin", "xmax", "ymax")]
+        objects.append({"name": (obj.findtext("name") or "").strip(), "pose": obj.findtext("pose"),
+                        "difficult": int((obj.findtext("difficult") or "0").strip() == "1"),
+                        "truncated": int((obj.findtext("truncated") or "0").strip() == "1"),
+                        "bbox": None if None in box else box})  # fmt: skip
+    size = {tag: number(root.findtext(f"size/{tag}")) or 0 for tag in ("width", "height", "depth")}
     return {"filename": root.findtext("filename"), "size": size, "objects": objects}

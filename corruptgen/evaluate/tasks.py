@@ -220,27 +220,14 @@ class ClassificationTask(Task):
 
     def __init__(self, tree: Tree):
         super().__init__(tree)
-        self.classes, self.labels = self._labels()
-
-    def _labels(self) -> tuple[list[str], dict[str, int]]:
-        adapter = self.tree.adapter
-        samples = self.tree.samples()
-        if self.tree.dataset == "mnist":
-            labels = {}
-            for split in adapter.splits():
-                values = adapter.labels(split)
-                labels.update({s.key: int(values[int(s.key.split("/")[1])]) for s in samples if s.key.startswith(split + "/")})
-            return [str(i) for i in range(10)], labels
-        if self.tree.dataset == "imagenet":
-            classes = adapter.tree_dirs()
-        else:
-            unlabelled = next((s.key for s in samples if "/" not in s.key), None)
-            if unlabelled:
-                raise EvaluationError(f"{unlabelled} is not inside a class folder; classification of a folder build "
+        adapter = tree.adapter
+        self.labels = {}
+        for sample in tree.samples():  # the same class indices a WebDataset build writes as .cls
+            label = adapter.label(sample)
+            if label is None:
+                raise EvaluationError(f"{sample.key} is not inside a class folder; classification of a folder build "
                                       "needs <class>/<image> (as torchvision's ImageFolder).")  # fmt: skip
-            classes = sorted({s.key.split("/")[0] for s in samples})
-        index = {name: i for i, name in enumerate(classes)}
-        return classes, {s.key: index[s.key.split("/")[0]] for s in samples}
+            self.labels[sample.key] = label
 
     def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         predictions = keyed_payload(payload, "predictions", ids, where, "class index")

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from corruptgen.datasets import Sample
+from corruptgen.datasets.voc import voc_objects
 
 from .tasks import Task, check_detections
 from .tree import EvaluationError, Tree
@@ -82,22 +83,20 @@ def class_ap(ground_truth: dict, detections: list[tuple], eleven_point: bool) ->
 def read_objects(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(category ids, boxes N x 4 in the continuous 0-based frame, difficult flags) of a VOC XML file."""
     try:
-        root = ET.parse(path).getroot()
+        doc = voc_objects(Path(path).read_bytes())
     except (OSError, ET.ParseError) as exc:
         raise EvaluationError(f"ground truth {path} cannot be read ({exc}).") from None
     labels, boxes, difficult = [], [], []
-    for obj in root.iter("object"):
-        name = (obj.findtext("name") or "").strip()
+    for obj in doc["objects"]:
+        name = obj["name"]
         if name not in VOC_CLASSES:
             raise EvaluationError(f"{path}: object class {name!r} is not one of the 20 VOC classes.")
-        bb = obj.find("bndbox")
-        try:
-            x1, y1, x2, y2 = (float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-        except (AttributeError, TypeError, ValueError):
-            raise EvaluationError(f"{path}: an object of class {name!r} has no valid bndbox.") from None
+        if obj["bbox"] is None:
+            raise EvaluationError(f"{path}: an object of class {name!r} has no valid bndbox.")
+        x1, y1, x2, y2 = obj["bbox"]
         labels.append(VOC_CLASSES.index(name) + 1)
         boxes.append([x1 - 1, y1 - 1, x2, y2])
-        difficult.append((obj.findtext("difficult") or "0").strip() == "1")
+        difficult.append(bool(obj["difficult"]))
     return np.asarray(labels, int), np.asarray(boxes, float).reshape(-1, 4), np.asarray(difficult, bool)
 
 
