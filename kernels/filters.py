@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
+from numba import njit
+from scipy.signal import convolve2d
 
 from ._validate import image_hwc
 
@@ -89,8 +93,108 @@ def disk_kernel(radius: float, alias_blur: float) -> np.ndarray:
     return cv2.GaussianBlur(aliased, ksize=ksize, sigmaX=alias_blur)
 
 
+@lru_cache(maxsize=32)
+def _defocus_plan(radius: float, alias_blur: float):
+    """:func:`disk_kernel` split into what is cheap to apply exactly.
+
+    The kernel is an aliased disk ``D`` blurred by a small Gaussian ``g``, but blurred inside its
+    own square with reflected edges, so it is not quite ``g * D``: where the disk reaches the
+    square's edge (radius 8 and up) the reflection folds about 1 % more weight back in. So
+    ``kernel = g * D + E``, with ``g * D`` applied as row-box sums (each row of a disk is a box)
+    then a separable blur, and ``E`` (a few dozen taps along the square's edge) as taps: the
+    largest ones, leaving out at most 1e-4 of weight (0.026 gray levels at most, anywhere).
+    Returns the disk's row half-widths (-1 for an empty row), the disk's size, the 1-D Gaussian
+    and the taps ``(dy, dx, weight)``.
+    """
+    kernel = disk_kernel(radius, alias_blur).astype(np.float64)
+    half = kernel.shape[0] // 2
+    ksize = 3 if radius <= 8 else 5
+    rows = np.arange(-half, half + 1)
+    widths = np.array([int(np.floor(np.sqrt(radius**2 - dy * dy))) if dy * dy <= radius**2 else -1 for dy in rows])
+    count = int((2 * widths + 1).clip(0).sum())
+    xx, yy = np.meshgrid(rows, rows)
+    disk = ((xx**2 + yy**2) <= radius**2).astype(np.float64) / count
+    gauss = cv2.getGaussianKernel(ksize, alias_blur)
+    blurred = convolve2d(disk, gauss @ gauss.T)  # the full blur, ksize // 2 wider on each side
+    pad = ksize // 2
+    rest = -blurred
+    rest[pad : pad + kernel.shape[0], pad : pad + kernel.shape[1]] += kernel
+    # the largest taps, leaving out at most 1e-4 of weight (at most 0.026 gray levels anywhere)
+    dy, dx = np.nonzero(rest)
+    order = np.argsort(-np.abs(rest[dy, dx]), kind="stable")
+    left_out = np.cumsum(np.abs(rest[dy, dx])[order][::-1])[::-1]
+    keep = order[left_out > 1e-4]
+    taps = np.stack([dy[keep] - half - pad, dx[keep] - half - pad]).T.astype(np.int64)
+    return widths.astype(np.int64), count, gauss.ravel().astype(np.float32), taps, rest[dy[keep], dx[keep]].astype(np.float32)
+
+
+@njit(cache=True)
+def _disk_sums(padded, widths, height, width, scale):
+    """Sum of each pixel's disk (row half-widths ``widths``) in ``padded``, for the top-left
+    ``height x width`` centres that fit; every row of the disk is two prefix-sum reads."""
+    half = (widths.size - 1) // 2
+    rows, cols, channels = padded.shape
+    n = cols * channels
+    flat = padded.reshape(rows, n)
+    prefix = np.empty((rows, n + channels), dtype=np.float32)
+    for y in range(rows):
+        src = flat[y]
+        row = prefix[y]
+        for c in range(channels):
+            row[c] = 0.0
+        for k in range(n):
+            row[k + channels] = row[k] + src[k]
+    m = width * channels
+    out = np.zeros((height, m), np.float32)
+    for y in range(height):
+        o = out[y]
+        for k in range(widths.size):
+            w = widths[k]
+            if w < 0:
+                continue
+            row = prefix[y + k]
+            right = row[(half + w + 1) * channels : (half + w + 1) * channels + m]  # slices: SIMD loop
+            left = row[(half - w) * channels : (half - w) * channels + m]
+            for i in range(m):
+                o[i] += right[i] - left[i]
+        for i in range(m):
+            o[i] *= scale
+    return out.reshape(height, width, channels)
+
+
+@njit(cache=True)
+def _add_taps(out, padded, taps, weights, offset):
+    height, width, channels = out.shape
+    m = width * channels
+    flat_out = out.reshape(height, m)
+    flat_in = padded.reshape(padded.shape[0], padded.shape[1] * channels)
+    for y in range(height):
+        o = flat_out[y]
+        for t in range(weights.size):
+            start = (offset + taps[t, 1]) * channels
+            src = flat_in[y + offset + taps[t, 0]][start : start + m]
+            w = weights[t]
+            for i in range(m):
+                o[i] += w * src[i]
+
+
 def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndarray:
-    """Convolve every channel with :func:`disk_kernel` (OpenCV's default reflect-101 border)."""
+    """Convolve every channel with :func:`disk_kernel` (OpenCV's default reflect-101 border).
+
+    Computed as the disk's row sums, a small separable Gaussian and the kernel's edge taps (see
+    ``_defocus_plan``): the same kernel as ``cv2.filter2D`` with :func:`disk_kernel` to within
+    0.026 gray levels, in a fraction of the multiply-adds (21 row sums per pixel for radius 10, not 441).
+    """
     image = image_hwc(image)
-    kernel = disk_kernel(radius, alias_blur)
-    return apply_per_plane(lambda a: cv2.filter2D(a, -1, kernel), image)
+    widths, count, gauss, taps, weights = _defocus_plan(float(radius), float(alias_blur))
+    height, width, channels = image.shape
+    half, pad = widths.size // 2, gauss.size // 2
+    reach = half + pad
+    padded = cv2.copyMakeBorder(image, reach, reach, reach, reach, cv2.BORDER_REFLECT_101)
+    padded = np.ascontiguousarray(padded.reshape(height + 2 * reach, width + 2 * reach, channels))
+    sums = _disk_sums(padded, widths, height + 2 * pad, width + 2 * pad, np.float32(1.0 / count))
+    out = apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, gauss, gauss), sums)[pad : pad + height, pad : pad + width]
+    out = np.ascontiguousarray(out)
+    if weights.size:
+        _add_taps(out, padded, taps, weights, reach)
+    return out

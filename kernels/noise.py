@@ -1,8 +1,12 @@
-"""Per-pixel noise kernels on uint8 images, fused (add, clip, quantise in one pass).
+"""Per-pixel noise kernels on uint8 images, drawing from a counter stream (:mod:`.counter`).
 
-Every random number arrives as an array drawn by the caller. Each kernel computes what the
-reference computes in float, ``clip(f(x / 255, draw), 0, 1) * 255``, and truncates to uint8
-as the reference's ``np.uint8(...)`` does.
+The reference computes ``uint8(clip(f(x / 255, draw), 0, 1) * 255)``: for a given input level
+the output is one of 256 levels, with probabilities that depend only on the level and the
+severity. So each kernel samples the output level directly, by inverse CDF from a 256 x 256
+table (row = input level) and one 32-bit uniform per value: the same distribution as the
+reference's float arithmetic on a normal or Poisson draw, without drawing that number. The
+tables are exact to 2**-32 per level; a 256-bin guide per row starts each search at the
+right output, so a draw costs about one comparison.
 """
 
 from __future__ import annotations
@@ -12,117 +16,176 @@ from functools import lru_cache
 
 import numpy as np
 from numba import njit
+from scipy.special import ndtr
 
 from ._validate import image_hwc
-from .quantise import quantise
+from .counter import halves, splitmix64
 
-_GUIDE_BINS = 1024
-
-
-@njit(cache=True)
-def _additive(levels, noise, sigma, multiplicative):
-    out = np.empty_like(levels)
-    flat_l, flat_n, flat_o = levels.reshape(-1), noise.reshape(-1), out.reshape(-1)
-    for i in range(flat_l.size):
-        x = flat_l[i] * np.float32(1.0 / 255.0)
-        n = flat_n[i] * sigma
-        flat_o[i] = quantise(x + x * n if multiplicative else x + n)
-    return out
+_LEVELS = 256
+_GUIDE_BITS = 10  # the top 10 bits of a uniform pick its guide bin
+_GUIDE_SHIFT = np.uint64(32 - _GUIDE_BITS)
 
 
-def _check(levels: np.ndarray, draws: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
-    levels = image_hwc(levels, "levels", np.uint8)
-    if draws.shape != levels.shape:
-        raise ValueError(f"{what} must have shape {levels.shape}; got {draws.shape}.")
-    return levels, np.ascontiguousarray(draws)
+def _table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(thresholds, guide)`` from ``cdf[row, out] = P(output <= out | row)``.
 
-
-def gaussian_noise(levels: np.ndarray, normals: np.ndarray, sigma: float) -> np.ndarray:
-    """``x + sigma * n`` with ``n ~ N(0, 1)`` given; uint8 in, uint8 out."""
-    levels, normals = _check(levels, normals, "normals")
-    return _additive(levels, normals, np.float32(sigma), False)
-
-
-def speckle_noise(levels: np.ndarray, normals: np.ndarray, sigma: float) -> np.ndarray:
-    """``x + x * sigma * n`` (multiplicative noise) with ``n ~ N(0, 1)`` given; uint8 in and out."""
-    levels, normals = _check(levels, normals, "normals")
-    return _additive(levels, normals, np.float32(sigma), True)
-
-
-@njit(cache=True)
-def _salt_and_pepper(levels, uniforms, half_amount, amount):
-    out = levels.copy()
-    flat_o, flat_u = out.reshape(-1), uniforms.reshape(-1)
-    for i in range(flat_o.size):
-        u = flat_u[i]
-        if u < half_amount:
-            flat_o[i] = 255
-        elif u < amount:
-            flat_o[i] = 0
-    return out
-
-
-def salt_and_pepper(levels: np.ndarray, uniforms: np.ndarray, amount: float) -> np.ndarray:
-    """Set each value to 255 with probability ``amount/2`` and to 0 with probability ``amount/2``.
-
-    The same distribution as ``skimage.util.random_noise(mode="s&p", amount=amount)``,
-    drawn from one uniform per value instead of two Bernoulli arrays.
+    ``thresholds[row, out]`` is that probability on the 2**32 scale: a uniform ``u`` gives the
+    first ``out`` whose threshold exceeds ``u``. ``guide[row, b]`` is that output for the
+    smallest ``u`` of bin ``b`` (``u >> 22 == b``).
     """
-    levels, uniforms = _check(levels, uniforms, "uniforms")
-    return _salt_and_pepper(levels, uniforms, amount / 2.0, amount)
+    cdf = np.clip(cdf, 0.0, 1.0)
+    cdf[:, -1] = 1.0
+    last = cdf.shape[1] - 1
+    scaled = np.minimum(np.round(cdf * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    starts = np.arange(1 << _GUIDE_BITS, dtype=np.uint64) << _GUIDE_SHIFT
+    guide = np.stack([np.searchsorted(row, starts, side="right") for row in scaled]).clip(0, last)
+    guide = guide.astype(np.uint8 if last < 256 else np.uint16)
+    for table in (scaled, guide):
+        table.setflags(write=False)
+    return np.ascontiguousarray(scaled), np.ascontiguousarray(guide)
 
 
-@lru_cache(maxsize=32)
-def poisson_tables(scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse-CDF tables of Poisson(k / 255 * scale) for every uint8 level k.
+@lru_cache(maxsize=64)
+def gaussian_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets ``d`` with ``uint8(clip(l/255 + N(0, sigma), 0, 1) * 255) = clip(l + d, 0, 255)``.
 
-    Returns ``cdf`` (row k is the CDF, run until it reaches 1 - 1e-15 and padded with 1.0)
-    and ``guide`` (``guide[k, b]`` is the first count whose CDF exceeds ``b / bins``), so a
-    draw starts its search at the right place and needs about one comparison.
+    The output is at most ``o`` when the value is below ``(o + 1) / 255``, i.e. when
+    ``floor(255 * sigma * n) <= o - l``: the same offset distribution for every level, so one
+    row, over ``d`` from -256 (always 0) to 255 (always 255); entry ``i`` is ``d = i - 256``.
     """
-    lams = np.arange(256, dtype=np.float64) / 255.0 * scale
+    upper = np.arange(-_LEVELS, _LEVELS, dtype=np.float64)[None, :] + 1.0
+    return _table(ndtr(upper / (255.0 * sigma)))
+
+
+@lru_cache(maxsize=64)
+def speckle_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Output levels of ``uint8(clip(x + x * N(0, sigma), 0, 1) * 255)``, ``x = l / 255``."""
+    levels = np.arange(1, _LEVELS, dtype=np.float64)[:, None]
+    upper = np.arange(1, _LEVELS + 1, dtype=np.float64)[None, :]
+    cdf = np.ones((_LEVELS, _LEVELS))  # level 0 stays 0
+    cdf[1:] = ndtr((upper / levels - 1.0) / sigma)
+    return _table(cdf)
+
+
+@lru_cache(maxsize=64)
+def poisson_table(scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Output levels of ``uint8(clip(Poisson(l / 255 * scale) / scale, 0, 1) * 255)``.
+
+    The Poisson probabilities run until the CDF reaches 1 - 1e-15; each count is mapped to its
+    output level with the reference's float arithmetic.
+    """
+    lams = np.arange(_LEVELS, dtype=np.float64) / 255.0 * scale
     top = int(lams[-1] + 12 * math.sqrt(lams[-1] + 1) + 20)
-    ks = np.arange(top, dtype=np.float64)
-    lgam = np.array([math.lgamma(k + 1) for k in ks])
+    counts = np.arange(top, dtype=np.float64)
+    log_factorial = np.array([math.lgamma(k + 1) for k in counts])
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_pmf = ks[None, :] * np.log(lams)[:, None] - lams[:, None] - lgam[None, :]
+        log_pmf = counts[None, :] * np.log(lams)[:, None] - lams[:, None] - log_factorial[None, :]
     log_pmf[0, :] = -np.inf
     log_pmf[0, 0] = 0.0  # Poisson(0) is always 0
-    cdf = np.cumsum(np.exp(log_pmf), axis=1)
-    cdf[cdf > 1 - 1e-15] = 1.0
-    cdf[:, -1] = 1.0
-    bins = np.arange(_GUIDE_BINS) / _GUIDE_BINS
-    guide = np.stack([np.searchsorted(row, bins, side="right") for row in cdf]).astype(np.int32)
-    for table in (cdf, guide):
-        table.setflags(write=False)
-    return np.ascontiguousarray(cdf), np.ascontiguousarray(guide)
+    outputs = np.clip(np.floor(np.clip(counts / scale, 0.0, 1.0) * 255.0), 0, 255).astype(np.int64)
+    pmf = np.zeros((_LEVELS, _LEVELS))
+    np.add.at(pmf, (slice(None), outputs), np.exp(log_pmf))
+    return _table(np.cumsum(pmf, axis=1))
 
 
-@njit(cache=True)
-def _poisson(levels, uniforms, cdf, guide, scale):
-    out = np.empty_like(levels)
-    flat_l, flat_u, flat_o = levels.reshape(-1), uniforms.reshape(-1), out.reshape(-1)
-    bins = guide.shape[1]
-    for i in range(flat_l.size):
-        level = flat_l[i]
-        u = flat_u[i]
-        k = guide[level, int(u * bins)]
-        row = cdf[level]
-        while row[k] <= u:  # first count whose CDF exceeds u
-            k += 1
-        flat_o[i] = quantise(k / scale)
+@njit(cache=True, inline="always")
+def _pick(row, u, thresholds, guide):
+    """The first entry of ``thresholds[row]`` above ``u``."""
+    out = np.int64(guide[row, u >> _GUIDE_SHIFT])
+    last = thresholds.shape[1] - 1
+    while out < last and thresholds[row, out] <= u:
+        out += 1
     return out
 
 
-def shot_noise(levels: np.ndarray, uniforms: np.ndarray, scale: float) -> np.ndarray:
-    """``Poisson(x * scale) / scale`` by exact inverse-CDF sampling; uint8 in and out.
+@njit(cache=True)
+def _offset_levels(levels, key, thresholds, guide):
+    out = np.empty_like(levels)
+    flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
+    n = flat_l.size
+    for j in range((n + 1) // 2):
+        pair = halves(splitmix64(key, np.uint64(j)))
+        for half in range(2):
+            i = 2 * j + half
+            if i < n:
+                level = np.int64(flat_l[i]) + _pick(0, pair[half], thresholds, guide) - _LEVELS
+                flat_o[i] = min(max(level, 0), 255)
+    return out
 
-    Parameters
-    ----------
-    levels : uint8 array, H x W x C (the clean image's gray levels).
-    uniforms : float64 array of the same shape, uniform on [0, 1).
-    scale : the photon count at full brightness (the reference's ``c``).
+
+@njit(cache=True)
+def _sample_levels(levels, key, thresholds, guide):
+    out = np.empty_like(levels)
+    flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
+    n = flat_l.size
+    for j in range((n + 1) // 2):
+        pair = halves(splitmix64(key, np.uint64(j)))
+        for half in range(2):
+            i = 2 * j + half
+            if i < n:
+                flat_o[i] = _pick(np.int64(flat_l[i]), pair[half], thresholds, guide)
+    return out
+
+
+def _levels_and_key(levels: np.ndarray, key: int) -> tuple[np.ndarray, np.uint64]:
+    levels = image_hwc(levels, "levels", np.uint8)
+    if not 0 <= int(key) < 2**64:
+        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
+    return levels, np.uint64(key)
+
+
+def sample_levels(levels: np.ndarray, key: int, table: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Draw every output level from ``table`` (one of the ``*_table`` functions) given its input level.
+
+    Value ``i`` of the flattened image uses value ``i`` of the counter stream ``key``.
     """
-    levels, uniforms = _check(levels, uniforms.astype(np.float64, copy=False), "uniforms")
-    cdf, guide = poisson_tables(float(scale))
-    return _poisson(levels, uniforms, cdf, guide, float(scale))
+    levels, key = _levels_and_key(levels, key)
+    return _sample_levels(levels, key, *table)
+
+
+def gaussian_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
+    """``x + N(0, sigma)`` on [0, 1], independent per value; uint8 in, uint8 out.
+
+    Value ``i`` of the flattened image uses value ``i`` of the counter stream ``key``.
+    """
+    levels, key = _levels_and_key(levels, key)
+    return _offset_levels(levels, key, *gaussian_table(float(sigma)))
+
+
+def speckle_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
+    """``x + x * N(0, sigma)`` (multiplicative noise); uint8 in and out."""
+    return sample_levels(levels, key, speckle_table(float(sigma)))
+
+
+def shot_noise(levels: np.ndarray, key: int, scale: float) -> np.ndarray:
+    """``Poisson(x * scale) / scale``; ``scale`` is the photon count at full brightness (the reference's ``c``)."""
+    return sample_levels(levels, key, poisson_table(float(scale)))
+
+
+@njit(cache=True)
+def _salt_and_pepper(levels, key, salt, pepper):
+    out = levels.copy()
+    flat_o = out.reshape(-1)
+    n = flat_o.size
+    for j in range((n + 1) // 2):
+        pair = halves(splitmix64(key, np.uint64(j)))
+        for half in range(2):
+            i = 2 * j + half
+            if i < n:
+                u = pair[half]
+                if u < salt:
+                    flat_o[i] = 255
+                elif u < pepper:
+                    flat_o[i] = 0
+    return out
+
+
+def salt_and_pepper(levels: np.ndarray, key: int, amount: float) -> np.ndarray:
+    """Set each value to 255 with probability ``amount/2`` and to 0 with probability ``amount/2``.
+
+    The same distribution as ``skimage.util.random_noise(mode="s&p", amount=amount)``, drawn
+    from one 32-bit uniform per value (value ``i`` of the stream ``key``) instead of two arrays.
+    """
+    levels, key = _levels_and_key(levels, key)
+    salt = np.uint64(round(amount / 2.0 * 2.0**32))
+    return _salt_and_pepper(levels, key, salt, np.uint64(round(amount * 2.0**32)))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 from scipy import ndimage
 from skimage import color
 from skimage import filters as skfilters
 
-from corruptgen.kernels import filters, glass, hsv, motion, noise, plasma, tone, zoom
+from corruptgen.kernels import counter, filters, glass, hsv, motion, noise, plasma, tone, zoom
 
 
 @pytest.fixture
@@ -136,24 +137,96 @@ def test_contrast_tables_match_float_formula():
     np.testing.assert_array_equal(tone.add_value(levels[:, :, :1], 0.2), _truncate(x[:, :, :1] + 0.2))
 
 
-@pytest.mark.parametrize("scale", [3, 60, 500])
-@pytest.mark.parametrize("level", [0, 17, 200, 255])
-def test_shot_noise_is_poisson(scale, level):
-    n = 40000
-    levels = np.full((200, 200, 1), level, np.uint8)
-    ours = noise.shot_noise(levels, np.random.default_rng(0).random(levels.shape), scale).astype(np.float64).ravel()
-    lam = level / 255 * scale
-    expected = _truncate(np.random.default_rng(1).poisson(lam, size=n) / scale).astype(np.float64)
-    se = np.sqrt(expected.var() / n + ours.var() / n)
-    assert abs(ours.mean() - expected.mean()) <= 4 * se + 1e-9
-    assert abs(ours.var() - expected.var()) <= 0.05 * expected.var() + 1e-9
+def _splitmix64(key: int, count: int) -> list[int]:
+    """SplitMix64 as published (Steele, Lea and Flood 2014), in plain Python."""
+    mask, state, out = 2**64 - 1, key, []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def test_counter_stream_is_splitmix64_halves():
+    key = 0xDEADBEEF12345678
+    words = _splitmix64(key, 6)
+    expected = [half for w in words for half in (w & 0xFFFFFFFF, w >> 32)]
+    assert counter.uint32_stream(key, 12).tolist() == expected
+    assert counter.uint32_stream(key, 11).tolist() == expected[:11]
+    assert counter.draw_key(np.random.default_rng(0)) == counter.draw_key(np.random.default_rng(0))
+
+
+def _slow_inverse_cdf(levels, key, table, offsets=False):
+    """Value i takes the first table entry above stream value i (row 0 for offsets, else its level)."""
+    thresholds = table[0].astype(np.int64)
+    u = counter.uint32_stream(key, levels.size).astype(np.int64)
+    flat = levels.reshape(-1).astype(np.int64)
+    rows = np.zeros_like(flat) if offsets else flat
+    picked = np.array([np.searchsorted(thresholds[r], v, side="right") for r, v in zip(rows, u)])
+    picked = np.minimum(picked, thresholds.shape[1] - 1)
+    out = np.clip(flat + picked - 256, 0, 255) if offsets else picked
+    return out.astype(np.uint8).reshape(levels.shape)
+
+
+def test_noise_kernels_read_the_stream_in_order():
+    levels = np.random.default_rng(5).integers(0, 256, size=(9, 7, 3), dtype=np.uint8)
+    key = 1234567
+    np.testing.assert_array_equal(
+        noise.gaussian_noise(levels, key, 0.2), _slow_inverse_cdf(levels, key, noise.gaussian_table(0.2), True)
+    )
+    np.testing.assert_array_equal(noise.speckle_noise(levels, key, 0.35), _slow_inverse_cdf(levels, key, noise.speckle_table(0.35)))
+    np.testing.assert_array_equal(noise.shot_noise(levels, key, 12), _slow_inverse_cdf(levels, key, noise.poisson_table(12.0)))
+    assert not np.array_equal(noise.gaussian_noise(levels, key, 0.2), noise.gaussian_noise(levels, key + 1, 0.2))
+
+
+def _reference_noise(kind, x, param, rng):
+    """What the reference computes before ``np.uint8``: float arithmetic on NumPy's draws."""
+    if kind == "gaussian":
+        return x + rng.normal(size=x.shape, scale=param)
+    if kind == "speckle":
+        return x + x * rng.normal(size=x.shape, scale=param)
+    return rng.poisson(x * param) / param
+
+
+@pytest.mark.parametrize(
+    ("kind", "param"), [("gaussian", 0.08), ("gaussian", 0.38), ("speckle", 0.15), ("speckle", 0.6), ("shot", 3), ("shot", 60), ("shot", 500)]
+)
+def test_noise_output_levels_have_the_reference_distribution(kind, param):
+    n = 60000
+    kernel = {"gaussian": noise.gaussian_noise, "speckle": noise.speckle_noise, "shot": noise.shot_noise}[kind]
+    for level in (0, 17, 128, 200, 255):
+        ours = kernel(np.full((n, 1, 1), level, np.uint8), 99 + level, param).ravel()
+        ref = _truncate(_reference_noise(kind, np.full(n, level / 255.0), param, np.random.default_rng(level)))
+        p_ours = np.bincount(ours, minlength=256) / n
+        p_ref = np.bincount(ref, minlength=256) / n
+        # every output level's frequency within 5 standard errors (plus one count) of the reference's
+        se = np.sqrt(np.maximum(p_ref, 1 / n) * (1 - p_ref) / n * 2)
+        assert (np.abs(p_ours - p_ref) <= 5 * se + 1 / n).all(), (kind, param, level)
 
 
 def test_salt_and_pepper_rates():
     levels = np.full((300, 300, 3), 128, np.uint8)
-    out = noise.salt_and_pepper(levels, np.random.default_rng(0).random(levels.shape, dtype=np.float32), 0.2)
+    out = noise.salt_and_pepper(levels, 7, 0.2)
     assert abs((out == 255).mean() - 0.1) < 0.005 and abs((out == 0).mean() - 0.1) < 0.005
     assert ((out == 128) | (out == 0) | (out == 255)).all()
+    u = counter.uint32_stream(7, levels.size).reshape(levels.shape) / 2.0**32
+    np.testing.assert_array_equal(out == 255, u < 0.1)
+
+
+def test_noise_kernels_reject_a_bad_key():
+    with pytest.raises(ValueError, match=r"key must be an integer in \[0, 2\*\*64\); got -1"):
+        noise.gaussian_noise(np.zeros((2, 2, 1), np.uint8), -1, 0.1)
+
+
+@pytest.mark.parametrize(("radius", "alias_blur"), [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5), (0.3, 0.4), (1.5, 0.1), (2.5, 0.01)])
+@pytest.mark.parametrize("shape", [(40, 56, 3), (9, 5, 1), (1, 1, 3)])
+def test_defocus_blur_matches_filter2d_with_the_reference_disk(radius, alias_blur, shape, photos_224):
+    image = (photos_224[0][: shape[0], : shape[1], : shape[2]].astype(np.float32) / 255).copy()
+    kernel = filters.disk_kernel(radius, alias_blur)
+    ref = filters.apply_per_plane(lambda a: cv2.filter2D(a, -1, kernel), image)
+    np.testing.assert_allclose(filters.defocus_blur(image, radius, alias_blur), ref, atol=1e-4, rtol=0)
 
 
 def _slow_plasma(mapsize, wibbledecay, draws):

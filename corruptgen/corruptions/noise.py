@@ -1,10 +1,14 @@
-"""Noise family: gaussian_noise, shot_noise, impulse_noise, speckle_noise."""
+"""Noise family: gaussian_noise, shot_noise, impulse_noise, speckle_noise.
+
+Each draws one 64-bit key; its kernel expands it into one uniform per value (a counter stream)
+and samples the output level from the exact distribution the reference's float arithmetic
+gives (see :mod:`corruptgen.kernels.noise`).
+"""
 
 from __future__ import annotations
 
-import numpy as np
-
 from corruptgen.kernels import noise as k
+from corruptgen.kernels.counter import draw_key
 
 from .base import Corruption, Params
 
@@ -24,14 +28,14 @@ class GaussianNoise(Corruption):
     dtype = "uint8"
 
     def sample(self, rng, shape, p):
-        return {"normals": rng.standard_normal(shape, dtype=np.float32)}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, normals):
-        return k.gaussian_noise(image, normals, p.sigma)
+    def apply(self, image, p: Params, *, key):
+        return k.gaussian_noise(image, key, p.sigma)
 
 
 class ShotNoise(Corruption):
-    """Poisson (photon) noise, ``Poisson(x * c) / c``; sampled exactly by inverse CDF per gray level."""
+    """Poisson (photon) noise, ``Poisson(x * c) / c``."""
 
     name = "shot_noise"
     family = "noise"
@@ -45,10 +49,10 @@ class ShotNoise(Corruption):
     dtype = "uint8"
 
     def sample(self, rng, shape, p):
-        return {"uniforms": rng.random(shape)}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, uniforms):
-        return k.shot_noise(image, uniforms, p.photons)
+    def apply(self, image, p: Params, *, key):
+        return k.shot_noise(image, key, p.photons)
 
 
 class ImpulseNoise(Corruption):
@@ -66,10 +70,10 @@ class ImpulseNoise(Corruption):
     dtype = "uint8"
 
     def sample(self, rng, shape, p):
-        return {"uniforms": rng.random(shape, dtype=np.float32)}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, uniforms):
-        return k.salt_and_pepper(image, uniforms, p.amount)
+    def apply(self, image, p: Params, *, key):
+        return k.salt_and_pepper(image, key, p.amount)
 
 
 class SpeckleNoise(Corruption):
@@ -87,7 +91,7 @@ class SpeckleNoise(Corruption):
     dtype = "uint8"
 
     def sample(self, rng, shape, p):
-        return {"normals": rng.standard_normal(shape, dtype=np.float32)}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, normals):
-        return k.speckle_noise(image, normals, p.sigma)
+    def apply(self, image, p: Params, *, key):
+        return k.speckle_noise(image, key, p.sigma)
