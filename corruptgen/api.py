@@ -51,7 +51,7 @@ def corrupt_rgb_or_gray(
     work = pixels if (not gray or spec.gray_native) else np.repeat(pixels, 3, axis=2)
     p = spec.params(severity, profile)
     draws = spec.sample(rng, work.shape, p)
-    image = work if spec.dtype == "uint8" else work.astype(np.float32) * np.float32(1 / 255)
+    image = work if spec.dtype == "uint8" else np.multiply(work, np.float32(1 / 255), dtype=np.float32)  # one pass
     out = np.asarray(spec.apply(image, p, **draws))
     if gray and not spec.gray_native:
         if out.dtype != np.uint8:

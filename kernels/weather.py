@@ -12,7 +12,7 @@ from ._validate import image_hwc, same_hw
 from .filters import gaussian_filter
 from .motion import motion_blur, motion_taps
 from .quantise import quantise
-from .zoom import clipped_zoom
+from .zoom import zoom_centre
 
 _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
 
@@ -21,17 +21,22 @@ _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
 def _snow_composite(levels, layer, blend):
     height, width, channels = levels.shape
     out = np.empty_like(levels)
+    scale = np.float32(1.0 / 255.0)
+    keep = np.float32(blend)
+    rest = np.float32(1.0 - blend)
     for y in range(height):
+        flakes_row, mirrored = layer[y], layer[height - 1 - y]
         for x in range(width):
-            flakes = layer[y, x] + layer[height - 1 - y, width - 1 - x]
+            flakes = flakes_row[x] + mirrored[width - 1 - x]  # the layer plus itself rotated 180 degrees
             if channels == 3:
-                gray = (0.299 * levels[y, x, 0] + 0.587 * levels[y, x, 1] + 0.114 * levels[y, x, 2]) / 255.0
+                gray = (np.float32(0.299) * levels[y, x, 0] + np.float32(0.587) * levels[y, x, 1]
+                        + np.float32(0.114) * levels[y, x, 2]) * scale  # fmt: skip
             else:
-                gray = levels[y, x, 0] / 255.0
-            whitened = gray * 1.5 + 0.5
+                gray = levels[y, x, 0] * scale
+            whitened = gray * np.float32(1.5) + np.float32(0.5)
             for c in range(channels):
-                v = levels[y, x, c] / 255.0
-                out[y, x, c] = quantise(blend * v + (1.0 - blend) * max(v, whitened) + flakes)
+                v = levels[y, x, c] * scale
+                out[y, x, c] = quantise(keep * v + rest * max(v, whitened) + flakes)
     return out
 
 
@@ -52,7 +57,8 @@ def snow(
     Parameters
     ----------
     image : uint8 H x W x C (C = 1 or 3); uint8 comes back.
-    noise : float H x W, ``N(loc, scale)`` drawn by the caller.
+    noise : float, ``N(loc, scale)`` drawn by the caller for the centre of the image that the
+        zoom reads: ``centre_crop_size(H, zoom) x centre_crop_size(W, zoom)``.
     angle : streak direction in degrees (the reference draws ``U(-135, -45)``).
     trim : ``"none"``: as imagecorruptions 1.1.2, the zoomed layer is blurred untrimmed (it can
         be up to ``zoom`` pixels larger than the image: 2 at 32 px and zoom 2.25) and the blurred
@@ -62,15 +68,14 @@ def snow(
     The layer is quantised to 8 bits before compositing, as in both.
     """
     image = image_hwc(image, dtype=np.uint8)
-    same_hw(image, noise, "noise")
     height, width = image.shape[:2]
-    layer = clipped_zoom(noise.astype(np.float32)[:, :, None], zoom, trim=trim)
+    layer = zoom_centre(np.asarray(noise, dtype=np.float32)[:, :, None], zoom, height, width, trim=trim)
     layer[layer < threshold] = 0
     np.clip(layer, 0, 1, out=layer)
     shifts, weights = motion_taps(blur_radius, blur_sigma, angle, layer.shape[0], layer.shape[1])
     layer = motion_blur(layer, shifts, weights)
     layer = np.round(layer[:height, :width, 0] * 255) / 255
-    return _snow_composite(image, np.ascontiguousarray(layer, dtype=np.float64), float(blend))
+    return _snow_composite(image, np.ascontiguousarray(layer, dtype=np.float32), float(blend))
 
 
 def frost_cover_size(texture_hw: tuple[int, int], height: int, width: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -55,6 +56,32 @@ def _zoom_into(image, out, y_lo, y_hi, wy, x_lo, x_hi, wx):
             d[k] += row[lo[k]] + wk[k] * (row[hi[k]] - row[lo[k]])
 
 
+def centre_crop_size(side: int, zoom: float) -> int:
+    """How many samples :func:`clipped_zoom` reads along an axis: the centre ``ceil(side / zoom)``."""
+    return int(math.ceil(side / zoom))
+
+
+def zoom_centre(crop: np.ndarray, zoom: float, height: int, width: int, *, trim: str = "start") -> np.ndarray:
+    """Scale a centre crop that the caller already cut (``centre_crop_size`` per axis of an
+    ``height x width`` image) back up as :func:`clipped_zoom` does; the same ``trim``."""
+    if trim not in ("none", "start", "centre"):
+        raise ValueError(f"trim must be 'none', 'start' or 'centre'; got {trim!r}.")
+    crop = image_hwc(crop, "crop")
+    expected = (centre_crop_size(height, zoom), centre_crop_size(width, zoom))
+    if crop.shape[:2] != expected:
+        raise ValueError(f"crop must be {expected} for a {height} x {width} image at zoom {zoom}; got {crop.shape[:2]}.")
+    keep = trim != "none"
+    rows = _axis_map(height, zoom, height if keep else None, trim == "centre")
+    cols = _axis_map(width, zoom, width if keep else None, trim == "centre")
+    # _axis_map indexes the whole image; shift to the crop's own indices
+    top, left = (height - expected[0]) // 2, (width - expected[1]) // 2
+    rows = (rows[0] - top, rows[1] - top, rows[2])
+    cols = (cols[0] - left, cols[1] - left, cols[2])
+    out = np.zeros((len(rows[0]), len(cols[0]), crop.shape[2]), dtype=np.float32)
+    _zoom_into(crop, out, *rows, *cols)
+    return out
+
+
 def clipped_zoom(image: np.ndarray, zoom: float, *, trim: str = "start") -> np.ndarray:
     """Crop the centre ``ceil(side / zoom)`` and scale it back up bilinearly.
 
@@ -64,24 +91,75 @@ def clipped_zoom(image: np.ndarray, zoom: float, *, trim: str = "start") -> np.n
     ``[:H, :W]`` does); ``"centre"`` cuts it centrally (Hendrycks' ``make_cifar_c.py`` /
     ``make_tinyimagenet_c.py`` ``clipped_zoom``).
     """
-    if trim not in ("none", "start", "centre"):
-        raise ValueError(f"trim must be 'none', 'start' or 'centre'; got {trim!r}.")
     image = image_hwc(image)
     height, width = image.shape[:2]
-    keep = trim != "none"
-    rows = _axis_map(height, zoom, height if keep else None, trim == "centre")
-    cols = _axis_map(width, zoom, width if keep else None, trim == "centre")
-    out = np.zeros((len(rows[0]), len(cols[0]), image.shape[2]), dtype=np.float32)
-    _zoom_into(image, out, *rows, *cols)
-    return out
+    ch, cw = centre_crop_size(height, zoom), centre_crop_size(width, zoom)
+    top, left = (height - ch) // 2, (width - cw) // 2
+    return zoom_centre(np.ascontiguousarray(image[top : top + ch, left : left + cw]), zoom, height, width, trim=trim)
+
+
+@lru_cache(maxsize=64)
+def _zoom_plan(height: int, width: int, zooms: tuple[float, ...]):
+    """Per zoom: each output row's two source rows and weight, the crop's first column and
+    width, and each output column's left source column (from the crop's first) and weight."""
+    rows = [_axis_map(height, z, height) for z in zooms]
+    cols = [_axis_map(width, z, width) for z in zooms]
+    y_lo = np.stack([r[0] for r in rows]).astype(np.int64)
+    y_hi = np.stack([r[1] for r in rows]).astype(np.int64)
+    wy = np.stack([r[2] for r in rows])
+    first = np.array([lo.min() for lo, _, _ in cols], dtype=np.int64)
+    span = np.array([hi.max() - lo.min() + 1 for lo, hi, _ in cols], dtype=np.int64)
+    x_lo = np.stack([lo - f for (lo, _, _), f in zip(cols, first)]).astype(np.int64)
+    # where a column is clamped at the crop's edge its right neighbour has weight 0: read the
+    # padding after the row (finite) rather than branch
+    wx = np.stack([w for _, _, w in cols])
+    plan = (y_lo, y_hi, wy, first, span, x_lo, wx)
+    for array in plan:
+        array.setflags(write=False)
+    return plan
+
+
+@njit(cache=True)
+def _zoom_sum(image, acc, y_lo, y_hi, wy, first, span, x_lo, wx):
+    """``acc += sum of the zooms``, one output row at a time (the row stays in cache across zooms)."""
+    height, width, channels = image.shape
+    n = width * channels
+    src = image.reshape(height, n)
+    dst = acc.reshape(height, n)
+    row = np.zeros(n + channels, dtype=np.float32)
+    for y in range(height):
+        d = dst[y]
+        for z in range(y_lo.shape[0]):
+            start, count = first[z] * channels, span[z] * channels
+            a = src[y_lo[z, y]][start : start + count]  # slices: the row blend is a SIMD loop
+            b = src[y_hi[z, y]][start : start + count]
+            w = wy[z, y]
+            r = row[:count]
+            for k in range(count):
+                r[k] = a[k] + w * (b[k] - a[k])
+            for c in range(channels):
+                row[count + c] = row[count - channels + c]
+            lo, wk = x_lo[z], wx[z]
+            if channels == 3:  # unrolled: one index and weight per pixel
+                for x in range(width):
+                    i, v, o = lo[x] * 3, wk[x], x * 3
+                    a0, a1, a2 = row[i], row[i + 1], row[i + 2]
+                    d[o] += a0 + v * (row[i + 3] - a0)
+                    d[o + 1] += a1 + v * (row[i + 4] - a1)
+                    d[o + 2] += a2 + v * (row[i + 5] - a2)
+            else:
+                for x in range(width):
+                    i, v = lo[x] * channels, wk[x]
+                    for c in range(channels):
+                        a0 = row[i + c]
+                        d[x * channels + c] += a0 + v * (row[i + channels + c] - a0)
 
 
 def zoom_blur(image: np.ndarray, zooms) -> np.ndarray:
-    """``(image + sum of clipped zooms) / (len(zooms) + 1)``."""
+    """``(image + sum of clipped zooms) / (len(zooms) + 1)``, in one pass over the output rows."""
     image = image_hwc(image)
     height, width = image.shape[:2]
     acc = image.copy()
-    for zoom in zooms:
-        _zoom_into(image, acc, *_axis_map(height, float(zoom), height), *_axis_map(width, float(zoom), width))
+    _zoom_sum(image, acc, *_zoom_plan(height, width, tuple(float(z) for z in zooms)))
     acc *= np.float32(1.0 / (len(zooms) + 1))
     return acc

@@ -58,7 +58,8 @@ class ElasticTransform(Corruption):
         return any(row[2] > 0 for row in self.tables.get(profile, ()))
 
     def sample(self, rng, shape, p):
-        draws = {"dx": rng.uniform(-1, 1, size=shape[:2]), "dy": rng.uniform(-1, 1, size=shape[:2])}
+        # U[0, 1) in float32, for dx and dy at once; _fields maps it to the reference's U(-1, 1)
+        draws = {"uniforms": rng.random((shape[0], shape[1], 2), dtype=np.float32)}
         if p.affine > 0:
             draws["jitter"] = rng.uniform(-1, 1, size=(3, 2))
         return draws
@@ -75,22 +76,23 @@ class ElasticTransform(Corruption):
         return cv2.getAffineTransform(src, dst)
 
     @staticmethod
-    def _fields(shape, p: Params, dx, dy) -> tuple[np.ndarray, np.ndarray]:
+    def _fields(shape, p: Params, uniforms) -> tuple[np.ndarray, np.ndarray]:
         height, width = shape[:2]
-        fields = np.stack([dx, dy], axis=2).astype(np.float32)
-        fields = filters.gaussian_filter(fields, (p.sigma * height, p.sigma * width), truncate=3, mode="reflect")
-        fields *= np.float32(p.alpha * height)
+        blurred = filters.gaussian_filter(uniforms, (p.sigma * height, p.sigma * width), truncate=3, mode="reflect")
+        # blur(2u - 1) = 2 blur(u) - 1: the kernel sums to 1 and the reflected border keeps constants
+        amplitude = np.float32(p.alpha * height)
+        fields = blurred * (2 * amplitude) - amplitude
         return fields[:, :, 0], fields[:, :, 1]
 
-    def apply(self, image, p: Params, *, dx, dy, jitter=None):
+    def apply(self, image, p: Params, *, uniforms, jitter=None):
         if jitter is not None:
             image = warp_kernels.affine(image, self._affine(image.shape, p, jitter))
-        return warp_kernels.displace(image, *self._fields(image.shape, p, dx, dy))
+        return warp_kernels.displace(image, *self._fields(image.shape, p, uniforms))
 
-    def warp(self, shape, p: Params, *, dx, dy, jitter=None):
+    def warp(self, shape, p: Params, *, uniforms, jitter=None):
         """The displacement field (after the affine under cifar / tinyimagenet). Annotations sampled
         from reflected border content get no label: the image's border reflection is not followed."""
-        field = FieldWarp(*self._fields(shape, p, dx, dy))
+        field = FieldWarp(*self._fields(shape, p, uniforms))
         if jitter is None:
             return field
         forward = np.vstack([self._affine(shape, p, jitter), [0, 0, 1]])

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from corruptgen.assets import frost_texture_bgr
-from corruptgen.kernels import hsv, plasma, tone, weather
+from corruptgen.kernels import hsv, plasma, tone, weather, zoom
 
 from .base import Corruption, Params
 
@@ -42,7 +42,9 @@ class Snow(Corruption):
     }
 
     def sample(self, rng, shape, p):
-        noise = rng.normal(p.loc, p.scale, size=shape[:2]).astype(np.float32)
+        # only the centre that the zoom reads (the reference draws the whole image and crops it)
+        crop = (zoom.centre_crop_size(shape[0], p.zoom), zoom.centre_crop_size(shape[1], p.zoom))
+        noise = rng.standard_normal(crop, dtype=np.float32) * np.float32(p.scale) + np.float32(p.loc)
         return {"noise": noise, "angle": float(rng.uniform(-135, -45))}
 
     def apply(self, image, p: Params, *, noise, angle):
