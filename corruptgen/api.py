@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
+from .kernels._scratch import scratch
 from .kernels.quantise import to_uint8
 from .rng import Seed, as_generator, check_seed
 
@@ -51,7 +52,10 @@ def corrupt_rgb_or_gray(
     work = pixels if (not gray or spec.gray_native) else np.repeat(pixels, 3, axis=2)
     p = spec.params(severity, profile)
     draws = spec.sample(rng, work.shape, p)
-    image = work if spec.dtype == "uint8" else np.multiply(work, np.float32(1 / 255), dtype=np.float32)  # one pass
+    if spec.dtype == "uint8":
+        image = work
+    else:  # into this thread's work array: apply reads it, and the float result is converted below
+        image = np.multiply(work, np.float32(1 / 255), out=scratch("corrupt.input", work.shape), dtype=np.float32)
     out = np.asarray(spec.apply(image, p, **draws))
     if gray and not spec.gray_native:
         if out.dtype != np.uint8:

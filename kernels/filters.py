@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 from scipy.signal import convolve2d
 
+from ._scratch import scratch
 from ._validate import image_hwc
 
 # scipy.ndimage mode name -> OpenCV border
@@ -49,6 +50,7 @@ def gaussian_filter(
     *,
     truncate: float = 4.0,
     mode: str = "nearest",
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Channel-wise Gaussian blur, equal to ``skimage.filters.gaussian(..., channel_axis=-1)``.
 
@@ -58,6 +60,7 @@ def gaussian_filter(
     sigma : float or (sigma_rows, sigma_cols)
     truncate : radius in standard deviations, as in SciPy.
     mode : ``"nearest"`` (scikit-image's default), ``"reflect"`` or ``"mirror"``.
+    out : float32 array of the image's shape to write into (4 channels at most), else a new one.
 
     Examples
     --------
@@ -72,6 +75,9 @@ def gaussian_filter(
     ky = gaussian_kernel_1d(sigma_rows, truncate)
     kx = gaussian_kernel_1d(sigma_cols, truncate)
     border = _BORDERS[mode]
+    if out is not None and image.shape[2] <= 4:
+        cv2.sepFilter2D(image, -1, kx, ky, dst=out, borderType=border)
+        return out
     return apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, kx, ky, borderType=border), image)
 
 
@@ -129,14 +135,14 @@ def _defocus_plan(radius: float, alias_blur: float):
 
 
 @njit(cache=True)
-def _disk_sums(padded, widths, height, width, scale):
-    """Sum of each pixel's disk (row half-widths ``widths``) in ``padded``, for the top-left
-    ``height x width`` centres that fit; every row of the disk is two prefix-sum reads."""
+def _disk_sums(padded, widths, scale, prefix, out):
+    """Sum of each pixel's disk (row half-widths ``widths``) in ``padded`` into ``out`` (the
+    top-left centres that fit), times ``scale``; every row of the disk is two prefix-sum reads."""
     half = (widths.size - 1) // 2
     rows, cols, channels = padded.shape
+    height, width = out.shape[0], out.shape[1]
     n = cols * channels
     flat = padded.reshape(rows, n)
-    prefix = np.empty((rows, n + channels), dtype=np.float32)
     for y in range(rows):
         src = flat[y]
         row = prefix[y]
@@ -145,9 +151,10 @@ def _disk_sums(padded, widths, height, width, scale):
         for k in range(n):
             row[k + channels] = row[k] + src[k]
     m = width * channels
-    out = np.zeros((height, m), np.float32)
+    sums = out.reshape(height, m)
     for y in range(height):
-        o = out[y]
+        o = sums[y]
+        o[:] = 0.0
         for k in range(widths.size):
             w = widths[k]
             if w < 0:
@@ -159,7 +166,6 @@ def _disk_sums(padded, widths, height, width, scale):
                 o[i] += right[i] - left[i]
         for i in range(m):
             o[i] *= scale
-    return out.reshape(height, width, channels)
 
 
 @njit(cache=True)
@@ -190,11 +196,16 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndar
     height, width, channels = image.shape
     half, pad = widths.size // 2, gauss.size // 2
     reach = half + pad
-    padded = cv2.copyMakeBorder(image, reach, reach, reach, reach, cv2.BORDER_REFLECT_101)
-    padded = np.ascontiguousarray(padded.reshape(height + 2 * reach, width + 2 * reach, channels))
-    sums = _disk_sums(padded, widths, height + 2 * pad, width + 2 * pad, np.float32(1.0 / count))
-    out = apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, gauss, gauss), sums)[pad : pad + height, pad : pad + width]
-    out = np.ascontiguousarray(out)
+    padded_shape = (height + 2 * reach, width + 2 * reach, channels)
+    padded = scratch("defocus.padded", padded_shape)
+    if channels <= 4:
+        cv2.copyMakeBorder(image, reach, reach, reach, reach, cv2.BORDER_REFLECT_101, dst=padded)
+    else:  # OpenCV's limit; NumPy's "reflect" is OpenCV's reflect-101
+        padded[:] = np.pad(image, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
+    prefix = scratch("defocus.prefix", (padded_shape[0], (padded_shape[1] + 1) * channels))
+    sums = scratch("defocus.sums", (height + 2 * pad, width + 2 * pad, channels))
+    _disk_sums(padded, widths, np.float32(1.0 / count), prefix, sums)
+    out = np.ascontiguousarray(apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, gauss, gauss), sums)[pad : pad + height, pad : pad + width])
     if weights.size:
         _add_taps(out, padded, taps, weights, reach)
     return out

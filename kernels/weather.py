@@ -96,10 +96,11 @@ def _frost(levels, crop_bgr, image_weight, frost_weight):
     height, width, channels = levels.shape
     out = np.empty_like(levels)
     for y in range(height):
+        src, tex, dst = levels[y], crop_bgr[y], out[y]
         for x in range(width):
-            for c in range(channels):
-                v = image_weight * levels[y, x, c] + frost_weight * crop_bgr[y, x, 2 - c]
-                out[y, x, c] = quantise(v / 255.0)
+            for c in range(3):
+                v = image_weight * src[x, c] + frost_weight * tex[x, 2 - c]  # on the 0-255 scale, as the reference
+                dst[x, c] = np.uint8(min(max(v, 0.0), 255.0))
     return out
 
 

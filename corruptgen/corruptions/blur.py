@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from corruptgen.kernels import filters, glass, motion, zoom
+from corruptgen.kernels.counter import draw_key
 
 from .base import Corruption, Params
 
@@ -32,7 +33,8 @@ class GlassBlur(Corruption):
     Reference quirks kept on purpose: the shuffle *copies* the neighbour onto the pixel
     rather than swapping (the reference's tuple swap of two NumPy views copies on RGB
     arrays), offsets are drawn from ``[-max_delta, max_delta)`` (``randint`` excludes the
-    upper bound), and the first blur is truncated to uint8 before the shuffle.
+    upper bound), and the first blur is truncated to uint8 before the shuffle. The offsets come
+    from one 64-bit key expanded by a counter stream (``glass.offsets_from_key``).
 
     ``mnist-c``: MNIST-C's loop on a 2-D digit, where the tuple swap of two scalars really
     swaps, and each pixel is visited with probability ``swap_probability`` (0.5).
@@ -50,13 +52,10 @@ class GlassBlur(Corruption):
     defaults = {"swap_probability": None}
 
     def sample(self, rng, shape, p):
-        rows, cols = glass.glass_offset_count(shape[0], shape[1], p.max_delta)
-        offsets = rng.integers(-p.max_delta, p.max_delta, size=(p.iterations, rows, cols, 2), dtype=np.int8)
-        if p.swap_probability is not None:
-            offsets[rng.random((p.iterations, rows, cols)) >= p.swap_probability] = 0  # a zero offset swaps nothing
-        return {"offsets": offsets}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, offsets):
+    def apply(self, image, p: Params, *, key):
+        offsets = glass.offsets_from_key(key, p.iterations, image.shape[0], image.shape[1], p.max_delta, p.swap_probability)
         return glass.glass_blur(image, p.sigma, p.max_delta, offsets, swap=p.swap_probability is not None)
 
 
