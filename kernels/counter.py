@@ -58,3 +58,22 @@ def uint32_stream(key: int, count: int) -> np.ndarray:
     if not 0 <= int(key) < 2**64:
         raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
     return _uint32_stream(np.uint64(key), int(count))
+
+
+@njit(cache=True)
+def _uniforms(key, count, low, width):
+    out = np.empty(count, dtype=np.float64)
+    for j in range((count + 1) // 2):
+        lo, hi = halves(splitmix64(key, np.uint64(j)))
+        out[2 * j] = low + width * (lo * 2.0**-32)
+        if 2 * j + 1 < count:
+            out[2 * j + 1] = low + width * (hi * 2.0**-32)
+    return out
+
+
+def uniforms(key: int, count: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    """``count`` float64 values uniform on ``[low, high)`` (32 random bits each): value ``i`` is
+    ``low + (high - low) * u_i / 2**32`` with ``u_i`` value ``i`` of the stream ``key``."""
+    if not 0 <= int(key) < 2**64:
+        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
+    return _uniforms(np.uint64(key), int(count), float(low), float(high) - float(low))

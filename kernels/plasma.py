@@ -35,22 +35,27 @@ def _plasma(mapsize, wibbledecay, draws):
         n = mapsize // step
         w2 = wibble * wibble
         for i in range(n):  # squares: centre = mean of the four corners
+            i1 = i + 1 if i + 1 < n else 0  # wrap around without a division
             for j in range(n):
-                i1, j1 = (i + 1) % n, (j + 1) % n
+                j1 = j + 1 if j + 1 < n else 0
                 total = (heights[i * step, j * step] + heights[i1 * step, j * step]
                          + heights[i * step, j1 * step] + heights[i1 * step, j1 * step])  # fmt: skip
                 heights[i * step + half, j * step + half] = total / 4 + w2 * draws[k]
                 k += 1
         for i in range(n):  # diamonds on the corner rows
+            i0 = i - 1 if i > 0 else n - 1
             for j in range(n):
-                total = (heights[i * step + half, j * step + half] + heights[((i - 1) % n) * step + half, j * step + half]
-                         + heights[i * step, j * step] + heights[i * step, ((j + 1) % n) * step])  # fmt: skip
+                j1 = j + 1 if j + 1 < n else 0
+                total = (heights[i * step + half, j * step + half] + heights[i0 * step + half, j * step + half]
+                         + heights[i * step, j * step] + heights[i * step, j1 * step])  # fmt: skip
                 heights[i * step, j * step + half] = total / 4 + w2 * draws[k]
                 k += 1
         for i in range(n):  # diamonds on the corner columns
+            i1 = i + 1 if i + 1 < n else 0
             for j in range(n):
-                total = (heights[i * step + half, j * step + half] + heights[i * step + half, ((j - 1) % n) * step + half]
-                         + heights[i * step, j * step] + heights[((i + 1) % n) * step, j * step])  # fmt: skip
+                j0 = j - 1 if j > 0 else n - 1
+                total = (heights[i * step + half, j * step + half] + heights[i * step + half, j0 * step + half]
+                         + heights[i * step, j * step] + heights[i1 * step, j * step])  # fmt: skip
                 heights[i * step + half, j * step] = total / 4 + w2 * draws[k]
                 k += 1
         step //= 2
@@ -84,12 +89,14 @@ def _fog(levels, plasma, amount):
         peak = max(peak, v)
     peak_f = peak / 255.0
     scale = peak_f / (peak_f + amount)
+    values = np.arange(256) / 255.0  # x / 255 per level, looked up rather than divided
     out = np.empty_like(levels)
     for y in range(height):
+        src, dst, layer = levels[y], out[y], plasma[y]
         for x in range(width):
-            fog = amount * plasma[y, x]
+            fog = amount * layer[x]
             for c in range(channels):
-                out[y, x, c] = quantise((levels[y, x, c] / 255.0 + fog) * scale)
+                dst[x, c] = quantise((values[src[x, c]] + fog) * scale)
     return out
 
 

@@ -11,7 +11,6 @@ from numba import njit
 from ._validate import image_hwc, same_hw
 from .filters import gaussian_filter
 from .motion import motion_blur, motion_taps
-from .quantise import quantise
 from .zoom import zoom_centre
 
 _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
@@ -21,22 +20,24 @@ _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
 def _snow_composite(levels, layer, blend):
     height, width, channels = levels.shape
     out = np.empty_like(levels)
+    keep, rest = np.float32(blend), np.float32(1.0 - blend)
     scale = np.float32(1.0 / 255.0)
-    keep = np.float32(blend)
-    rest = np.float32(1.0 - blend)
+    flat_in, flat_out = levels.reshape(height, width * channels), out.reshape(height, width * channels)
     for y in range(height):
-        flakes_row, mirrored = layer[y], layer[height - 1 - y]
+        flakes_row, mirrored, src, dst = layer[y], layer[height - 1 - y], flat_in[y], flat_out[y]
         for x in range(width):
             flakes = flakes_row[x] + mirrored[width - 1 - x]  # the layer plus itself rotated 180 degrees
+            i = x * channels
             if channels == 3:
-                gray = (np.float32(0.299) * levels[y, x, 0] + np.float32(0.587) * levels[y, x, 1]
-                        + np.float32(0.114) * levels[y, x, 2]) * scale  # fmt: skip
+                gray = np.float32(0.299) * np.float32(src[i]) + np.float32(0.587) * np.float32(src[i + 1]) \
+                    + np.float32(0.114) * np.float32(src[i + 2])
             else:
-                gray = levels[y, x, 0] * scale
-            whitened = gray * np.float32(1.5) + np.float32(0.5)
+                gray = np.float32(src[i])
+            whitened = gray * np.float32(1.5 / 255.0) + np.float32(0.5)
             for c in range(channels):
-                v = levels[y, x, c] * scale
-                out[y, x, c] = quantise(keep * v + rest * max(v, whitened) + flakes)
+                v = np.float32(src[i + c]) * scale
+                t = (keep * v + rest * max(v, whitened) + flakes) * np.float32(255.0)
+                dst[i + c] = np.uint8(min(max(t, np.float32(0.0)), np.float32(255.0)))  # clip, truncate
     return out
 
 

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 
 from corruptgen.assets import frost_texture_bgr
-from corruptgen.kernels import hsv, plasma, tone, weather, zoom
+from corruptgen.kernels import counter, hsv, plasma, tone, weather, zoom
+from corruptgen.kernels.counter import draw_key
 
 from .base import Corruption, Params
 
@@ -142,10 +143,12 @@ class Fog(Corruption):
         return p.mapsize or plasma.next_power_of_2(max(shape[0], shape[1]))
 
     def sample(self, rng, shape, p):
-        return {"draws": rng.uniform(-1, 1, size=plasma.plasma_draw_count(self._mapsize(shape, p)))}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, draws):
-        return plasma.fog(image, plasma.plasma_fractal(self._mapsize(image.shape, p), p.wibbledecay, draws), p.amount)
+    def apply(self, image, p: Params, *, key):
+        mapsize = self._mapsize(image.shape, p)
+        draws = counter.uniforms(key, plasma.plasma_draw_count(mapsize), -1.0, 1.0)  # the map's U(-1, 1) draws
+        return plasma.fog(image, plasma.plasma_fractal(mapsize, p.wibbledecay, draws), p.amount)
 
 
 class Brightness(Corruption):
