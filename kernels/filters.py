@@ -135,53 +135,63 @@ def _defocus_plan(radius: float, alias_blur: float):
 
 
 @njit(cache=True)
-def _disk_sums(padded, widths, scale, prefix, out):
-    """Sum of each pixel's disk (row half-widths ``widths``) in ``padded`` into ``out`` (the
-    top-left centres that fit), times ``scale``; every row of the disk is two prefix-sum reads."""
-    half = (widths.size - 1) // 2
+def _row_prefix(padded, prefix):
+    """``prefix[y, (x + 1) * C + c]`` = sum of ``padded[y, :x + 1, c]`` (and 0 at x = -1)."""
     rows, cols, channels = padded.shape
-    height, width = out.shape[0], out.shape[1]
     n = cols * channels
     flat = padded.reshape(rows, n)
     for y in range(rows):
-        src = flat[y]
-        row = prefix[y]
+        src, row = flat[y], prefix[y]
         for c in range(channels):
             row[c] = 0.0
         for k in range(n):
             row[k + channels] = row[k] + src[k]
-    m = width * channels
-    sums = out.reshape(height, m)
-    for y in range(height):
-        o = sums[y]
-        o[:] = 0.0
-        for k in range(widths.size):
-            w = widths[k]
-            if w < 0:
-                continue
-            row = prefix[y + k]
-            right = row[(half + w + 1) * channels : (half + w + 1) * channels + m]  # slices: SIMD loop
-            left = row[(half - w) * channels : (half - w) * channels + m]
-            for i in range(m):
-                o[i] += right[i] - left[i]
-        for i in range(m):
-            o[i] *= scale
 
 
 @njit(cache=True)
-def _add_taps(out, padded, taps, weights, offset):
-    height, width, channels = out.shape
-    m = width * channels
-    flat_out = out.reshape(height, m)
-    flat_in = padded.reshape(padded.shape[0], padded.shape[1] * channels)
-    for y in range(height):
-        o = flat_out[y]
-        for t in range(weights.size):
-            start = (offset + taps[t, 1]) * channels
-            src = flat_in[y + offset + taps[t, 0]][start : start + m]
-            w = weights[t]
+def _weighted_rows(source, rows, starts, weights, out, accumulate):
+    """``out[y] (+)= sum_t weights[t] * source[y + rows[t], starts[t] : starts[t] + width]``.
+
+    Four terms per pass over the output row (the term count is padded to a multiple of four
+    with zero weights), so the output is loaded and stored once per four terms, in SIMD loops.
+    """
+    m = out.shape[1]
+    for y in range(out.shape[0]):
+        o = out[y]
+        if not accumulate:
+            o[:] = 0.0
+        for t in range(0, weights.size, 4):
+            s0 = source[y + rows[t]][starts[t] : starts[t] + m]
+            s1 = source[y + rows[t + 1]][starts[t + 1] : starts[t + 1] + m]
+            s2 = source[y + rows[t + 2]][starts[t + 2] : starts[t + 2] + m]
+            s3 = source[y + rows[t + 3]][starts[t + 3] : starts[t + 3] + m]
+            w0, w1, w2, w3 = weights[t], weights[t + 1], weights[t + 2], weights[t + 3]
             for i in range(m):
-                o[i] += w * src[i]
+                o[i] += w0 * s0[i] + w1 * s1[i] + w2 * s2[i] + w3 * s3[i]
+
+
+def _terms(rows, starts, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Term arrays for ``_weighted_rows``, padded to a multiple of four with zero weights."""
+    count = -(-len(weights) // 4) * 4
+    padded = [np.zeros(count, dtype=dtype) for dtype in (np.int64, np.int64, np.float32)]
+    for array, values in zip(padded, (rows, starts, weights)):
+        array[: len(values)] = values
+    return tuple(padded)
+
+
+@lru_cache(maxsize=64)
+def _defocus_terms(radius: float, alias_blur: float, channels: int):
+    """The disk's row sums as prefix-sum terms (right end +, left end -, scaled by 1 / disk size)
+    and the edge taps as image terms, for an ``channels``-channel image padded by the reach."""
+    widths, count, gauss, taps, weights = _defocus_plan(radius, alias_blur)
+    half = widths.size // 2
+    disk = []
+    for k, w in enumerate(widths):
+        if w >= 0:  # row k of the disk spans x - w .. x + w: prefix at its right end minus at its left
+            disk += [(k, (half + w + 1) * channels, 1.0 / count), (k, (half - w) * channels, -1.0 / count)]
+    reach = half + gauss.size // 2
+    edge = [(reach + dy, (reach + dx) * channels, w) for (dy, dx), w in zip(taps.tolist(), weights.tolist())]
+    return gauss, _terms(*zip(*disk)), _terms(*zip(*edge)) if edge else None
 
 
 def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndarray:
@@ -192,8 +202,9 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndar
     0.026 gray levels, in a fraction of the multiply-adds (21 row sums per pixel for radius 10, not 441).
     """
     image = image_hwc(image)
-    widths, count, gauss, taps, weights = _defocus_plan(float(radius), float(alias_blur))
     height, width, channels = image.shape
+    widths = _defocus_plan(float(radius), float(alias_blur))[0]
+    gauss, disk_terms, edge_terms = _defocus_terms(float(radius), float(alias_blur), channels)
     half, pad = widths.size // 2, gauss.size // 2
     reach = half + pad
     padded_shape = (height + 2 * reach, width + 2 * reach, channels)
@@ -203,9 +214,11 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndar
     else:  # OpenCV's limit; NumPy's "reflect" is OpenCV's reflect-101
         padded[:] = np.pad(image, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
     prefix = scratch("defocus.prefix", (padded_shape[0], (padded_shape[1] + 1) * channels))
+    _row_prefix(padded, prefix)
     sums = scratch("defocus.sums", (height + 2 * pad, width + 2 * pad, channels))
-    _disk_sums(padded, widths, np.float32(1.0 / count), prefix, sums)
+    # disk sums for the centres the Gaussian reads: the prefix row of disk row k starts at k
+    _weighted_rows(prefix, *disk_terms, sums.reshape(sums.shape[0], -1), False)
     out = np.ascontiguousarray(apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, gauss, gauss), sums)[pad : pad + height, pad : pad + width])
-    if weights.size:
-        _add_taps(out, padded, taps, weights, reach)
+    if edge_terms is not None:  # taps read the padded image around each output pixel
+        _weighted_rows(padded.reshape(padded_shape[0], -1), *edge_terms, out.reshape(height, -1), True)
     return out

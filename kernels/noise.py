@@ -22,9 +22,11 @@ from ._validate import image_hwc
 from .counter import halves, splitmix64
 
 _LEVELS = 256
-# the top bits of a uniform pick a guide bin: 8 for per-level tables (256 rows of 256 bins: the
-# guides of all five severities stay in cache), 12 for the one-row Gaussian offset table
+# the top bits of a uniform pick a guide bin: 8 for the Poisson tables (256 rows of 256 bins: the
+# guides of all five severities stay in cache, and each row spans few levels), 10 for speckle's
+# wide rows, 12 for the one-row Gaussian offset table
 _LEVEL_GUIDE_BITS = 8
+_WIDE_GUIDE_BITS = 10
 _OFFSET_GUIDE_BITS = 12
 
 
@@ -66,7 +68,7 @@ def speckle_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
     upper = np.arange(1, _LEVELS + 1, dtype=np.float64)[None, :]
     cdf = np.ones((_LEVELS, _LEVELS))  # level 0 stays 0
     cdf[1:] = ndtr((upper / levels - 1.0) / sigma)
-    return _table(cdf)
+    return _table(cdf, _WIDE_GUIDE_BITS)
 
 
 @lru_cache(maxsize=64)

@@ -1,4 +1,4 @@
-"""Diamond-square plasma fractal (the fog layer) as a Numba kernel, with its draws passed in."""
+"""Diamond-square plasma fractal (the fog layer) as a Numba kernel, drawing from a counter stream."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
+from .counter import halves, splitmix64
 from .quantise import quantise
 
 
@@ -24,9 +25,17 @@ def plasma_draw_count(mapsize: int) -> int:
     return count
 
 
+@njit(cache=True, inline="always")
+def _draw(key, k):
+    """Draw ``k`` of the map: value ``k`` of the counter stream, uniform on [-1, 1)."""
+    pair = halves(splitmix64(key, np.uint64(k >> 1)))
+    return pair[k & 1] * 2.0**-31 - 1.0
+
+
 @njit(cache=True)
-def _plasma(mapsize, wibbledecay, draws):
-    heights = np.zeros((mapsize, mapsize), dtype=np.float64)
+def _plasma(heights, wibbledecay, key):
+    mapsize = heights.shape[0]
+    heights[:] = 0.0
     step = mapsize
     wibble = 100.0
     k = 0
@@ -40,7 +49,7 @@ def _plasma(mapsize, wibbledecay, draws):
                 j1 = j + 1 if j + 1 < n else 0
                 total = (heights[i * step, j * step] + heights[i1 * step, j * step]
                          + heights[i * step, j1 * step] + heights[i1 * step, j1 * step])  # fmt: skip
-                heights[i * step + half, j * step + half] = total / 4 + w2 * draws[k]
+                heights[i * step + half, j * step + half] = total / 4 + w2 * _draw(key, k)
                 k += 1
         for i in range(n):  # diamonds on the corner rows
             i0 = i - 1 if i > 0 else n - 1
@@ -48,7 +57,7 @@ def _plasma(mapsize, wibbledecay, draws):
                 j1 = j + 1 if j + 1 < n else 0
                 total = (heights[i * step + half, j * step + half] + heights[i0 * step + half, j * step + half]
                          + heights[i * step, j * step] + heights[i * step, j1 * step])  # fmt: skip
-                heights[i * step, j * step + half] = total / 4 + w2 * draws[k]
+                heights[i * step, j * step + half] = total / 4 + w2 * _draw(key, k)
                 k += 1
         for i in range(n):  # diamonds on the corner columns
             i1 = i + 1 if i + 1 < n else 0
@@ -56,7 +65,7 @@ def _plasma(mapsize, wibbledecay, draws):
                 j0 = j - 1 if j > 0 else n - 1
                 total = (heights[i * step + half, j * step + half] + heights[i * step + half, j0 * step + half]
                          + heights[i * step, j * step] + heights[i1 * step, j * step])  # fmt: skip
-                heights[i * step + half, j * step] = total / 4 + w2 * draws[k]
+                heights[i * step + half, j * step] = total / 4 + w2 * _draw(key, k)
                 k += 1
         step //= 2
         wibble /= wibbledecay
@@ -67,18 +76,22 @@ def _plasma(mapsize, wibbledecay, draws):
     return heights
 
 
-def plasma_fractal(mapsize: int, wibbledecay: float, draws: np.ndarray) -> np.ndarray:
+def plasma_fractal(mapsize: int, wibbledecay: float, key: int, *, out: np.ndarray | None = None) -> np.ndarray:
     """A ``mapsize x mapsize`` heightmap scaled to [0, 1], as imagecorruptions' ``plasma_fractal``.
 
-    ``draws`` holds :func:`plasma_draw_count` values uniform on [-1, 1), consumed octave by
-    octave in the reference's order (square step, then the two diamond steps, each row-major);
-    the reference's ``wibble * uniform(-wibble, wibble)`` is ``wibble**2 * draw``.
+    Its :func:`plasma_draw_count` uniform draws on [-1, 1) are the counter stream ``key``
+    (``counter.uniforms(key, count, -1, 1)``), computed as they are consumed, octave by octave
+    in the reference's order (square step, then the two diamond steps, each row-major); the
+    reference's ``wibble * uniform(-wibble, wibble)`` is ``wibble**2 * draw``. ``out``: a float64
+    ``mapsize x mapsize`` array to fill instead of a new one.
     """
-    count = plasma_draw_count(mapsize)
-    draws = np.ascontiguousarray(draws, dtype=np.float64).reshape(-1)
-    if draws.size != count:
-        raise ValueError(f"draws must hold {count} values for mapsize {mapsize}; got {draws.size}.")
-    return _plasma(mapsize, float(wibbledecay), draws)
+    plasma_draw_count(mapsize)  # validates
+    if not 0 <= int(key) < 2**64:
+        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
+    heights = np.empty((mapsize, mapsize), dtype=np.float64) if out is None else out
+    if heights.shape != (mapsize, mapsize) or heights.dtype != np.float64:
+        raise ValueError(f"out must be a float64 {mapsize} x {mapsize} array; got {heights.dtype} {heights.shape}.")
+    return _plasma(heights, float(wibbledecay), np.uint64(key))
 
 
 @njit(cache=True)

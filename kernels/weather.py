@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from numba import njit
 
+from ._scratch import scratch
 from ._validate import image_hwc, same_hw
 from .filters import gaussian_filter
 from .motion import motion_blur, motion_taps
@@ -118,13 +119,46 @@ def frost(levels: np.ndarray, texture_crop_bgr: np.ndarray, image_weight: float,
     return _frost(levels, np.ascontiguousarray(texture_crop_bgr), float(image_weight), float(frost_weight))
 
 
-def _wrap_uint8(values: np.ndarray) -> np.ndarray:
-    """``float -> uint8`` as the reference's ``astype(np.uint8)`` does on x86: truncate, wrap mod 256."""
-    return values.astype(np.int64).astype(np.uint8)
+@njit(cache=True)
+def _wrap_levels(liquid, out):
+    """``uint8(liquid * 255)`` as the reference's ``astype(np.uint8)`` does on x86: truncate, wrap mod 256."""
+    flat_in, flat_out = liquid.reshape(-1), out.reshape(-1)
+    for i in range(flat_in.size):
+        flat_out[i] = np.uint8(np.int64(flat_in[i] * np.float32(255.0)) & 255)
+
+
+@njit(cache=True)
+def _tint(levels, mask, rgb):
+    """``clip(x + mask * rgb)`` per channel, quantised: the water's last step, on 0-255 levels."""
+    height, width, channels = levels.shape
+    out = np.empty_like(levels)
+    scale = np.float32(1.0 / 255.0)
+    for y in range(height):
+        src, dst, m = levels[y], out[y], mask[y]
+        for x in range(width):
+            for c in range(channels):
+                v = (np.float32(src[x, c]) * scale + m[x] * rgb[c]) * np.float32(255.0)
+                dst[x, c] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))
+    return out
+
+
+@njit(cache=True)
+def _cover(levels, mask, rgb):
+    """``x * (1 - mask) + mask * rgb`` per channel, quantised: the mud's last step."""
+    height, width, channels = levels.shape
+    out = np.empty_like(levels)
+    scale = np.float32(1.0 / 255.0)
+    for y in range(height):
+        src, dst, m = levels[y], out[y], mask[y]
+        for x in range(width):
+            for c in range(channels):
+                v = (np.float32(src[x, c]) * scale * (np.float32(1.0) - m[x]) + m[x] * rgb[c]) * np.float32(255.0)
+                dst[x, c] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))
+    return out
 
 
 def spatter(
-    image: np.ndarray,
+    levels: np.ndarray,
     noise: np.ndarray,
     *,
     sigma: float,
@@ -133,22 +167,26 @@ def spatter(
     mud: bool,
     mud_rgb: tuple[int, int, int] = (63, 42, 20),
 ) -> np.ndarray:
-    """imagecorruptions' spatter: water drops (``mud=False``) or mud splashes (``mud=True``).
+    """imagecorruptions' spatter: water drops (``mud=False``) or mud splashes (``mud=True``); uint8
+    RGB in and out.
 
     ``noise`` is an H x W ``N(loc, scale)`` layer drawn by the caller; it is blurred with
     ``sigma`` and values under ``threshold`` are cleared. Water follows the reference's
     Canny / distance-transform recipe and tints by pale turquoise; mud darkens with brown
     where the blurred mask exceeds 0.8 (``intensity`` is then the mask's blur sigma), in
-    ``mud_rgb`` (0-255).
+    ``mud_rgb`` (0-255). The last step (tint or cover, clip, quantise) is one pass.
     """
-    image = image_hwc(image)
-    same_hw(image, noise, "noise")
-    if image.shape[2] != 3:
-        raise ValueError(f"image must have 3 channels (RGB); got {image.shape[2]}.")
-    liquid = gaussian_filter(noise.astype(np.float32)[:, :, None], sigma)[:, :, 0]
+    levels = image_hwc(levels, "levels", np.uint8)
+    same_hw(levels, noise, "noise")
+    if levels.shape[2] != 3:
+        raise ValueError(f"levels must have 3 channels (RGB); got {levels.shape[2]}.")
+    height, width = levels.shape[:2]
+    noise = np.ascontiguousarray(noise, dtype=np.float32)[:, :, None]
+    liquid = gaussian_filter(noise, sigma, out=scratch("spatter.liquid", noise.shape))[:, :, 0]
     liquid[liquid < threshold] = 0
     if not mud:
-        liquid8 = _wrap_uint8(liquid * 255)
+        liquid8 = scratch("spatter.liquid8", (height, width), np.uint8)
+        _wrap_levels(liquid, liquid8)
         dist = 255 - cv2.Canny(liquid8, 50, 150)
         dist = cv2.distanceTransform(dist, cv2.DIST_L2, 5)
         _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
@@ -159,9 +197,10 @@ def spatter(
         dist = cv2.blur(dist, (3, 3)).astype(np.float32)
         mask = liquid8 * dist
         peak = mask.max()
-        mask = mask / peak * intensity if peak > 0 else mask
-        return np.clip(image + mask[:, :, None] * _WATER_RGB, 0, 1)
+        if peak > 0:
+            mask *= np.float32(intensity / peak)
+        return _tint(levels, mask, _WATER_RGB)
     mask = (liquid > threshold).astype(np.float32)[:, :, None]
-    mask = gaussian_filter(mask, intensity)
+    mask = gaussian_filter(mask, intensity)[:, :, 0]
     mask[mask < 0.8] = 0
-    return np.clip(image * (1 - mask) + mask * (np.asarray(mud_rgb, np.float32) / 255), 0, 1)
+    return _cover(levels, np.ascontiguousarray(mask), np.asarray(mud_rgb, np.float32) / np.float32(255))

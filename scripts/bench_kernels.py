@@ -1,135 +1,242 @@
-"""Time corruptgen against imagecorruptions 1.1.2 on the same images in the same run.
+"""Time corruptgen against imagecorruptions 1.1.2 on real photographs, in the same run.
 
-    python scripts/bench_kernels.py            # writes the kernels section of docs/benchmarks.md
-    python scripts/bench_kernels.py --quick    # fewer repeats, prints only
+    python scripts/bench_kernels.py                   # one thread and default threads; writes docs/benchmarks.md
+    python scripts/bench_kernels.py --before 09f784a  # also time that git revision of corruptgen, interleaved
+    python scripts/bench_kernels.py --quick           # fewer repeats, prints only
 
-Per corruption and severity: the median of repeated calls after a warm-up, for the
-reference (compute only, via the test-side shim in tests/reference.py) and for corruptgen,
-at 224x224 and 640x480, on one process. Then the ImageNet-C unit of work (15 benchmark
-corruptions x 5 severities on one 224 image), and the cold start of a fresh process with
-Numba's cache warm and cold.
+Images: scikit-image's astronaut, chelsea and coffee photographs, resized (INTER_AREA) to 224x224
+and to 640x480 (non-square). Per corruption and severity, the median over calls that cycle
+through the three photographs, after a warm-up on each: corruptgen, the reference (compute only,
+via the test-side shim in tests/reference.py) and, with ``--before``, an older corruptgen installed
+from git into a temporary folder and imported under another name, so that all three are timed in
+one process, cell by cell. Pixelate and jpeg_compression also get their floors: Pillow's bare
+resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's bare JPEG encode + decode (on a
+BGR array). The ImageNet-C unit of work (15 benchmark corruptions x 5 severities, one call each)
+is timed whole, per photograph; the reference's unit is the sum of its cells.
+
+Each thread setting runs in its own process: ``one`` sets NUMBA_NUM_THREADS=1 and
+``cv2.setNumThreads(1)`` (a data-loader or build worker), ``default`` leaves both alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-from skimage import data
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from _benchdoc import machine, median_ms, write_section  # noqa: E402
-from reference import load, reference_corrupt  # noqa: E402
-
-import corruptgen  # noqa: E402
-from corruptgen.corruptions import IMAGECORRUPTIONS  # noqa: E402
-
 SIZES = {"224x224": (224, 224), "640x480": (480, 640)}
+SETTINGS = ("one", "default")
 
 
-def bench_size(image: np.ndarray, repeats: int, ref_budget_ms: float) -> dict[str, tuple[list[float], list[float]]]:
-    rows = {}
-    for name in IMAGECORRUPTIONS:  # the reference's 19
-        ours, ref = [], []
-        for s in range(1, 6):
-            ours.append(median_ms(lambda: corruptgen.corrupt(image, name, s, seed=0), repeats))
-            t0 = time.perf_counter()
-            reference_corrupt(image, name, s, seed=0)
-            first = (time.perf_counter() - t0) * 1000
-            n = max(1, min(repeats, int(ref_budget_ms // max(first, 1e-3))))
-            ref.append(median_ms(lambda: reference_corrupt(image, name, s, seed=0), n) if n > 1 else first)
-        rows[name] = (ref, ours)
-        print(f"  {name:18s} ref {sum(ref):9.1f} ms  ours {sum(ours):7.2f} ms  x{sum(ref) / sum(ours):7.1f}", flush=True)
-    return rows
+# ---------------------------------------------------------------- the measuring child process
+
+def _cell_ms(fn, images, repeats: int) -> float:
+    """Median of ``repeats`` calls of ``fn(image)``, cycling through ``images`` after one warm-up each."""
+    for image in images:
+        fn(image)
+    times = []
+    for i in range(repeats):
+        image = images[i % len(images)]
+        t0 = time.perf_counter()
+        fn(image)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
 
 
-def unit_of_work(image: np.ndarray, repeats: int) -> float:
-    names = corruptgen.list_corruptions("benchmark")
-    return median_ms(lambda: [corruptgen.corrupt(image, n, s, seed=0) for n in names for s in range(1, 6)], repeats)
+def _floor(name: str, severity: int, profile_table):
+    """The bare codec work of pixelate / jpeg_compression at a severity, as a function of an RGB image."""
+    import cv2
+    from PIL import Image
+
+    value = profile_table[name][severity - 1]
+    if name == "pixelate":
+        def resize_pair(pil):
+            w, h = pil.size
+            return pil.resize((int(w * value), int(h * value)), Image.BOX).resize((w, h), Image.NEAREST)
+        return resize_pair, lambda rgb: Image.fromarray(rgb)
+
+    def round_trip(bgr):
+        return cv2.imdecode(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(value)])[1], cv2.IMREAD_COLOR)
+    return round_trip, lambda rgb: cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
-_COLD = "import time; t=time.perf_counter(); import numpy as np, corruptgen; img=np.zeros((224,224,3),np.uint8); " \
-        "corruptgen.corrupt(img,'glass_blur',3,seed=0); print((time.perf_counter()-t)*1000)"  # fmt: skip
-_ALL = "import time; t=time.perf_counter(); import numpy as np, corruptgen; img=np.zeros((64,64,3),np.uint8); " \
-       "[corruptgen.corrupt(img,n,3,seed=0) for n in corruptgen.list_corruptions('all')]; " \
-       "print((time.perf_counter()-t)*1000)"  # fmt: skip
+def measure(setting: str, quick: bool, before: str | None) -> dict:
+    import cv2
+
+    if setting == "one":
+        cv2.setNumThreads(1)
+    from skimage import data
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference import load, reference_corrupt
+
+    import corruptgen
+    from corruptgen.corruptions import IMAGECORRUPTIONS, REGISTRY
+
+    old = __import__(before) if before else None
+    load()
+    repeats, ref_budget = (5, 1500.0) if quick else (15, 4000.0)
+    bench = corruptgen.list_corruptions("benchmark")
+    tables = {name: REGISTRY[name].tables["imagenet"] for name in ("pixelate", "jpeg_compression")}
+    photos = [data.astronaut(), data.chelsea(), data.coffee()]
+    result = {"setting": setting, "threads": {"numba": os.environ.get("NUMBA_NUM_THREADS", "default"),
+                                              "opencv": cv2.getNumThreads()}, "sizes": {}}  # fmt: skip
+    for label, (h, w) in SIZES.items():
+        images = [cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) for p in photos]
+        cells = {}
+        for name in IMAGECORRUPTIONS:
+            rows = []
+            for s in range(1, 6):
+                row = {"ours": _cell_ms(lambda im: corruptgen.corrupt(im, name, s, seed=0), images, repeats)}
+                if old is not None:
+                    row["before"] = _cell_ms(lambda im: old.corrupt(im, name, s, seed=0), images, repeats)
+                t0 = time.perf_counter()
+                reference_corrupt(images[0], name, s, seed=0)
+                first = (time.perf_counter() - t0) * 1000
+                n = max(1, min(repeats, int(ref_budget // max(first, 1e-3))))
+                row["reference"] = _cell_ms(lambda im: reference_corrupt(im, name, s, seed=0), images[:n], n) \
+                    if n > 1 else first  # fmt: skip
+                if name in tables:
+                    work, prepare = _floor(name, s, tables)
+                    prepared = [prepare(im) for im in images]
+                    row["floor"] = _cell_ms(work, prepared, repeats)
+                rows.append(row)
+            cells[name] = rows
+            print(f"  [{setting}] {label} {name:18s} ref {sum(r['reference'] for r in rows):9.1f} ms  "
+                  f"ours {sum(r['ours'] for r in rows):7.2f} ms", file=sys.stderr, flush=True)  # fmt: skip
+
+        def unit(module):
+            return lambda im: [module.corrupt(im, n, s, seed=0) for n in bench for s in range(1, 6)]
+
+        units = {"ours": _cell_ms(unit(corruptgen), images, 3 * (2 if quick else 5))}
+        if old is not None:
+            units["before"] = _cell_ms(unit(old), images, 3 * (2 if quick else 5))
+        units["reference"] = sum(r["reference"] for n in bench for r in cells[n])
+        result["sizes"][label] = {"cells": cells, "unit": units}
+    return result
 
 
-def run_ms(code: str, env: dict) -> float:
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+# ---------------------------------------------------------------- the parent: children, tables, doc
+
+def install_before(rev: str, folder: Path) -> str:
+    """Install corruptgen at git revision ``rev`` into ``folder`` as the package ``corruptgen_before``."""
+    source = folder / "src"
+    source.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    target = folder / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(source)], check=True)  # fmt: skip
+    package = target / "corruptgen_before"
+    (target / "corruptgen").rename(package)
+    for path in package.rglob("*.py"):  # its own absolute imports now name the renamed package
+        text = path.read_text()
+        path.write_text(re.sub(r"\bcorruptgen(?=[.\s]|$)", "corruptgen_before", text, flags=re.M))
+    return str(target)
 
 
-def cold_start() -> dict[str, float]:
+def run_child(setting: str, quick: bool, before_path: str | None) -> dict:
     env = dict(os.environ)
-    with tempfile.TemporaryDirectory() as cache:
-        env["NUMBA_CACHE_DIR"] = cache
-        compile_all = run_ms(_ALL, env)  # empty cache: every kernel compiles
-        warm_all = run_ms(_ALL, env)  # same cache, now filled
-        warm_one = run_ms(_COLD, env)
-    import_only = run_ms("import time; t=time.perf_counter(); import corruptgen; print((time.perf_counter()-t)*1000)", env)
-    return {"compile_all": compile_all, "warm_all": warm_all, "warm_one": warm_one, "import": import_only}
+    if setting == "one":
+        env["NUMBA_NUM_THREADS"] = "1"
+    if before_path:
+        env["PYTHONPATH"] = before_path + os.pathsep + env.get("PYTHONPATH", "")
+    args = [sys.executable, __file__, "--child", setting] + (["--quick"] if quick else []) \
+        + (["--before-module", "corruptgen_before"] if before_path else [])  # fmt: skip
+    out = subprocess.run(args, env=env, capture_output=False, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def ratio(x: float) -> str:
     return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
 
 
-def table(rows) -> str:
-    lines = ["| corruption | reference ms (s1-5 sum) | corruptgen ms | ratio | slowest-severity ratio |",
-             "|---|---:|---:|---:|---:|"]  # fmt: skip
-    for name, (ref, ours) in rows.items():
-        worst = min(r / o for r, o in zip(ref, ours))
-        lines.append(f"| {name} | {sum(ref):.1f} | {sum(ours):.2f} | {ratio(sum(ref) / sum(ours))} | {ratio(worst)} |")
-    bench = corruptgen.list_corruptions("benchmark")
-    ref_total = sum(sum(rows[n][0]) for n in bench)
-    our_total = sum(sum(rows[n][1]) for n in bench)
-    lines.append(f"| **15 benchmark x 5** | **{ref_total:.0f}** | **{our_total:.1f}** | **{ref_total / our_total:.0f}x** | |")
+def table(size: dict, before: str | None) -> str:
+    head = "| corruption | reference ms (s1-5) |" + (f" {before} ms |" if before else "") + \
+        " corruptgen ms | ratio |" + (f" {before} ratio |" if before else "") + " slowest severity | bar |"  # fmt: skip
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, rows in size["cells"].items():
+        ref = sum(r["reference"] for r in rows)
+        ours = sum(r["ours"] for r in rows)
+        worst = min(r["reference"] / r["ours"] for r in rows)
+        if "floor" in rows[0]:
+            over = max(r["ours"] / r["floor"] for r in rows)
+            bar = f"{over:.2f}x floor ({'met' if over <= 1.2 else 'not met'})"
+        else:
+            bar = "met" if worst >= 3 else "**not met**"
+        cols = [name, f"{ref:.1f}"]
+        if before:
+            cols.append(f"{sum(r['before'] for r in rows):.2f}")
+        cols += [f"{ours:.2f}", ratio(ref / ours)]
+        if before:
+            cols.append(ratio(ref / sum(r["before"] for r in rows)))
+        cols += [ratio(worst), bar]
+        lines.append("| " + " | ".join(cols) + " |")
     return "\n".join(lines)
+
+
+def document(results: list[dict], before: str | None) -> str:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from _benchdoc import machine
+
+    out = ["## Corruption kernels (`scripts/bench_kernels.py`)", "",
+           f"Machine: {machine()}. Photographs: scikit-image's astronaut, chelsea and coffee, resized to "
+           "224x224 and 640x480; medians of calls cycling through them. Reference: imagecorruptions 1.1.2 "
+           "(compute only), timed in the same process, cell by cell"
+           + (f"; `{before}`: corruptgen at that revision, installed from git and timed the same way."
+              if before else ".")]  # fmt: skip
+    out.append("")
+    out.append("| threads | size | ImageNet-C unit, corruptgen ms | reference ms | ratio |"
+               + (f" {before} ms | {before} ratio |" if before else ""))  # fmt: skip
+    out.append("|---|---|---:|---:|---:|" + ("---:|---:|" if before else ""))
+    for res in results:
+        for label, size in res["sizes"].items():
+            u = size["unit"]
+            row = f"| {res['setting']} | {label} | {u['ours']:.1f} | {u['reference']:.0f} | **{ratio(u['reference'] / u['ours'])}** |"
+            if before:
+                row += f" {u['before']:.1f} | {ratio(u['reference'] / u['before'])} |"
+            out.append(row)
+    opencv = ", ".join(f"{r['setting']}: OpenCV {r['threads']['opencv']} threads" for r in results)
+    out += ["", f"`one`: NUMBA_NUM_THREADS=1 and cv2.setNumThreads(1); `default`: neither set ({opencv}). "
+            "Bar: at least 3x the reference at every severity; pixelate and jpeg_compression within 1.2x of "
+            "their floor (Pillow's bare resize pair; OpenCV's bare encode + decode) at every severity."]  # fmt: skip
+    for res in results:
+        for label, size in res["sizes"].items():
+            out += ["", f"#### {label}, threads: {res['setting']}", "", table(size, before)]
+    return "\n".join(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats; print, do not write docs")
+    parser.add_argument("--threads", choices=(*SETTINGS, "both"), default="both")
+    parser.add_argument("--before", metavar="REV", help="also time corruptgen at this git revision")
+    parser.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)
+    parser.add_argument("--before-module", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    repeats = 3 if args.quick else 9
-    load()
-    sections, units = [], {}
-    for label, (h, w) in SIZES.items():
-        image = cv2.resize(data.astronaut(), (w, h), interpolation=cv2.INTER_AREA)
-        print(f"{label}:", flush=True)
-        rows = bench_size(image, repeats, ref_budget_ms=1500 if args.quick else 4000)
-        sections.append(f"#### {label}\n\n{table(rows)}")
-        units[label] = (sum(sum(rows[n][0]) for n in corruptgen.list_corruptions("benchmark")),
-                        unit_of_work(image, repeats))  # fmt: skip
-    cold = cold_start()
-    ref_unit, our_unit = units["224x224"]
-    summary = [
-        f"Machine: {machine()}. One process; medians after a warm-up; reference = imagecorruptions 1.1.2 "
-        "(compute only) timed in the same run.",
-        "",
-        f"- ImageNet-C unit of work (15 benchmark corruptions x 5 severities, one 224x224 image, one call each): "
-        f"corruptgen **{our_unit:.1f} ms**, reference {ref_unit:.0f} ms: **{ref_unit / our_unit:.0f}x**.",
-        f"- Same unit at 640x480: corruptgen {units['640x480'][1]:.1f} ms, reference {units['640x480'][0]:.0f} ms: "
-        f"{units['640x480'][0] / units['640x480'][1]:.0f}x.",
-        f"- Fresh process, Numba cache warm: `import corruptgen` {cold['import']:.0f} ms; import + one glass_blur "
-        f"{cold['warm_one']:.0f} ms; import + all 19 corruptions once {cold['warm_all']:.0f} ms.",
-        f"- One-off compile (empty Numba cache, import + all 19 once): {cold['compile_all']:.0f} ms.",
-    ]
-    body = "## Corruption kernels (`scripts/bench_kernels.py`)\n\n" + "\n".join(summary) + "\n\n" + "\n\n".join(sections)
+    if args.child:
+        print(json.dumps(measure(args.child, args.quick, args.before_module)))
+        return
+    settings = SETTINGS if args.threads == "both" else (args.threads,)
+    with tempfile.TemporaryDirectory() as folder:
+        before_path = install_before(args.before, Path(folder)) if args.before else None
+        results = [run_child(s, args.quick, before_path) for s in settings]
+    body = document(results, args.before)
     print("\n" + body)
     if not args.quick:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from _benchdoc import write_section
+
         write_section("bench_kernels", body)
+        (ROOT / "docs" / "bench_kernels.json").write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 
 from corruptgen.assets import frost_texture_bgr
-from corruptgen.kernels import counter, hsv, plasma, tone, weather, zoom
+from corruptgen.kernels import hsv, plasma, tone, weather, zoom
+from corruptgen.kernels._scratch import scratch
 from corruptgen.kernels.counter import draw_key
 
 from .base import Corruption, Params
@@ -147,8 +148,8 @@ class Fog(Corruption):
 
     def apply(self, image, p: Params, *, key):
         mapsize = self._mapsize(image.shape, p)
-        draws = counter.uniforms(key, plasma.plasma_draw_count(mapsize), -1.0, 1.0)  # the map's U(-1, 1) draws
-        return plasma.fog(image, plasma.plasma_fractal(mapsize, p.wibbledecay, draws), p.amount)
+        heights = plasma.plasma_fractal(mapsize, p.wibbledecay, key, out=scratch("fog.heights", (mapsize, mapsize), np.float64))
+        return plasma.fog(image, heights, p.amount)
 
 
 class Brightness(Corruption):
@@ -193,9 +194,10 @@ class Spatter(Corruption):
         "mnist-c": ((0.65, 0.3, 1, 0.65, 1.5, 1, (63, 63, 63)),),
     }  # fmt: skip
     defaults = {"mud_rgb": (63, 42, 20)}
+    dtype = "uint8"
 
     def sample(self, rng, shape, p):
-        return {"noise": rng.normal(p.loc, p.scale, size=shape[:2]).astype(np.float32)}
+        return {"noise": rng.standard_normal(shape[:2], dtype=np.float32) * np.float32(p.scale) + np.float32(p.loc)}
 
     def apply(self, image, p: Params, *, noise):
         return weather.spatter(
