@@ -11,7 +11,7 @@ from scipy import ndimage
 from skimage import color
 from skimage import filters as skfilters
 
-from corruptgen.kernels import counter, filters, glass, hsv, motion, noise, plasma, tone, zoom
+from corruptgen.kernels import codec, counter, filters, glass, hsv, motion, noise, plasma, tone, zoom
 
 
 @pytest.fixture
@@ -269,3 +269,21 @@ def test_plasma_fractal_matches_numpy_diamond_square():
         plasma.plasma_draw_count(48)
     with pytest.raises(ValueError, match="out must be a float64 64 x 64 array"):
         plasma.plasma_fractal(64, 1.7, 11, out=np.empty((32, 32)))
+
+
+def _pillow_pixelate(pixels, factor):
+    """imagecorruptions' pixelate: Pillow's BOX downscale and NEAREST upscale."""
+    from PIL import Image
+
+    img = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+    w, h = img.size
+    small = img.resize((max(1, int(w * factor)), max(1, int(h * factor))), Image.BOX)
+    return np.array(small.resize((w, h), Image.NEAREST)).reshape(pixels.shape)
+
+
+@pytest.mark.parametrize("shape", [(224, 224, 3), (480, 640, 3), (300, 451, 3), (451, 300, 1), (17, 123, 3), (97, 13, 3),
+                                   (61, 30, 1), (1, 1, 3), (3, 5, 1), (32, 32, 3)])  # fmt: skip
+def test_pixelate_is_bit_identical_to_pillow(shape):
+    pixels = np.random.default_rng(sum(shape)).integers(0, 256, size=shape, dtype=np.uint8)
+    for factor in (0.6, 0.5, 0.4, 0.3, 0.25, 0.95, 0.85, 0.75, 0.65):
+        np.testing.assert_array_equal(codec.pixelate(pixels, factor), _pillow_pixelate(pixels, factor), err_msg=str(factor))
