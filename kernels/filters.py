@@ -136,14 +136,25 @@ def _defocus_plan(radius: float, alias_blur: float):
 
 @njit(cache=True)
 def _row_prefix(padded, prefix):
-    """``prefix[y, (x + 1) * C + c]`` = sum of ``padded[y, :x + 1, c]`` (and 0 at x = -1)."""
+    """``prefix[y, (x + 1) * C + c]`` = sum of ``padded[y, :x + 1, c]`` (and 0 at x = -1).
+
+    Four rows advance together: each row's running sum is a chain of dependent adds, and four
+    independent chains keep the adder busy."""
     rows, cols, channels = padded.shape
     n = cols * channels
     flat = padded.reshape(rows, n)
-    for y in range(rows):
+    prefix[:, :channels] = 0.0
+    grouped = rows - rows % 4
+    for y in range(0, grouped, 4):
+        s0, s1, s2, s3 = flat[y], flat[y + 1], flat[y + 2], flat[y + 3]
+        p0, p1, p2, p3 = prefix[y], prefix[y + 1], prefix[y + 2], prefix[y + 3]
+        for k in range(n):
+            p0[k + channels] = p0[k] + s0[k]
+            p1[k + channels] = p1[k] + s1[k]
+            p2[k + channels] = p2[k] + s2[k]
+            p3[k + channels] = p3[k] + s3[k]
+    for y in range(grouped, rows):
         src, row = flat[y], prefix[y]
-        for c in range(channels):
-            row[c] = 0.0
         for k in range(n):
             row[k + channels] = row[k] + src[k]
 
@@ -218,7 +229,11 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndar
     sums = scratch("defocus.sums", (height + 2 * pad, width + 2 * pad, channels))
     # disk sums for the centres the Gaussian reads: the prefix row of disk row k starts at k
     _weighted_rows(prefix, *disk_terms, sums.reshape(sums.shape[0], -1), False)
-    out = np.ascontiguousarray(apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, gauss, gauss), sums)[pad : pad + height, pad : pad + width])
+    if channels <= 4:  # into a work array too: the only new array is the output
+        blurred = cv2.sepFilter2D(sums, -1, gauss, gauss, dst=scratch("defocus.blurred", sums.shape))
+    else:
+        blurred = apply_per_plane(lambda a: cv2.sepFilter2D(a, -1, gauss, gauss), sums)
+    out = np.ascontiguousarray(blurred.reshape(sums.shape)[pad : pad + height, pad : pad + width])
     if edge_terms is not None:  # taps read the padded image around each output pixel
         _weighted_rows(padded.reshape(padded_shape[0], -1), *edge_terms, out.reshape(height, -1), True)
     return out

@@ -132,13 +132,15 @@ def _tint(levels, mask, rgb):
     """``clip(x + mask * rgb)`` per channel, quantised: the water's last step, on 0-255 levels."""
     height, width, channels = levels.shape
     out = np.empty_like(levels)
-    scale = np.float32(1.0 / 255.0)
+    flat_in, flat_out = levels.reshape(height, width * channels), out.reshape(height, width * channels)
+    tint = rgb * np.float32(255.0)
     for y in range(height):
-        src, dst, m = levels[y], out[y], mask[y]
+        src, dst, m = flat_in[y], flat_out[y], mask[y]
         for x in range(width):
             for c in range(channels):
-                v = (np.float32(src[x, c]) * scale + m[x] * rgb[c]) * np.float32(255.0)
-                dst[x, c] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))
+                i = x * channels + c
+                v = np.float32(src[i]) + m[x] * tint[c]
+                dst[i] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))
     return out
 
 

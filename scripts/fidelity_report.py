@@ -76,7 +76,7 @@ test-side shim in `tests/reference.py` (NumPy 2 / scikit-image >= 0.20 fixes onl
 
 ## Deterministic corruptions: mean / 99th percentile of |ours - reference| (gray levels)
 
-Required: mean <= 1, p99 <= 4. Worst cell: {worst_det[2]} ({worst_det[0]:.2f} / {worst_det[1]:.0f}).
+Required: mean <= 0.1, p99 <= 1. Worst cell: {worst_det[2]} ({worst_det[0]:.2f} / {worst_det[1]:.0f}).
 
 {head}
 {chr(10).join(det_rows)}

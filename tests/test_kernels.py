@@ -287,3 +287,31 @@ def test_pixelate_is_bit_identical_to_pillow(shape):
     pixels = np.random.default_rng(sum(shape)).integers(0, 256, size=shape, dtype=np.uint8)
     for factor in (0.6, 0.5, 0.4, 0.3, 0.25, 0.95, 0.85, 0.75, 0.65):
         np.testing.assert_array_equal(codec.pixelate(pixels, factor), _pillow_pixelate(pixels, factor), err_msg=str(factor))
+
+
+def test_scratch_arrays_are_per_thread_and_large_ones_are_not_kept():
+    import threading
+
+    from corruptgen.kernels._scratch import KEEP_LIMIT, scratch
+
+    mine = scratch("test.a", (10, 10))
+    assert np.shares_memory(scratch("test.a", (5, 5)), mine)  # reused, growing only
+    other = []
+    thread = threading.Thread(target=lambda: other.append(scratch("test.a", (10, 10))))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(other[0], mine)
+    side = int((KEEP_LIMIT // 4) ** 0.5) + 1
+    assert not np.shares_memory(scratch("test.big", (side, side)), scratch("test.big", (side, side)))
+
+
+def test_counter_normals_are_standard_normal():
+    from scipy import stats
+
+    draws = counter.normals(5, (1000, 1000)).astype(np.float64).ravel()
+    assert abs(draws.mean()) < 0.005 and abs(draws.std() - 1) < 0.005
+    assert stats.kstest(draws[:200000], "norm").pvalue > 1e-3
+    for edge in (1.0, 3.44, 4.0):  # inside, at and beyond the ziggurat's base layer
+        rate, expected = (np.abs(draws) > edge).mean(), 2 * stats.norm.sf(edge)
+        assert abs(rate - expected) <= 5 * np.sqrt(expected / draws.size) + 1e-6, edge
+    np.testing.assert_array_equal(counter.normals(5, (7, 3)), counter.normals(5, (21,)).reshape(7, 3))

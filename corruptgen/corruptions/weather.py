@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from corruptgen.assets import frost_texture_bgr
-from corruptgen.kernels import hsv, plasma, tone, weather, zoom
+from corruptgen.kernels import counter, hsv, plasma, tone, weather, zoom
 from corruptgen.kernels._scratch import scratch
 from corruptgen.kernels.counter import draw_key
 
@@ -197,9 +197,12 @@ class Spatter(Corruption):
     dtype = "uint8"
 
     def sample(self, rng, shape, p):
-        return {"noise": rng.standard_normal(shape[:2], dtype=np.float32) * np.float32(p.scale) + np.float32(p.loc)}
+        return {"key": draw_key(rng)}
 
-    def apply(self, image, p: Params, *, noise):
+    def apply(self, image, p: Params, *, key):
+        noise = counter.normals(key, image.shape[:2])  # N(loc, scale), by the counter stream's ziggurat
+        noise *= np.float32(p.scale)
+        noise += np.float32(p.loc)
         return weather.spatter(
             image, noise, sigma=p.sigma, threshold=p.threshold, intensity=p.intensity, mud=bool(p.mud),
             mud_rgb=p.mud_rgb,
