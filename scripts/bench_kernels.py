@@ -38,10 +38,15 @@ SETTINGS = ("one", "default")
 
 # ---------------------------------------------------------------- the measuring child process
 
-def _cell_ms(fn, images, repeats: int) -> float:
-    """Median of ``repeats`` calls of ``fn(image)``, cycling through ``images`` after one warm-up each."""
+def _cell_ms(fn, images, repeats: int, budget_ms: float = 150.0) -> float:
+    """Median of calls of ``fn(image)``, cycling through ``images`` after one warm-up each:
+    ``repeats`` calls, or more for short ones (about ``budget_ms`` in all, at most 300 calls),
+    so that sub-millisecond cells are not decided by a few noisy calls."""
+    t0 = time.perf_counter()
     for image in images:
         fn(image)
+    each = (time.perf_counter() - t0) * 1000 / len(images)
+    repeats = max(repeats, min(300, int(budget_ms / max(each, 1e-3))))
     times = []
     for i in range(repeats):
         image = images[i % len(images)]
@@ -219,6 +224,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats; print, do not write docs")
     parser.add_argument("--threads", choices=(*SETTINGS, "both"), default="both")
     parser.add_argument("--before", metavar="REV", help="also time corruptgen at this git revision")
+    parser.add_argument("--json", metavar="PATH", help="also write every cell's timings there")
     parser.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)
     parser.add_argument("--before-module", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -236,7 +242,8 @@ def main() -> None:
         from _benchdoc import write_section
 
         write_section("bench_kernels", body)
-        (ROOT / "docs" / "bench_kernels.json").write_text(json.dumps(results, indent=1) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":
