@@ -103,7 +103,9 @@ def _pick(row, u, thresholds, guide, shift):
 
 
 @njit(cache=True)
-def _offset_levels(levels, key, thresholds, guide, shift):
+def _inverse_cdf(levels, key, thresholds, guide, shift, offsets):
+    """Value ``i`` takes uniform ``i`` of the stream through the table: the output level itself
+    (row = input level), or with ``offsets`` an offset from the one-row table added to the level."""
     out = np.empty_like(levels)
     flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
     n = flat_l.size
@@ -112,22 +114,12 @@ def _offset_levels(levels, key, thresholds, guide, shift):
         for half in range(2):
             i = 2 * j + half
             if i < n:
-                level = np.int64(flat_l[i]) + _pick(0, pair[half], thresholds, guide, shift) - _LEVELS
-                flat_o[i] = min(max(level, 0), 255)
-    return out
-
-
-@njit(cache=True)
-def _sample_levels(levels, key, thresholds, guide, shift):
-    out = np.empty_like(levels)
-    flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
-    n = flat_l.size
-    for j in range((n + 1) // 2):
-        pair = halves(splitmix64(key, np.uint64(j)))
-        for half in range(2):
-            i = 2 * j + half
-            if i < n:
-                flat_o[i] = _pick(np.int64(flat_l[i]), pair[half], thresholds, guide, shift)
+                level = np.int64(flat_l[i])
+                if offsets:
+                    level += _pick(0, pair[half], thresholds, guide, shift) - _LEVELS
+                    flat_o[i] = min(max(level, 0), 255)
+                else:
+                    flat_o[i] = _pick(level, pair[half], thresholds, guide, shift)
     return out
 
 
@@ -148,7 +140,7 @@ def sample_levels(levels: np.ndarray, key: int, table: tuple[np.ndarray, np.ndar
     Value ``i`` of the flattened image uses value ``i`` of the counter stream ``key``.
     """
     levels, key = _levels_and_key(levels, key)
-    return _sample_levels(levels, key, *table, _shift(table))
+    return _inverse_cdf(levels, key, *table, _shift(table), False)
 
 
 def gaussian_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
@@ -158,7 +150,7 @@ def gaussian_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
     """
     levels, key = _levels_and_key(levels, key)
     table = gaussian_table(float(sigma))
-    return _offset_levels(levels, key, *table, _shift(table))
+    return _inverse_cdf(levels, key, *table, _shift(table), True)
 
 
 def speckle_noise(levels: np.ndarray, key: int, sigma: float) -> np.ndarray:
