@@ -222,3 +222,45 @@ def test_bad_arguments(kwargs, match, rgb):
 def test_bad_images(image, match):
     with pytest.raises(ValueError, match=match):
         corruptgen.corrupt(image, "contrast", 1)
+
+
+_DIGEST = """
+import hashlib, sys
+import cv2, numpy as np
+from skimage import data
+if sys.argv[1] == "one":
+    cv2.setNumThreads(1)
+import corruptgen
+from corruptgen.corruptions import IMAGECORRUPTIONS
+image = cv2.resize(data.astronaut(), (61, 47), interpolation=cv2.INTER_AREA)
+digest = hashlib.sha256()
+for name in IMAGECORRUPTIONS:
+    for severity in range(1, 6):
+        digest.update(corruptgen.corrupt(image, name, severity, seed=7).tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_same_bytes_across_processes_and_thread_settings():
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for setting in ("one", "default"):
+        env = dict(os.environ, **({"NUMBA_NUM_THREADS": "1"} if setting == "one" else {}))
+        done = subprocess.run([sys.executable, "-c", _DIGEST, setting], env=env, capture_output=True, text=True, check=True)
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+def test_concurrent_threads_give_the_sequential_bytes(rgb):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from corruptgen.corruptions import IMAGECORRUPTIONS
+
+    jobs = [(name, severity) for name in IMAGECORRUPTIONS for severity in (1, 5)]
+    alone = [corruptgen.corrupt(rgb, name, s, seed=3).tobytes() for name, s in jobs]
+    with ThreadPoolExecutor(4) as pool:  # per-thread work arrays: no call sees another's
+        together = list(pool.map(lambda job: corruptgen.corrupt(rgb, job[0], job[1], seed=3).tobytes(), jobs * 3))
+    assert together == alone * 3
