@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit
 from PIL import Image
 
+from ._scratch import scratch
 from ._validate import image_hwc
 
 _DECODE_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.10
@@ -32,8 +33,9 @@ def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
     if pixels.shape[2] not in (1, 3):
         raise ValueError(f"pixels must have 1 or 3 channels; got {pixels.shape[2]}.")
     color = pixels.shape[2] == 3
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if color else pixels,
-                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])  # fmt: skip
+    # the BGR copy goes to a work array: the round trip then allocates only what the codec does
+    bgr = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR, dst=scratch("jpeg.bgr", pixels.shape, np.uint8)) if color else pixels
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise ValueError("OpenCV could not encode the image as JPEG.")
     if color and _DECODE_RGB is not None:  # libjpeg-turbo writes RGB directly: no conversion pass

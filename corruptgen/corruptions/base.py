@@ -63,6 +63,17 @@ class Corruption:
         return tuple(range(1, len(self.tables.get(profile, ())) + 1))
 
     def params(self, severity: int, profile: str = "imagenet") -> Params:
+        key = (severity, profile)
+        cached = self._params_cache.get(key)
+        if cached is None:  # built once per severity and profile: corrupt() asks on every call
+            cached = self._params_cache.setdefault(key, self._build_params(severity, profile))
+        return cached
+
+    @property
+    def _params_cache(self) -> dict:
+        return self.__dict__.setdefault("_params", {})
+
+    def _build_params(self, severity: int, profile: str) -> Params:
         if profile not in self.tables:
             suite = ", ".join(profile_names(profile))
             raise ValueError(f"{self.name} is not part of the {profile} profile; it has {suite}.")
