@@ -41,42 +41,44 @@ def halves(z):
     return z & _LOW, z >> _S32
 
 
+@njit(cache=True, inline="always")
+def value(key, i):
+    """Value ``i`` of the stream: half ``i % 2`` of output ``i // 2`` (a uint64 below 2**32)."""
+    return halves(splitmix64(key, np.uint64(i >> 1)))[i & 1]
+
+
+def check_key(key: int) -> np.uint64:
+    """``key`` as the kernels take it, or ValueError naming the valid range."""
+    if not 0 <= int(key) < 2**64:
+        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
+    return np.uint64(key)
+
+
 @njit(cache=True)
 def _uint32_stream(key, count):
     out = np.empty(count, dtype=np.uint32)
-    for j in range(count // 2):
-        lo, hi = halves(splitmix64(key, np.uint64(j)))
-        out[2 * j] = lo
-        out[2 * j + 1] = hi
-    if count % 2:
-        out[count - 1] = halves(splitmix64(key, np.uint64(count // 2)))[0]
+    for i in range(count):
+        out[i] = value(key, i)
     return out
 
 
 def uint32_stream(key: int, count: int) -> np.ndarray:
     """The first ``count`` 32-bit values of the stream ``key`` (what a kernel sees, for tests)."""
-    if not 0 <= int(key) < 2**64:
-        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
-    return _uint32_stream(np.uint64(key), int(count))
+    return _uint32_stream(check_key(key), int(count))
 
 
 @njit(cache=True)
 def _uniforms(key, count, low, width):
     out = np.empty(count, dtype=np.float64)
-    for j in range((count + 1) // 2):
-        lo, hi = halves(splitmix64(key, np.uint64(j)))
-        out[2 * j] = low + width * (lo * 2.0**-32)
-        if 2 * j + 1 < count:
-            out[2 * j + 1] = low + width * (hi * 2.0**-32)
+    for i in range(count):
+        out[i] = low + width * (value(key, i) * 2.0**-32)
     return out
 
 
 def uniforms(key: int, count: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """``count`` float64 values uniform on ``[low, high)`` (32 random bits each): value ``i`` is
     ``low + (high - low) * u_i / 2**32`` with ``u_i`` value ``i`` of the stream ``key``."""
-    if not 0 <= int(key) < 2**64:
-        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
-    return _uniforms(np.uint64(key), int(count), float(low), float(high) - float(low))
+    return _uniforms(check_key(key), int(count), float(low), float(high) - float(low))
 
 
 def _ziggurat_tables(layers: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -153,8 +155,6 @@ def _normals(key, out, zk, zw, zf):
 def normals(key: int, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
     """Standard normal draws of ``shape`` from the stream ``key`` (value ``i`` is normal ``i``),
     by the ziggurat method, exact in distribution to the 31-bit resolution of its uniforms."""
-    if not 0 <= int(key) < 2**64:
-        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
     out = np.empty(shape, dtype=dtype)
-    _normals(np.uint64(key), out, _ZK, _ZW, _ZF)
+    _normals(check_key(key), out, _ZK, _ZW, _ZF)
     return out

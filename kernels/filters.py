@@ -193,7 +193,8 @@ def _terms(rows, starts, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @lru_cache(maxsize=64)
 def _defocus_terms(radius: float, alias_blur: float, channels: int):
     """The disk's row sums as prefix-sum terms (right end +, left end -, scaled by 1 / disk size)
-    and the edge taps as image terms, for an ``channels``-channel image padded by the reach."""
+    and the edge taps as image terms, for an ``channels``-channel image padded by ``reach`` (the
+    disk's half-size plus the Gaussian's); returns ``(gauss, reach, disk terms, edge terms)``."""
     widths, count, gauss, taps, weights = _defocus_plan(radius, alias_blur)
     half = widths.size // 2
     disk = []
@@ -202,7 +203,7 @@ def _defocus_terms(radius: float, alias_blur: float, channels: int):
             disk += [(k, (half + w + 1) * channels, 1.0 / count), (k, (half - w) * channels, -1.0 / count)]
     reach = half + gauss.size // 2
     edge = [(reach + dy, (reach + dx) * channels, w) for (dy, dx), w in zip(taps.tolist(), weights.tolist())]
-    return gauss, _terms(*zip(*disk)), _terms(*zip(*edge)) if edge else None
+    return gauss, reach, _terms(*zip(*disk)), _terms(*zip(*edge)) if edge else None
 
 
 def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndarray:
@@ -214,10 +215,8 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndar
     """
     image = image_hwc(image)
     height, width, channels = image.shape
-    widths = _defocus_plan(float(radius), float(alias_blur))[0]
-    gauss, disk_terms, edge_terms = _defocus_terms(float(radius), float(alias_blur), channels)
-    half, pad = widths.size // 2, gauss.size // 2
-    reach = half + pad
+    gauss, reach, disk_terms, edge_terms = _defocus_terms(float(radius), float(alias_blur), channels)
+    pad = gauss.size // 2
     padded_shape = (height + 2 * reach, width + 2 * reach, channels)
     padded = scratch("defocus.padded", padded_shape)
     if channels <= 4:

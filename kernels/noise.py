@@ -19,7 +19,7 @@ from numba import njit
 from scipy.special import ndtr
 
 from ._validate import image_hwc
-from .counter import halves, splitmix64
+from .counter import check_key, halves, splitmix64
 
 _LEVELS = 256
 # the top bits of a uniform pick a guide bin: 8 for the Poisson tables (256 rows of 256 bins: the
@@ -128,10 +128,7 @@ def _shift(table: tuple[np.ndarray, np.ndarray]) -> np.uint64:
 
 
 def _levels_and_key(levels: np.ndarray, key: int) -> tuple[np.ndarray, np.uint64]:
-    levels = image_hwc(levels, "levels", np.uint8)
-    if not 0 <= int(key) < 2**64:
-        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
-    return levels, np.uint64(key)
+    return image_hwc(levels, "levels", np.uint8), check_key(key)
 
 
 def sample_levels(levels: np.ndarray, key: int, table: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
-from .counter import halves, splitmix64
+from .counter import check_key, value
 from .quantise import quantise
 
 
@@ -28,8 +28,7 @@ def plasma_draw_count(mapsize: int) -> int:
 @njit(cache=True, inline="always")
 def _draw(key, k):
     """Draw ``k`` of the map: value ``k`` of the counter stream, uniform on [-1, 1)."""
-    pair = halves(splitmix64(key, np.uint64(k >> 1)))
-    return pair[k & 1] * 2.0**-31 - 1.0
+    return value(key, k) * 2.0**-31 - 1.0
 
 
 @njit(cache=True)
@@ -86,12 +85,11 @@ def plasma_fractal(mapsize: int, wibbledecay: float, key: int, *, out: np.ndarra
     ``mapsize x mapsize`` array to fill instead of a new one.
     """
     plasma_draw_count(mapsize)  # validates
-    if not 0 <= int(key) < 2**64:
-        raise ValueError(f"key must be an integer in [0, 2**64); got {key!r}.")
+    key = check_key(key)
     heights = np.empty((mapsize, mapsize), dtype=np.float64) if out is None else out
     if heights.shape != (mapsize, mapsize) or heights.dtype != np.float64:
         raise ValueError(f"out must be a float64 {mapsize} x {mapsize} array; got {heights.dtype} {heights.shape}.")
-    return _plasma(heights, float(wibbledecay), np.uint64(key))
+    return _plasma(heights, float(wibbledecay), key)
 
 
 @njit(cache=True)

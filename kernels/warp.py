@@ -9,6 +9,13 @@ from ._validate import image_hwc, same_hw
 from .filters import apply_per_plane
 
 
+def _sample_grid(dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each output pixel samples: ``(x + dx, y + dy)``, float32, for ``cv2.remap``."""
+    height, width = dx.shape[:2]
+    return (np.add(dx, np.arange(width, dtype=np.float32)[None, :], dtype=np.float32),
+            np.add(dy, np.arange(height, dtype=np.float32)[:, None], dtype=np.float32))  # fmt: skip
+
+
 def displace(image: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Sample ``image`` at ``(y + dy, x + dx)`` bilinearly, reflecting at the border.
 
@@ -19,8 +26,7 @@ def displace(image: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     same_hw(image, dx, "dx")
     same_hw(image, dy, "dy")
     height, width = image.shape[:2]
-    grid_x = np.add(dx, np.arange(width, dtype=np.float32)[None, :], dtype=np.float32)
-    grid_y = np.add(dy, np.arange(height, dtype=np.float32)[:, None], dtype=np.float32)
+    grid_x, grid_y = _sample_grid(dx, dy)
     return apply_per_plane(
         lambda a: cv2.remap(a, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), image
     )
@@ -61,8 +67,7 @@ def resample_field(image: np.ndarray, dx: np.ndarray, dy: np.ndarray, *, fill: f
     image = np.asarray(image)
     same_hw(image, dx, "dx")
     height, width = image.shape[:2]
-    grid_x = np.add(dx, np.arange(width, dtype=np.float32)[None, :], dtype=np.float32)
-    grid_y = np.add(dy, np.arange(height, dtype=np.float32)[:, None], dtype=np.float32)
+    grid_x, grid_y = _sample_grid(dx, dy)
     return apply_per_plane(
         lambda a: cv2.remap(a, grid_x, grid_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=fill),
         np.ascontiguousarray(image),

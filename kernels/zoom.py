@@ -11,6 +11,11 @@ from numba import njit
 from ._validate import image_hwc
 
 
+def centre_crop_size(side: int, zoom: float) -> int:
+    """How many samples :func:`clipped_zoom` reads along an axis: the centre ``ceil(side / zoom)``."""
+    return int(math.ceil(side / zoom))
+
+
 def _axis_map(n_in: int, zoom: float, n_keep: int | None, centre: bool = False):
     """Source index and weight per output index along one axis, as ``scipy.ndimage.zoom(order=1)``.
 
@@ -19,7 +24,7 @@ def _axis_map(n_in: int, zoom: float, n_keep: int | None, centre: bool = False):
     that many outputs: the first ones, or with ``centre`` the central ones (offset
     ``(n_out - n_keep) // 2``, Hendrycks' ``clipped_zoom`` trim).
     """
-    crop = int(math.ceil(n_in / zoom))
+    crop = centre_crop_size(n_in, zoom)
     start = (n_in - crop) // 2
     n_out = int(round(crop * zoom))
     step = (crop - 1) / (n_out - 1) if n_out > 1 else 0.0
@@ -54,11 +59,6 @@ def _zoom_into(image, out, y_lo, y_hi, wy, x_lo, x_hi, wx):
         d = dst[y]
         for k in range(n_out):
             d[k] += row[lo[k]] + wk[k] * (row[hi[k]] - row[lo[k]])
-
-
-def centre_crop_size(side: int, zoom: float) -> int:
-    """How many samples :func:`clipped_zoom` reads along an axis: the centre ``ceil(side / zoom)``."""
-    return int(math.ceil(side / zoom))
 
 
 def zoom_centre(crop: np.ndarray, zoom: float, height: int, width: int, *, trim: str = "start") -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -63,15 +64,7 @@ class Corruption:
         return tuple(range(1, len(self.tables.get(profile, ())) + 1))
 
     def params(self, severity: int, profile: str = "imagenet") -> Params:
-        key = (severity, profile)
-        cached = self._params_cache.get(key)
-        if cached is None:  # built once per severity and profile: corrupt() asks on every call
-            cached = self._params_cache.setdefault(key, self._build_params(severity, profile))
-        return cached
-
-    @property
-    def _params_cache(self) -> dict:
-        return self.__dict__.setdefault("_params", {})
+        return _params(self, severity, profile)  # built once per severity and profile: corrupt() asks every call
 
     def _build_params(self, severity: int, profile: str) -> Params:
         if profile not in self.tables:
@@ -106,6 +99,11 @@ class Corruption:
 
     def __repr__(self) -> str:
         return f"<corruption {self.name} ({self.family})>"
+
+
+@cache
+def _params(spec: Corruption, severity: int, profile: str) -> Params:
+    return spec._build_params(severity, profile)
 
 
 def profile_names(profile: str) -> list[str]:
