@@ -10,6 +10,7 @@ return a scratch array, or a view of one: the next call on the thread overwrites
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -22,12 +23,16 @@ def scratch(tag: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
     """A C-contiguous array of ``shape`` and ``dtype``, contents undefined, owned by this thread
     and ``tag`` (one tag per temporary of a kernel)."""
     pool = _local.__dict__.setdefault("pool", {})
+    shape = tuple(shape)
+    entry = pool.get(tag)
+    # the same request as last time (a kernel called on same-sized images): the same view, no NumPy calls
+    if entry is not None and entry[1] == shape and entry[2] == dtype:
+        return entry[3]
     dtype = np.dtype(dtype)
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize
     if size > KEEP_LIMIT:
         return np.empty(shape, dtype=dtype)
-    buffer = pool.get(tag)
-    if buffer is None or buffer.size < size:
-        buffer = np.empty(max(size, 1), dtype=np.uint8)
-        pool[tag] = buffer
-    return buffer[:size].view(dtype).reshape(shape)
+    buffer = entry[0] if entry is not None and entry[0].size >= size else np.empty(max(size, 1), dtype=np.uint8)
+    view = buffer[:size].view(dtype).reshape(shape)
+    pool[tag] = (buffer, shape, dtype, view)
+    return view

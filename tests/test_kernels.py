@@ -222,10 +222,21 @@ def test_noise_kernels_reject_a_bad_key():
         noise.gaussian_noise(np.zeros((2, 2, 1), np.uint8), -1, 0.1)
 
 
-@pytest.mark.parametrize(("radius", "alias_blur"), [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5), (0.3, 0.4), (1.5, 0.1), (2.5, 0.01)])
-@pytest.mark.parametrize("shape", [(40, 56, 3), (9, 5, 1), (1, 1, 3)])
+@pytest.mark.parametrize(("length", "channels"), [(21, 3), (3, 3), (10, 1), (15, 5)])
+def test_row_prefix_sums_in_float32_order(length, channels):
+    line = np.random.default_rng(3).random(length * channels, dtype=np.float32)
+    prefix = np.full((length + 1) * channels, np.nan, np.float32)
+    filters._row_prefix(line, channels, prefix)
+    expected = np.zeros_like(prefix)
+    expected[channels:] = np.cumsum(line.reshape(length, channels), axis=0, dtype=np.float32).ravel()
+    np.testing.assert_array_equal(prefix, expected)  # the same float32 additions, in the same order
+
+
+@pytest.mark.parametrize(("radius", "alias_blur"), [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5), (0.3, 0.4), (1.5, 0.1), (2.5, 0.01), (8.5, 0.5), (12, 1.0)])
+@pytest.mark.parametrize("shape", [(40, 56, 3), (9, 5, 1), (1, 1, 3), (30, 7, 5)])
 def test_defocus_blur_matches_filter2d_with_the_reference_disk(radius, alias_blur, shape, photos_224):
-    image = (photos_224[0][: shape[0], : shape[1], : shape[2]].astype(np.float32) / 255).copy()
+    photo = np.concatenate([photos_224[0], photos_224[1]], axis=2)  # up to six real channels
+    image = (photo[: shape[0], : shape[1], : shape[2]].astype(np.float32) / 255).copy()
     kernel = filters.disk_kernel(radius, alias_blur)
     ref = filters.apply_per_plane(lambda a: cv2.filter2D(a, -1, kernel), image)
     np.testing.assert_allclose(filters.defocus_blur(image, radius, alias_blur), ref, atol=1e-4, rtol=0)
