@@ -3,6 +3,7 @@
     python scripts/bench_kernels.py                   # one thread and default threads; writes docs/benchmarks.md
     python scripts/bench_kernels.py --before 09f784a  # also time that git revision of corruptgen, interleaved
     python scripts/bench_kernels.py --quick           # fewer repeats, prints only
+    python scripts/bench_kernels.py --only defocus_blur,jpeg_compression   # those cells, prints only
 
 Images: scikit-image's astronaut, chelsea and coffee photographs, resized (INTER_AREA) to 224x224
 and to 640x480 (non-square). Per corruption and severity, the median over calls that cycle
@@ -11,7 +12,7 @@ via the test-side shim in tests/reference.py) and, with ``--before``, an older c
 from git into a temporary folder and imported under another name, so that all three are timed in
 one process, cell by cell. Pixelate and jpeg_compression also get their floors: Pillow's bare
 resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's bare JPEG encode + decode (on a
-BGR array). The ImageNet-C unit of work (15 benchmark corruptions x 5 severities, one call each)
+BGR array), called in alternation with corruptgen's so that both see the same machine. The ImageNet-C unit of work (15 benchmark corruptions x 5 severities, one call each)
 is timed whole, per photograph; the reference's unit is the sum of its cells.
 
 Each thread setting runs in its own process: ``one`` sets NUMBA_NUM_THREADS=1 and
@@ -56,6 +57,28 @@ def _cell_ms(fn, images, repeats: int, budget_ms: float = 150.0) -> float:
     return statistics.median(times)
 
 
+def _paired_ms(fn, images, floor, prepared, repeats: int, budget_ms: float = 300.0) -> tuple[float, float]:
+    """Medians of ``fn(image)`` and of ``floor(prepared image)``, called in alternation (after a
+    warm-up of each on every image), so that a drift of the machine's speed moves both alike."""
+    t0 = time.perf_counter()
+    for image, ready in zip(images, prepared):
+        fn(image)
+        floor(ready)
+    each = (time.perf_counter() - t0) * 1000 / len(images)
+    repeats = max(repeats, min(600, int(budget_ms / max(each, 1e-3))))
+    ours, bare = [], []
+    for i in range(repeats):
+        k = i % len(images)
+        t0 = time.perf_counter()
+        fn(images[k])
+        t1 = time.perf_counter()
+        floor(prepared[k])
+        t2 = time.perf_counter()
+        ours.append((t1 - t0) * 1000)
+        bare.append((t2 - t1) * 1000)
+    return statistics.median(ours), statistics.median(bare)
+
+
 def _floor(name: str, severity: int, profile_table):
     """The bare codec work of pixelate / jpeg_compression at a severity, as a function of an RGB image."""
     import cv2
@@ -73,7 +96,7 @@ def _floor(name: str, severity: int, profile_table):
     return round_trip, lambda rgb: cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
-def measure(setting: str, quick: bool, before: str | None) -> dict:
+def measure(setting: str, quick: bool, before: str | None, only: list[str] | None = None) -> dict:
     import cv2
 
     if setting == "one":
@@ -97,10 +120,16 @@ def measure(setting: str, quick: bool, before: str | None) -> dict:
     for label, (h, w) in SIZES.items():
         images = [cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) for p in photos]
         cells = {}
-        for name in IMAGECORRUPTIONS:
+        for name in only or IMAGECORRUPTIONS:
             rows = []
             for s in range(1, 6):
-                row = {"ours": _cell_ms(lambda im: corruptgen.corrupt(im, name, s, seed=0), images, repeats)}
+                ours = lambda im: corruptgen.corrupt(im, name, s, seed=0)  # noqa: E731
+                if name in tables:  # the codec's floor, timed in alternation with ours
+                    work, prepare = _floor(name, s, tables)
+                    ms, floor_ms = _paired_ms(ours, images, work, [prepare(im) for im in images], repeats)
+                    row = {"ours": ms, "floor": floor_ms}
+                else:
+                    row = {"ours": _cell_ms(ours, images, repeats)}
                 if old is not None:
                     row["before"] = _cell_ms(lambda im: old.corrupt(im, name, s, seed=0), images, repeats)
                 t0 = time.perf_counter()
@@ -109,14 +138,14 @@ def measure(setting: str, quick: bool, before: str | None) -> dict:
                 n = max(1, min(repeats, int(ref_budget // max(first, 1e-3))))
                 row["reference"] = _cell_ms(lambda im: reference_corrupt(im, name, s, seed=0), images[:n], n) \
                     if n > 1 else first  # fmt: skip
-                if name in tables:
-                    work, prepare = _floor(name, s, tables)
-                    prepared = [prepare(im) for im in images]
-                    row["floor"] = _cell_ms(work, prepared, repeats)
                 rows.append(row)
             cells[name] = rows
             print(f"  [{setting}] {label} {name:18s} ref {sum(r['reference'] for r in rows):9.1f} ms  "
                   f"ours {sum(r['ours'] for r in rows):7.2f} ms", file=sys.stderr, flush=True)  # fmt: skip
+
+        if only:  # a subset: its cells, no unit
+            result["sizes"][label] = {"cells": cells}
+            continue
 
         def unit(module):
             return lambda im: [module.corrupt(im, n, s, seed=0) for n in bench for s in range(1, 6)]
@@ -148,14 +177,15 @@ def install_before(rev: str, folder: Path) -> str:
     return str(target)
 
 
-def run_child(setting: str, quick: bool, before_path: str | None) -> dict:
+def run_child(setting: str, quick: bool, before_path: str | None, only: list[str] | None = None) -> dict:
     env = dict(os.environ)
     if setting == "one":
         env["NUMBA_NUM_THREADS"] = "1"
     if before_path:
         env["PYTHONPATH"] = before_path + os.pathsep + env.get("PYTHONPATH", "")
     args = [sys.executable, __file__, "--child", setting] + (["--quick"] if quick else []) \
-        + (["--before-module", "corruptgen_before"] if before_path else [])  # fmt: skip
+        + (["--before-module", "corruptgen_before"] if before_path else []) \
+        + (["--only", ",".join(only)] if only else [])  # fmt: skip
     out = subprocess.run(args, env=env, capture_output=False, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -199,16 +229,17 @@ def document(results: list[dict], before: str | None) -> str:
            + (f"; `{before}`: corruptgen at that revision, installed from git and timed the same way."
               if before else ".")]  # fmt: skip
     out.append("")
-    out.append("| threads | size | ImageNet-C unit, corruptgen ms | reference ms | ratio |"
-               + (f" {before} ms | {before} ratio |" if before else ""))  # fmt: skip
-    out.append("|---|---|---:|---:|---:|" + ("---:|---:|" if before else ""))
-    for res in results:
-        for label, size in res["sizes"].items():
-            u = size["unit"]
-            row = f"| {res['setting']} | {label} | {u['ours']:.1f} | {u['reference']:.0f} | **{ratio(u['reference'] / u['ours'])}** |"
-            if before:
-                row += f" {u['before']:.1f} | {ratio(u['reference'] / u['before'])} |"
-            out.append(row)
+    if all("unit" in size for res in results for size in res["sizes"].values()):  # not with --only
+        out.append("| threads | size | ImageNet-C unit, corruptgen ms | reference ms | ratio |"
+                   + (f" {before} ms | {before} ratio |" if before else ""))  # fmt: skip
+        out.append("|---|---|---:|---:|---:|" + ("---:|---:|" if before else ""))
+        for res in results:
+            for label, size in res["sizes"].items():
+                u = size["unit"]
+                row = f"| {res['setting']} | {label} | {u['ours']:.1f} | {u['reference']:.0f} | **{ratio(u['reference'] / u['ours'])}** |"
+                if before:
+                    row += f" {u['before']:.1f} | {ratio(u['reference'] / u['before'])} |"
+                out.append(row)
     opencv = ", ".join(f"{r['setting']}: OpenCV {r['threads']['opencv']} threads" for r in results)
     out += ["", f"`one`: NUMBA_NUM_THREADS=1 and cv2.setNumThreads(1); `default`: neither set ({opencv}). "
             "Bar: at least 3x the reference at every severity; pixelate and jpeg_compression within 1.2x of "
@@ -225,19 +256,27 @@ def main() -> None:
     parser.add_argument("--threads", choices=(*SETTINGS, "both"), default="both")
     parser.add_argument("--before", metavar="REV", help="also time corruptgen at this git revision")
     parser.add_argument("--json", metavar="PATH", help="also write every cell's timings there")
+    parser.add_argument("--only", metavar="NAMES", help="comma-separated corruptions: their cells only, printed, no unit, no doc")
     parser.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)
     parser.add_argument("--before-module", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    only = args.only.split(",") if args.only else None
+    if only:
+        from corruptgen.corruptions import IMAGECORRUPTIONS
+
+        unknown = sorted(set(only) - set(IMAGECORRUPTIONS))
+        if unknown:
+            parser.error(f"--only: {', '.join(unknown)} not among the reference's corruptions ({', '.join(IMAGECORRUPTIONS)}).")
     if args.child:
-        print(json.dumps(measure(args.child, args.quick, args.before_module)))
+        print(json.dumps(measure(args.child, args.quick, args.before_module, only)))
         return
     settings = SETTINGS if args.threads == "both" else (args.threads,)
     with tempfile.TemporaryDirectory() as folder:
         before_path = install_before(args.before, Path(folder)) if args.before else None
-        results = [run_child(s, args.quick, before_path) for s in settings]
+        results = [run_child(s, args.quick, before_path, only) for s in settings]
     body = document(results, args.before)
     print("\n" + body)
-    if not args.quick:
+    if not args.quick and not only:
         sys.path.insert(0, str(ROOT / "scripts"))
         from _benchdoc import write_section
 
