@@ -11,7 +11,7 @@ from PIL import Image
 
 from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
 from .kernels._scratch import scratch
-from .kernels.quantise import to_uint8
+from .kernels.quantise import to_uint8, to_unit
 from .rng import Seed, as_generator, check_seed
 
 PIL_MODES = ("L", "RGB", "RGBA")
@@ -55,7 +55,7 @@ def corrupt_rgb_or_gray(
     if spec.dtype == "uint8":
         image = work
     else:  # into this thread's work array: apply reads it, and the float result is converted below
-        image = np.multiply(work, np.float32(1 / 255), out=scratch("corrupt.input", work.shape), dtype=np.float32)
+        image = to_unit(work, scratch("corrupt.input", work.shape))
     out = np.asarray(spec.apply(image, p, **draws))
     if gray and not spec.gray_native:
         if out.dtype != np.uint8:

@@ -9,6 +9,7 @@ from ._scratch import scratch
 from ._validate import image_hwc
 from .counter import halves, splitmix64
 from .filters import gaussian_filter
+from .quantise import to_unit
 
 
 def glass_offset_count(height: int, width: int, max_delta: int) -> tuple[int, int]:
@@ -97,5 +98,5 @@ def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndar
     levels = scratch("glass.levels", image.shape, np.uint8)
     np.copyto(levels, blurred, casting="unsafe")  # truncates, as astype(np.uint8)
     _shuffle(levels, np.ascontiguousarray(offsets), int(max_delta), bool(swap))
-    np.multiply(levels, np.float32(1 / 255), out=blurred, dtype=np.float32)
+    to_unit(levels, blurred)
     return gaussian_filter(blurred, sigma)

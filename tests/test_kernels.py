@@ -11,7 +11,7 @@ from scipy import ndimage
 from skimage import color
 from skimage import filters as skfilters
 
-from corruptgen.kernels import codec, counter, filters, glass, hsv, motion, noise, plasma, tone, zoom
+from corruptgen.kernels import codec, counter, filters, glass, hsv, motion, noise, plasma, quantise, tone, zoom
 
 
 @pytest.fixture
@@ -220,6 +220,13 @@ def test_salt_and_pepper_rates():
 def test_noise_kernels_reject_a_bad_key():
     with pytest.raises(ValueError, match=r"key must be an integer in \[0, 2\*\*64\); got -1"):
         noise.gaussian_noise(np.zeros((2, 2, 1), np.uint8), -1, 0.1)
+
+
+def test_to_unit_is_numpys_division_bit_for_bit():
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, axis=2)
+    out = quantise.to_unit(levels, np.empty(levels.shape, np.float32))
+    np.testing.assert_array_equal(out, np.multiply(levels, np.float32(1 / 255), dtype=np.float32))
+    assert out.dtype == np.float32 and out[-1, -1, 0] == 1.0
 
 
 @pytest.mark.parametrize(("length", "channels"), [(21, 3), (3, 3), (10, 1), (15, 5)])
