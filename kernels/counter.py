@@ -81,6 +81,21 @@ def uniforms(key: int, count: int, low: float = 0.0, high: float = 1.0) -> np.nd
     return _uniforms(check_key(key), int(count), float(low), float(high) - float(low))
 
 
+@njit(cache=True)
+def _fill_unit_floats(key, flat):
+    for i in range(flat.size):
+        flat[i] = np.float32((value(key, i) >> np.uint64(8)) * 2.0**-24)
+
+
+def fill_unit_floats(key: int, out: np.ndarray) -> np.ndarray:
+    """Fill the C-contiguous float32 ``out`` with uniforms on [0, 1): element ``i`` is the top 24
+    bits of value ``i`` of the stream ``key`` over 2**24 (exact in float32, never 1)."""
+    if out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array; got {out.dtype}.")
+    _fill_unit_floats(check_key(key), out.reshape(-1))
+    return out
+
+
 def _ziggurat_tables(layers: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Marsaglia and Tsang's (2000) ziggurat for the standard normal, 128 layers: ``k`` (accept
     thresholds on the 31-bit magnitude), ``w`` (magnitude scale) and ``f`` (density at layer edges)."""

@@ -5,15 +5,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._scratch import scratch
 from ._validate import image_hwc, same_hw
 from .filters import apply_per_plane
 
 
 def _sample_grid(dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each output pixel samples: ``(x + dx, y + dy)``, float32, for ``cv2.remap``."""
+    """Where each output pixel samples: ``(x + dx, y + dy)``, float32, for ``cv2.remap`` (in this
+    thread's work arrays: callers only hand them to OpenCV)."""
     height, width = dx.shape[:2]
-    return (np.add(dx, np.arange(width, dtype=np.float32)[None, :], dtype=np.float32),
-            np.add(dy, np.arange(height, dtype=np.float32)[:, None], dtype=np.float32))  # fmt: skip
+    grid_x = np.add(dx, np.arange(width, dtype=np.float32)[None, :], out=scratch("warp.x", (height, width)), dtype=np.float32)
+    grid_y = np.add(dy, np.arange(height, dtype=np.float32)[:, None], out=scratch("warp.y", (height, width)), dtype=np.float32)
+    return grid_x, grid_y
 
 
 def displace(image: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:

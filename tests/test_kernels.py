@@ -222,6 +222,15 @@ def test_noise_kernels_reject_a_bad_key():
         noise.gaussian_noise(np.zeros((2, 2, 1), np.uint8), -1, 0.1)
 
 
+def test_unit_floats_are_the_streams_top_24_bits():
+    out = counter.fill_unit_floats(11, np.empty((300, 200, 2), np.float32))
+    expected = (counter.uint32_stream(11, out.size) >> 8).astype(np.float64) / 2**24
+    np.testing.assert_array_equal(out.ravel(), expected.astype(np.float32))
+    assert 0.0 <= out.min() and out.max() < 1.0 and abs(out.mean() - 0.5) < 0.005
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        counter.fill_unit_floats(11, np.empty(4, np.float64))
+
+
 def test_to_unit_is_numpys_division_bit_for_bit():
     levels = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, axis=2)
     out = quantise.to_unit(levels, np.empty(levels.shape, np.float32))

@@ -8,6 +8,8 @@ import numpy as np
 from corruptgen.geometry import AffineWarp, ChainWarp, FieldWarp
 from corruptgen.kernels import codec, filters, hsv, tone
 from corruptgen.kernels import warp as warp_kernels
+from corruptgen.kernels._scratch import scratch
+from corruptgen.kernels.counter import draw_key, fill_unit_floats
 
 from .base import Corruption, Params
 
@@ -58,8 +60,7 @@ class ElasticTransform(Corruption):
         return any(row[2] > 0 for row in self.tables.get(profile, ()))
 
     def sample(self, rng, shape, p):
-        # U[0, 1) in float32, for dx and dy at once; _fields maps it to the reference's U(-1, 1)
-        draws = {"uniforms": rng.random((shape[0], shape[1], 2), dtype=np.float32)}
+        draws = {"key": draw_key(rng)}  # the field's uniforms: a counter stream, drawn where they are blurred
         if p.affine > 0:
             draws["jitter"] = rng.uniform(-1, 1, size=(3, 2))
         return draws
@@ -76,23 +77,28 @@ class ElasticTransform(Corruption):
         return cv2.getAffineTransform(src, dst)
 
     @staticmethod
-    def _fields(shape, p: Params, uniforms) -> tuple[np.ndarray, np.ndarray]:
+    def _fields(shape, p: Params, key, out=None) -> tuple[np.ndarray, np.ndarray]:
+        """dx and dy (views of ``out``, an H x W x 2 float32 array, or of a new one)."""
         height, width = shape[:2]
-        blurred = filters.gaussian_filter(uniforms, (p.sigma * height, p.sigma * width), truncate=3, mode="reflect")
-        # blur(2u - 1) = 2 blur(u) - 1: the kernel sums to 1 and the reflected border keeps constants
+        uniforms = fill_unit_floats(key, scratch("elastic.uniforms", (height, width, 2)))  # U[0, 1) for dx and dy
+        out = np.empty((height, width, 2), np.float32) if out is None else out
+        filters.gaussian_filter(uniforms, (p.sigma * height, p.sigma * width), truncate=3, mode="reflect", out=out)
+        # blur(2u - 1) = 2 blur(u) - 1 (the reference's U(-1, 1)): the kernel sums to 1 and the reflected border keeps constants
         amplitude = np.float32(p.alpha * height)
-        fields = blurred * (2 * amplitude) - amplitude
-        return fields[:, :, 0], fields[:, :, 1]
+        out *= 2 * amplitude
+        out -= amplitude
+        return out[:, :, 0], out[:, :, 1]
 
-    def apply(self, image, p: Params, *, uniforms, jitter=None):
+    def apply(self, image, p: Params, *, key, jitter=None):
         if jitter is not None:
             image = warp_kernels.affine(image, self._affine(image.shape, p, jitter))
-        return warp_kernels.displace(image, *self._fields(image.shape, p, uniforms))
+        fields = self._fields(image.shape, p, key, out=scratch("elastic.fields", (image.shape[0], image.shape[1], 2)))
+        return warp_kernels.displace(image, *fields)
 
-    def warp(self, shape, p: Params, *, uniforms, jitter=None):
+    def warp(self, shape, p: Params, *, key, jitter=None):
         """The displacement field (after the affine under cifar / tinyimagenet). Annotations sampled
         from reflected border content get no label: the image's border reflection is not followed."""
-        field = FieldWarp(*self._fields(shape, p, uniforms))
+        field = FieldWarp(*self._fields(shape, p, key))
         if jitter is None:
             return field
         forward = np.vstack([self._affine(shape, p, jitter), [0, 0, 1]])
