@@ -6,14 +6,16 @@
     python scripts/bench_kernels.py --only defocus_blur,jpeg_compression   # those cells, prints only
 
 Images: scikit-image's astronaut, chelsea and coffee photographs, resized (INTER_AREA) to 224x224
-and to 640x480 (non-square). Per corruption and severity, the median over calls that cycle
-through the three photographs, after a warm-up on each: corruptgen, the reference (compute only,
-via the test-side shim in tests/reference.py) and, with ``--before``, an older corruptgen installed
-from git into a temporary folder and imported under another name, so that all three are timed in
-one process, cell by cell. Pixelate and jpeg_compression also get their floors: Pillow's bare
-resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's bare JPEG encode + decode (on a
-BGR array), called in alternation with corruptgen's so that both see the same machine. The ImageNet-C unit of work (15 benchmark corruptions x 5 severities, one call each)
-is timed whole, per photograph; the reference's unit is the sum of its cells.
+and to 640x480 (non-square). Per corruption and severity, every contender is timed in rounds
+that call each of them once on the same photograph (cycling through the three, the order
+rotating), and the medians are compared: corruptgen, the reference (compute only, via the
+test-side shim in tests/reference.py), with ``--before`` an older corruptgen installed from git
+into a temporary folder and imported under another name, and for pixelate and jpeg_compression
+their floors: Pillow's bare resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's
+bare JPEG encode + decode (on a BGR array). Timing them side by side, rather than one after the
+other, keeps a drift of the machine's speed from deciding a ratio. The ImageNet-C unit of work
+(15 benchmark corruptions x 5 severities, one call each) is timed whole, per photograph, in
+rounds with the older corruptgen's; the reference's unit is the sum of its cells.
 
 Each thread setting runs in its own process: ``one`` sets NUMBA_NUM_THREADS=1 and
 ``cv2.setNumThreads(1)`` (a data-loader or build worker), ``default`` leaves both alone.
@@ -39,44 +41,32 @@ SETTINGS = ("one", "default")
 
 # ---------------------------------------------------------------- the measuring child process
 
-def _cell_ms(fn, images, repeats: int, budget_ms: float = 150.0) -> float:
-    """Median of calls of ``fn(image)``, cycling through ``images`` after one warm-up each:
-    ``repeats`` calls, or more for short ones (about ``budget_ms`` in all, at most 300 calls),
-    so that sub-millisecond cells are not decided by a few noisy calls."""
-    t0 = time.perf_counter()
-    for image in images:
-        fn(image)
-    each = (time.perf_counter() - t0) * 1000 / len(images)
-    repeats = max(repeats, min(300, int(budget_ms / max(each, 1e-3))))
-    times = []
-    for i in range(repeats):
-        image = images[i % len(images)]
+def _rounds_ms(contenders: dict, images: list, budget_ms: float, most: int, first: dict | None = None) -> dict:
+    """Medians, per contender, over rounds in which every contender is called once on the same
+    photograph (cycling through them; the order rotates each round), so that whatever the machine
+    is doing at the time weighs on all of them alike. ``contenders`` maps a name to ``(fn,
+    prepared images)``. Each is warmed up on every photograph first, except those in ``first``
+    (name -> ms of one call already made: slow ones, whose warm-up is that call); rounds fill
+    about ``budget_ms``, at least one and at most ``most``; a contender timed once only (a
+    reference call of seconds) keeps that call's time as a sample."""
+    each = dict(first or {})
+    for name, (fn, prepared) in contenders.items():
+        if name in each:
+            continue
         t0 = time.perf_counter()
-        fn(image)
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
-def _paired_ms(fn, images, floor, prepared, repeats: int, budget_ms: float = 300.0) -> tuple[float, float]:
-    """Medians of ``fn(image)`` and of ``floor(prepared image)``, called in alternation (after a
-    warm-up of each on every image), so that a drift of the machine's speed moves both alike."""
-    t0 = time.perf_counter()
-    for image, ready in zip(images, prepared):
-        fn(image)
-        floor(ready)
-    each = (time.perf_counter() - t0) * 1000 / len(images)
-    repeats = max(repeats, min(600, int(budget_ms / max(each, 1e-3))))
-    ours, bare = [], []
-    for i in range(repeats):
-        k = i % len(images)
-        t0 = time.perf_counter()
-        fn(images[k])
-        t1 = time.perf_counter()
-        floor(prepared[k])
-        t2 = time.perf_counter()
-        ours.append((t1 - t0) * 1000)
-        bare.append((t2 - t1) * 1000)
-    return statistics.median(ours), statistics.median(bare)
+        for image in prepared:
+            fn(image)
+        each[name] = (time.perf_counter() - t0) * 1000 / len(prepared)
+    rounds = max(1, min(most, int(budget_ms / max(sum(each.values()), 1e-3))))
+    times = {name: ([each[name]] if rounds < 3 and name in (first or {}) else []) for name in contenders}
+    names = list(contenders)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            fn, prepared = contenders[name]
+            t0 = time.perf_counter()
+            fn(prepared[r % len(prepared)])
+            times[name].append((time.perf_counter() - t0) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _floor(name: str, severity: int, profile_table):
@@ -111,7 +101,7 @@ def measure(setting: str, quick: bool, before: str | None, only: list[str] | Non
 
     old = __import__(before) if before else None
     load()
-    repeats, ref_budget = (5, 1500.0) if quick else (15, 4000.0)
+    budget, most = (400.0, 40) if quick else (1500.0, 200)
     bench = corruptgen.list_corruptions("benchmark")
     tables = {name: REGISTRY[name].tables["imagenet"] for name in ("pixelate", "jpeg_compression")}
     photos = [data.astronaut(), data.chelsea(), data.coffee()]
@@ -123,22 +113,17 @@ def measure(setting: str, quick: bool, before: str | None, only: list[str] | Non
         for name in only or IMAGECORRUPTIONS:
             rows = []
             for s in range(1, 6):
-                ours = lambda im: corruptgen.corrupt(im, name, s, seed=0)  # noqa: E731
-                if name in tables:  # the codec's floor, timed in alternation with ours
-                    work, prepare = _floor(name, s, tables)
-                    ms, floor_ms = _paired_ms(ours, images, work, [prepare(im) for im in images], repeats)
-                    row = {"ours": ms, "floor": floor_ms}
-                else:
-                    row = {"ours": _cell_ms(ours, images, repeats)}
+                contenders = {"ours": (lambda im, n=name, s=s: corruptgen.corrupt(im, n, s, seed=0), images)}
                 if old is not None:
-                    row["before"] = _cell_ms(lambda im: old.corrupt(im, name, s, seed=0), images, repeats)
+                    contenders["before"] = (lambda im, n=name, s=s: old.corrupt(im, n, s, seed=0), images)
+                if name in tables:  # the codec's bare floor
+                    work, prepare = _floor(name, s, tables)
+                    contenders["floor"] = (work, [prepare(im) for im in images])
+                reference = lambda im, n=name, s=s: reference_corrupt(im, n, s, seed=0)  # noqa: E731
+                contenders["reference"] = (reference, images)
                 t0 = time.perf_counter()
-                reference_corrupt(images[0], name, s, seed=0)
-                first = (time.perf_counter() - t0) * 1000
-                n = max(1, min(repeats, int(ref_budget // max(first, 1e-3))))
-                row["reference"] = _cell_ms(lambda im: reference_corrupt(im, name, s, seed=0), images[:n], n) \
-                    if n > 1 else first  # fmt: skip
-                rows.append(row)
+                reference(images[0])  # its warm-up, timed: some calls take seconds
+                rows.append(_rounds_ms(contenders, images, budget, most, {"reference": (time.perf_counter() - t0) * 1000}))
             cells[name] = rows
             print(f"  [{setting}] {label} {name:18s} ref {sum(r['reference'] for r in rows):9.1f} ms  "
                   f"ours {sum(r['ours'] for r in rows):7.2f} ms", file=sys.stderr, flush=True)  # fmt: skip
@@ -150,9 +135,8 @@ def measure(setting: str, quick: bool, before: str | None, only: list[str] | Non
         def unit(module):
             return lambda im: [module.corrupt(im, n, s, seed=0) for n in bench for s in range(1, 6)]
 
-        units = {"ours": _cell_ms(unit(corruptgen), images, 3 * (2 if quick else 5))}
-        if old is not None:
-            units["before"] = _cell_ms(unit(old), images, 3 * (2 if quick else 5))
+        contenders = {"ours": (unit(corruptgen), images)} | ({"before": (unit(old), images)} if old is not None else {})
+        units = _rounds_ms(contenders, images, 4000.0 if quick else 15000.0, 30)
         units["reference"] = sum(r["reference"] for n in bench for r in cells[n])
         result["sizes"][label] = {"cells": cells, "unit": units}
     return result
