@@ -7,7 +7,7 @@ from numba import njit
 
 from ._scratch import scratch
 from ._validate import image_hwc
-from .counter import halves, splitmix64
+from .counter import check_key, halves, splitmix64
 from .filters import gaussian_filter
 from .quantise import to_unit
 
@@ -63,6 +63,33 @@ def _shuffle(pixels, offsets, max_delta, swap):
                     pixels[h, w, c] = other
 
 
+@njit(cache=True)
+def _shuffle_from_key(pixels, key, iterations, max_delta, keep, swap):
+    """``_shuffle`` with ``_offsets``' offsets computed where they are used (no offsets array)."""
+    height, width, channels = pixels.shape
+    n_rows, n_cols = max(height - 2 * max_delta, 0), max(width - 2 * max_delta, 0)
+    visits = iterations * n_rows * n_cols
+    span = np.uint64(2 * max_delta)
+    v = 0
+    for _ in range(iterations):
+        for i in range(n_rows):
+            h = height - max_delta - i
+            for j in range(n_cols):
+                w = width - max_delta - j
+                lo, hi = halves(splitmix64(key, np.uint64(v)))
+                dx = np.int64((lo * span) >> np.uint64(32)) - max_delta
+                dy = np.int64((hi * span) >> np.uint64(32)) - max_delta
+                if keep < np.uint64(2**32) and halves(splitmix64(key, np.uint64(visits + v)))[0] >= keep:
+                    dx = dy = 0
+                v += 1
+                hp, wp = h + dy, w + dx
+                for c in range(channels):
+                    other = pixels[hp, wp, c]
+                    if swap:
+                        pixels[hp, wp, c] = pixels[h, w, c]
+                    pixels[h, w, c] = other
+
+
 def glass_shuffle(pixels: np.ndarray, offsets: np.ndarray, max_delta: int, *, swap: bool = False) -> np.ndarray:
     """Walk the image bottom-right to top-left, moving each pixel's neighbour onto it.
 
@@ -89,14 +116,32 @@ def _check_offsets(shape: tuple[int, ...], offsets: np.ndarray, max_delta: int) 
         raise ValueError(f"offsets must lie in [-{max_delta}, {max_delta}).")
 
 
-def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndarray, *, swap: bool = False) -> np.ndarray:
-    """Gaussian blur, quantise to uint8 (truncating, as the reference does), shuffle, blur again."""
-    image = image_hwc(image)
-    _check_offsets(image.shape, offsets, max_delta)
+def _blur_shuffle_blur(image: np.ndarray, sigma: float, shuffle) -> np.ndarray:
     blurred = gaussian_filter(image, sigma, out=scratch("glass.blurred", image.shape))
     blurred *= np.float32(255)
     levels = scratch("glass.levels", image.shape, np.uint8)
     np.copyto(levels, blurred, casting="unsafe")  # truncates, as astype(np.uint8)
-    _shuffle(levels, np.ascontiguousarray(offsets), int(max_delta), bool(swap))
+    shuffle(levels)
     to_unit(levels, blurred)
     return gaussian_filter(blurred, sigma)
+
+
+def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndarray, *, swap: bool = False) -> np.ndarray:
+    """Gaussian blur, quantise to uint8 (truncating, as the reference does), shuffle, blur again."""
+    image = image_hwc(image)
+    _check_offsets(image.shape, offsets, max_delta)
+    offsets = np.ascontiguousarray(offsets)
+    return _blur_shuffle_blur(image, sigma, lambda levels: _shuffle(levels, offsets, int(max_delta), bool(swap)))
+
+
+def glass_blur_from_key(image: np.ndarray, sigma: float, max_delta: int, key: int, iterations: int,
+                        visit_probability: float | None = None) -> np.ndarray:
+    """``glass_blur(image, sigma, max_delta, offsets_from_key(key, iterations, H, W, max_delta,
+    visit_probability), swap=visit_probability is not None)``, bit for bit, each offset computed
+    where the shuffle uses it rather than stored first."""
+    image = image_hwc(image)
+    key = check_key(key)
+    keep = 2**32 if visit_probability is None else int(round(visit_probability * 2**32))
+    swap = visit_probability is not None
+    return _blur_shuffle_blur(image, sigma, lambda levels: _shuffle_from_key(
+        levels, key, int(iterations), int(max_delta), np.uint64(keep), swap))

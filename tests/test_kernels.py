@@ -43,6 +43,14 @@ def test_glass_shuffle_matches_python_loop(swap, d):
     np.testing.assert_array_equal(glass.glass_shuffle(pixels, offsets, d, swap=swap), _slow_glass(pixels, offsets, d, swap))
 
 
+@pytest.mark.parametrize(("sigma", "max_delta", "iterations", "visit"), [(0.7, 1, 2, None), (1.5, 4, 2, None), (1.0, 2, 1, 0.5)])
+def test_glass_blur_from_key_is_glass_blur_with_the_keys_offsets(sigma, max_delta, iterations, visit, photos_224):
+    image = (photos_224[1][:60, :45].astype(np.float32) / 255).copy()
+    offsets = glass.offsets_from_key(99, iterations, 60, 45, max_delta, visit)
+    explicit = glass.glass_blur(image, sigma, max_delta, offsets, swap=visit is not None)
+    np.testing.assert_array_equal(glass.glass_blur_from_key(image, sigma, max_delta, 99, iterations, visit), explicit)
+
+
 def test_glass_shuffle_rejects_bad_offsets():
     with pytest.raises(ValueError, match="offsets must have shape"):
         glass.glass_shuffle(np.zeros((10, 10, 3), np.uint8), np.zeros((1, 3, 3, 2), np.int8), 1)

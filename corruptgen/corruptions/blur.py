@@ -55,8 +55,7 @@ class GlassBlur(Corruption):
         return {"key": draw_key(rng)}
 
     def apply(self, image, p: Params, *, key):
-        offsets = glass.offsets_from_key(key, p.iterations, image.shape[0], image.shape[1], p.max_delta, p.swap_probability)
-        return glass.glass_blur(image, p.sigma, p.max_delta, offsets, swap=p.swap_probability is not None)
+        return glass.glass_blur_from_key(image, p.sigma, p.max_delta, key, p.iterations, p.swap_probability)
 
 
 class MotionBlur(Corruption):
