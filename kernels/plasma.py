@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import image_hwc
-from .counter import check_key, value
+from .counter import check_key, halves, splitmix64, value
 from .quantise import quantise
 
 
@@ -32,47 +32,68 @@ def _draw(key, k):
 
 
 @njit(cache=True)
+def _pairs_of_draws(key, k0, n, w2, out):
+    """``out[j] = w2 * draw(key, k0 + j)`` for ``j < n``, one stream output per two draws."""
+    j = 0
+    if k0 & 1 and n > 0:
+        out[0] = w2 * _draw(key, k0)
+        j = 1
+    first = (k0 + j) >> 1
+    for q in range((n - j) // 2):
+        lo, hi = halves(splitmix64(key, np.uint64(first + q)))
+        out[j + 2 * q] = w2 * (lo * 2.0**-31 - 1.0)
+        out[j + 2 * q + 1] = w2 * (hi * 2.0**-31 - 1.0)
+    if (n - j) % 2:
+        out[n - 1] = w2 * _draw(key, k0 + n - 1)
+
+
+@njit(cache=True)
 def _plasma(heights, wibbledecay, key):
+    """The diamond-square, unnormalised; returns the map's lowest and highest value (every point is
+    written once, so they are tracked as it goes). Each step fills a row of sums from the previous
+    octave's rows, then stores it (a loop LLVM can vectorise, the draws precomputed per row)."""
     mapsize = heights.shape[0]
     heights[:] = 0.0
+    low = high = 0.0  # the corner (0, 0) stays 0
     step = mapsize
     wibble = 100.0
     k = 0
+    noise = np.empty(mapsize, dtype=np.float64)
+    sums = np.empty(mapsize, dtype=np.float64)
     while step >= 2:
         half = step // 2
         n = mapsize // step
         w2 = wibble * wibble
-        for i in range(n):  # squares: centre = mean of the four corners
-            i1 = i + 1 if i + 1 < n else 0  # wrap around without a division
-            for j in range(n):
-                j1 = j + 1 if j + 1 < n else 0
-                total = (heights[i * step, j * step] + heights[i1 * step, j * step]
-                         + heights[i * step, j1 * step] + heights[i1 * step, j1 * step])  # fmt: skip
-                heights[i * step + half, j * step + half] = total / 4 + w2 * _draw(key, k)
-                k += 1
-        for i in range(n):  # diamonds on the corner rows
-            i0 = i - 1 if i > 0 else n - 1
-            for j in range(n):
-                j1 = j + 1 if j + 1 < n else 0
-                total = (heights[i * step + half, j * step + half] + heights[i0 * step + half, j * step + half]
-                         + heights[i * step, j * step] + heights[i * step, j1 * step])  # fmt: skip
-                heights[i * step, j * step + half] = total / 4 + w2 * _draw(key, k)
-                k += 1
-        for i in range(n):  # diamonds on the corner columns
-            i1 = i + 1 if i + 1 < n else 0
-            for j in range(n):
-                j0 = j - 1 if j > 0 else n - 1
-                total = (heights[i * step + half, j * step + half] + heights[i * step + half, j0 * step + half]
-                         + heights[i * step, j * step] + heights[i1 * step, j * step])  # fmt: skip
-                heights[i * step + half, j * step] = total / 4 + w2 * _draw(key, k)
-                k += 1
+        for phase in range(3):  # squares, diamonds on the corner rows, diamonds on the corner columns
+            for i in range(n):
+                _pairs_of_draws(key, k, n, w2, noise)
+                k += n
+                if phase == 0:  # centre = mean of the four corners (wrapping around)
+                    a, b = heights[i * step], heights[(i + 1) % n * step]
+                    for j in range(n - 1):
+                        sums[j] = a[j * step] + b[j * step] + a[j * step + step] + b[j * step + step]
+                    sums[n - 1] = a[(n - 1) * step] + b[(n - 1) * step] + a[0] + b[0]
+                    dst, at = heights[i * step + half], half
+                elif phase == 1:
+                    c, cp, row = heights[i * step + half], heights[(i - 1) % n * step + half], heights[i * step]
+                    for j in range(n - 1):
+                        sums[j] = c[j * step + half] + cp[j * step + half] + row[j * step] + row[j * step + step]
+                    sums[n - 1] = c[(n - 1) * step + half] + cp[(n - 1) * step + half] + row[(n - 1) * step] + row[0]
+                    dst, at = row, half
+                else:
+                    c, top, bottom = heights[i * step + half], heights[i * step], heights[(i + 1) % n * step]
+                    sums[0] = c[half] + c[(n - 1) * step + half] + top[0] + bottom[0]
+                    for j in range(1, n):
+                        sums[j] = c[j * step + half] + c[j * step - half] + top[j * step] + bottom[j * step]
+                    dst, at = c, 0
+                for j in range(n):
+                    v = sums[j] / 4 + noise[j]
+                    dst[j * step + at] = v
+                    low = min(low, v)
+                    high = max(high, v)
         step //= 2
         wibble /= wibbledecay
-    heights -= heights.min()
-    peak = heights.max()
-    if peak > 0:
-        heights /= peak
-    return heights
+    return low, high
 
 
 def plasma_fractal(mapsize: int, wibbledecay: float, key: int, *, out: np.ndarray | None = None) -> np.ndarray:
@@ -89,31 +110,51 @@ def plasma_fractal(mapsize: int, wibbledecay: float, key: int, *, out: np.ndarra
     heights = np.empty((mapsize, mapsize), dtype=np.float64) if out is None else out
     if heights.shape != (mapsize, mapsize) or heights.dtype != np.float64:
         raise ValueError(f"out must be a float64 {mapsize} x {mapsize} array; got {heights.dtype} {heights.shape}.")
-    return _plasma(heights, float(wibbledecay), key)
+    low, high = _plasma(heights, float(wibbledecay), key)
+    heights -= low
+    peak = high - low  # the largest of heights - low: rounding is monotonic
+    if peak > 0:
+        heights /= peak
+    return heights
+
+
+def plasma_heights(mapsize: int, wibbledecay: float, key: int, out: np.ndarray) -> tuple[float, float]:
+    """:func:`plasma_fractal` before its scaling: fills ``out`` (float64, ``mapsize x mapsize``) and
+    returns ``(low, peak)``; the scaled map is ``(out - low) / peak`` (``out - low`` where ``peak``
+    is 0), which :func:`fog` applies to the pixels it reads only."""
+    plasma_draw_count(mapsize)  # validates
+    if out.shape != (mapsize, mapsize) or out.dtype != np.float64:
+        raise ValueError(f"out must be a float64 {mapsize} x {mapsize} array; got {out.dtype} {out.shape}.")
+    low, high = _plasma(out, float(wibbledecay), check_key(key))
+    return low, high - low
 
 
 @njit(cache=True)
-def _fog(levels, plasma, amount):
+def _fog(levels, plasma, low, peak, amount):
     height, width, channels = levels.shape
-    peak = 0
+    top = 0
     for v in levels.reshape(-1):
-        peak = max(peak, v)
-    peak_f = peak / 255.0
-    scale = peak_f / (peak_f + amount)
+        top = max(top, v)
+    top_f = top / 255.0
+    scale = top_f / (top_f + amount)
     values = np.arange(256) / 255.0  # x / 255 per level, looked up rather than divided
     out = np.empty_like(levels)
     for y in range(height):
         src, dst, layer = levels[y], out[y], plasma[y]
         for x in range(width):
-            fog = amount * layer[x]
+            h = layer[x] - low
+            fog = amount * (h / peak if peak > 0 else h)
             for c in range(channels):
                 dst[x, c] = quantise((values[src[x, c]] + fog) * scale)
     return out
 
 
-def fog(levels: np.ndarray, plasma: np.ndarray, amount: float) -> np.ndarray:
-    """Add ``amount * plasma`` and rescale by the image's peak, as the reference's ``fog``; uint8 in and out."""
+def fog(levels: np.ndarray, plasma: np.ndarray, amount: float, *, low: float = 0.0, peak: float = 1.0) -> np.ndarray:
+    """Add ``amount * plasma`` and rescale by the image's peak, as the reference's ``fog``; uint8 in and out.
+
+    ``plasma`` is a map from :func:`plasma_fractal`, or an unscaled one from :func:`plasma_heights`
+    with its ``low`` and ``peak``: it is then scaled where it is read (the same arithmetic)."""
     levels = image_hwc(levels, "levels", np.uint8)
     if plasma.shape[0] < levels.shape[0] or plasma.shape[1] < levels.shape[1]:
         raise ValueError(f"plasma must cover the image {levels.shape[:2]}; got {plasma.shape}.")
-    return _fog(levels, plasma, float(amount))
+    return _fog(levels, plasma, float(low), float(peak), float(amount))

@@ -306,6 +306,16 @@ def test_plasma_fractal_matches_numpy_diamond_square():
         plasma.plasma_fractal(64, 1.7, 11, out=np.empty((32, 32)))
 
 
+@pytest.mark.parametrize("mapsize", [1, 2, 64, 256])
+def test_fog_from_unscaled_heights_is_fog_from_the_scaled_map(mapsize, photos_224):
+    levels = photos_224[2][:mapsize, : max(1, mapsize // 2)].copy()
+    scaled = plasma.plasma_fractal(mapsize, 1.5, 5)
+    heights = np.empty((mapsize, mapsize))
+    low, peak = plasma.plasma_heights(mapsize, 1.5, 5, heights)
+    np.testing.assert_array_equal((heights - low) / (peak if peak > 0 else 1.0), scaled)
+    np.testing.assert_array_equal(plasma.fog(levels, heights, 2.5, low=low, peak=peak), plasma.fog(levels, scaled, 2.5))
+
+
 def _pillow_pixelate(pixels, factor):
     """imagecorruptions' pixelate: Pillow's BOX downscale and NEAREST upscale."""
     from PIL import Image

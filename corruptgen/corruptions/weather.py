@@ -148,8 +148,9 @@ class Fog(Corruption):
 
     def apply(self, image, p: Params, *, key):
         mapsize = self._mapsize(image.shape, p)
-        heights = plasma.plasma_fractal(mapsize, p.wibbledecay, key, out=scratch("fog.heights", (mapsize, mapsize), np.float64))
-        return plasma.fog(image, heights, p.amount)
+        heights = scratch("fog.heights", (mapsize, mapsize), np.float64)
+        low, peak = plasma.plasma_heights(mapsize, p.wibbledecay, key, heights)
+        return plasma.fog(image, heights, p.amount, low=low, peak=peak)
 
 
 class Brightness(Corruption):
