@@ -30,23 +30,31 @@ _WIDE_GUIDE_BITS = 10
 _OFFSET_GUIDE_BITS = 12
 
 
-def _table(cdf: np.ndarray, bits: int = _LEVEL_GUIDE_BITS) -> tuple[np.ndarray, np.ndarray]:
-    """``(thresholds, guide)`` from ``cdf[row, out] = P(output <= out | row)``.
+def _table(cdf: np.ndarray, bits: int = _LEVEL_GUIDE_BITS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(thresholds, guide, outputs)`` from ``cdf[row, out] = P(output <= out | row)``.
 
-    ``thresholds[row, out]`` is that probability on the 2**32 scale: a uniform ``u`` gives the
-    first ``out`` whose threshold exceeds ``u``. ``guide[row, b]`` is that output for the
-    smallest ``u`` of bin ``b`` (the top ``bits`` bits of ``u`` are ``b``).
+    ``thresholds[row, k]`` is that probability on the 2**32 scale: a uniform ``u`` gives the
+    first ``k`` whose threshold exceeds ``u`` (the last if none), and the output ``outputs[k]``.
+    Only outputs that some row can produce have a column (shot noise at scale 12 reaches 13 of
+    the 256 levels), so the tables a call reads stay in cache; the pick is the same as over all
+    256 columns. ``guide[row, b]`` is the pick for the smallest ``u`` of bin ``b`` (the top
+    ``bits`` bits of ``u`` are ``b``).
     """
     cdf = np.clip(cdf, 0.0, 1.0)
     cdf[:, -1] = 1.0
-    last = cdf.shape[1] - 1
     scaled = np.minimum(np.round(cdf * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    # a column whose threshold equals the one before it in every row is never the first above u
+    previous = np.concatenate([np.zeros((scaled.shape[0], 1), np.uint32), scaled[:, :-1]], axis=1)
+    outputs = np.flatnonzero((scaled != previous).any(axis=0) | (np.arange(scaled.shape[1]) == scaled.shape[1] - 1))
+    scaled = np.ascontiguousarray(scaled[:, outputs])
+    last = scaled.shape[1] - 1
     starts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(32 - bits)
     guide = np.stack([np.searchsorted(row, starts, side="right") for row in scaled]).clip(0, last)
-    guide = guide.astype(np.uint8 if last < 256 else np.uint16)
-    for table in (scaled, guide):
+    guide = np.ascontiguousarray(guide.astype(np.uint8 if last < 256 else np.uint16))
+    outputs = outputs.astype(np.int64)
+    for table in (scaled, guide, outputs):
         table.setflags(write=False)
-    return np.ascontiguousarray(scaled), np.ascontiguousarray(guide)
+    return scaled, guide, outputs
 
 
 @lru_cache(maxsize=64)
@@ -103,7 +111,7 @@ def _pick(row, u, thresholds, guide, shift):
 
 
 @njit(cache=True)
-def _inverse_cdf(levels, key, thresholds, guide, shift, offsets):
+def _inverse_cdf(levels, key, thresholds, guide, outputs, shift, offsets):
     """Value ``i`` takes uniform ``i`` of the stream through the table: the output level itself
     (row = input level), or with ``offsets`` an offset from the one-row table added to the level."""
     out = np.empty_like(levels)
@@ -116,14 +124,14 @@ def _inverse_cdf(levels, key, thresholds, guide, shift, offsets):
             if i < n:
                 level = np.int64(flat_l[i])
                 if offsets:
-                    level += _pick(0, pair[half], thresholds, guide, shift) - _LEVELS
+                    level += outputs[_pick(0, pair[half], thresholds, guide, shift)] - _LEVELS
                     flat_o[i] = min(max(level, 0), 255)
                 else:
-                    flat_o[i] = _pick(level, pair[half], thresholds, guide, shift)
+                    flat_o[i] = outputs[_pick(level, pair[half], thresholds, guide, shift)]
     return out
 
 
-def _shift(table: tuple[np.ndarray, np.ndarray]) -> np.uint64:
+def _shift(table: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.uint64:
     return np.uint64(32 - int(table[1].shape[1]).bit_length() + 1)
 
 

@@ -169,13 +169,13 @@ def test_counter_stream_is_splitmix64_halves():
 
 
 def _slow_inverse_cdf(levels, key, table, offsets=False):
-    """Value i takes the first table entry above stream value i (row 0 for offsets, else its level)."""
+    """Value i takes the output of the first table entry above stream value i (row 0 for offsets, else its level)."""
     thresholds = table[0].astype(np.int64)
     u = counter.uint32_stream(key, levels.size).astype(np.int64)
     flat = levels.reshape(-1).astype(np.int64)
     rows = np.zeros_like(flat) if offsets else flat
     picked = np.array([np.searchsorted(thresholds[r], v, side="right") for r, v in zip(rows, u)])
-    picked = np.minimum(picked, thresholds.shape[1] - 1)
+    picked = table[2][np.minimum(picked, thresholds.shape[1] - 1)]  # the column's output
     out = np.clip(flat + picked - 256, 0, 255) if offsets else picked
     return out.astype(np.uint8).reshape(levels.shape)
 
