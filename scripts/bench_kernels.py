@@ -14,8 +14,8 @@ into a temporary folder and imported under another name, and for pixelate and jp
 their floors: Pillow's bare resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's
 bare JPEG encode + decode (on a BGR array). Timing them side by side, rather than one after the
 other, keeps a drift of the machine's speed from deciding a ratio. The ImageNet-C unit of work
-(15 benchmark corruptions x 5 severities, one call each) is timed whole, per photograph, in
-rounds with the older corruptgen's; the reference's unit is the sum of its cells.
+(15 benchmark corruptions x 5 severities, one call each) is timed whole for all three, in three
+rounds (one per photograph).
 
 Each thread setting runs in its own process: ``one`` sets NUMBA_NUM_THREADS=1 and
 ``cv2.setNumThreads(1)`` (a data-loader or build worker), ``default`` leaves both alone.
@@ -41,13 +41,14 @@ SETTINGS = ("one", "default")
 
 # ---------------------------------------------------------------- the measuring child process
 
-def _rounds_ms(contenders: dict, images: list, budget_ms: float, most: int, first: dict | None = None) -> dict:
+def _rounds_ms(contenders: dict, images: list, budget_ms: float, most: int, first: dict | None = None,
+               least: int = 1) -> dict:
     """Medians, per contender, over rounds in which every contender is called once on the same
     photograph (cycling through them; the order rotates each round), so that whatever the machine
     is doing at the time weighs on all of them alike. ``contenders`` maps a name to ``(fn,
     prepared images)``. Each is warmed up on every photograph first, except those in ``first``
     (name -> ms of one call already made: slow ones, whose warm-up is that call); rounds fill
-    about ``budget_ms``, at least one and at most ``most``; a contender timed once only (a
+    about ``budget_ms``, at least ``least`` and at most ``most``; a contender timed once only (a
     reference call of seconds) keeps that call's time as a sample."""
     each = dict(first or {})
     for name, (fn, prepared) in contenders.items():
@@ -57,7 +58,7 @@ def _rounds_ms(contenders: dict, images: list, budget_ms: float, most: int, firs
         for image in prepared:
             fn(image)
         each[name] = (time.perf_counter() - t0) * 1000 / len(prepared)
-    rounds = max(1, min(most, int(budget_ms / max(sum(each.values()), 1e-3))))
+    rounds = max(least, min(most, int(budget_ms / max(sum(each.values()), 1e-3))))
     times = {name: ([each[name]] if rounds < 3 and name in (first or {}) else []) for name in contenders}
     names = list(contenders)
     for r in range(rounds):
@@ -132,12 +133,18 @@ def measure(setting: str, quick: bool, before: str | None, only: list[str] | Non
             result["sizes"][label] = {"cells": cells}
             continue
 
-        def unit(module):
-            return lambda im: [module.corrupt(im, n, s, seed=0) for n in bench for s in range(1, 6)]
+        def unit(corrupt):
+            return lambda im: [corrupt(im, n, s, seed=0) for n in bench for s in range(1, 6)]
 
-        contenders = {"ours": (unit(corruptgen), images)} | ({"before": (unit(old), images)} if old is not None else {})
-        units = _rounds_ms(contenders, images, 4000.0 if quick else 15000.0, 30)
-        units["reference"] = sum(r["reference"] for n in bench for r in cells[n])
+        # the unit timed whole for all three (seconds a call for the reference: three rounds, one per photograph)
+        contenders = {"ours": (unit(corruptgen.corrupt), images)}
+        if old is not None:
+            contenders["before"] = (unit(old.corrupt), images)
+        contenders["reference"] = (unit(reference_corrupt), images)
+        t0 = time.perf_counter()
+        contenders["reference"][0](images[0])
+        units = _rounds_ms(contenders, images, 0.0, 3, {"reference": (time.perf_counter() - t0) * 1000}, least=3)
+        units["reference cells"] = sum(r["reference"] for n in bench for r in cells[n])
         result["sizes"][label] = {"cells": cells, "unit": units}
     return result
 
@@ -215,15 +222,15 @@ def document(results: list[dict], before: str | None) -> str:
     out.append("")
     if all("unit" in size for res in results for size in res["sizes"].values()):  # not with --only
         out.append("| threads | size | ImageNet-C unit, corruptgen ms | reference ms | ratio |"
-                   + (f" {before} ms | {before} ratio |" if before else ""))  # fmt: skip
-        out.append("|---|---|---:|---:|---:|" + ("---:|---:|" if before else ""))
+                   + (f" {before} ms | {before} ratio |" if before else "") + " reference, sum of its cells ms |")  # fmt: skip
+        out.append("|---|---|---:|---:|---:|" + ("---:|---:|" if before else "") + "---:|")
         for res in results:
             for label, size in res["sizes"].items():
                 u = size["unit"]
                 row = f"| {res['setting']} | {label} | {u['ours']:.1f} | {u['reference']:.0f} | **{ratio(u['reference'] / u['ours'])}** |"
                 if before:
                     row += f" {u['before']:.1f} | {ratio(u['reference'] / u['before'])} |"
-                out.append(row)
+                out.append(row + f" {u['reference cells']:.0f} |")
     opencv = ", ".join(f"{r['setting']}: OpenCV {r['threads']['opencv']} threads" for r in results)
     out += ["", f"`one`: NUMBA_NUM_THREADS=1 and cv2.setNumThreads(1); `default`: neither set ({opencv}). "
             "Bar: at least 3x the reference at every severity; pixelate and jpeg_compression within 1.2x of "
