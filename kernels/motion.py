@@ -23,15 +23,11 @@ def motion_taps(radius: int, sigma: float, angle: float, height: int, width: int
     weights /= weights.sum()
     py, px = n * math.sin(math.radians(angle)), n * math.cos(math.radians(angle))
     hypot = math.hypot(py, px)
-    shifts, taps = [], []
-    for i in range(n):
-        dy = -math.ceil(i * py / hypot - 0.5)
-        dx = -math.ceil(i * px / hypot - 0.5)
-        if abs(dy) >= height or abs(dx) >= width:
-            break
-        shifts.append((dy, dx))
-        taps.append(weights[i])
-    return np.array(shifts, dtype=np.int64).reshape(-1, 2), np.array(taps, dtype=np.float32)
+    i = np.arange(n, dtype=np.float64)
+    shifts = -np.ceil(np.stack([i * py / hypot - 0.5, i * px / hypot - 0.5], axis=1)).astype(np.int64)
+    outside = (np.abs(shifts[:, 0]) >= height) | (np.abs(shifts[:, 1]) >= width)
+    kept = int(np.argmax(outside)) if outside.any() else n  # the reference's loop breaks at the first
+    return shifts[:kept], weights[:kept].astype(np.float32)
 
 
 @njit(cache=True)

@@ -17,28 +17,41 @@ from .zoom import zoom_centre
 _WATER_RGB = np.array([175, 238, 238], dtype=np.float32) / 255  # pale turquoise
 
 
+@njit(cache=True, inline="always")
+def _eight_bit(v):
+    """``np.round(v * 255) / 255`` in float32: the layer quantised to 8 bits, as both references do."""
+    return np.rint(v * np.float32(255.0)) / np.float32(255.0)
+
+
 @njit(cache=True)
 def _snow_composite(levels, layer, blend):
+    """Composite the blurred flake ``layer`` (its top-left ``H x W``, quantised here) over ``levels``."""
     height, width, channels = levels.shape
     out = np.empty_like(levels)
     keep, rest = np.float32(blend), np.float32(1.0 - blend)
     scale = np.float32(1.0 / 255.0)
-    flat_in, flat_out = levels.reshape(height, width * channels), out.reshape(height, width * channels)
+    n = width * channels
+    flat_in, flat_out = levels.reshape(height, n), out.reshape(height, n)
+    flakes = np.empty(n, dtype=np.float32)  # per value of the row, so the last loop is one SIMD pass
+    whitened = np.empty(n, dtype=np.float32)
     for y in range(height):
         flakes_row, mirrored, src, dst = layer[y], layer[height - 1 - y], flat_in[y], flat_out[y]
         for x in range(width):
-            flakes = flakes_row[x] + mirrored[width - 1 - x]  # the layer plus itself rotated 180 degrees
+            f = _eight_bit(flakes_row[x]) + _eight_bit(mirrored[width - 1 - x])  # plus itself rotated 180 degrees
             i = x * channels
             if channels == 3:
                 gray = np.float32(0.299) * np.float32(src[i]) + np.float32(0.587) * np.float32(src[i + 1]) \
                     + np.float32(0.114) * np.float32(src[i + 2])
             else:
                 gray = np.float32(src[i])
-            whitened = gray * np.float32(1.5 / 255.0) + np.float32(0.5)
+            w = gray * np.float32(1.5 / 255.0) + np.float32(0.5)
             for c in range(channels):
-                v = np.float32(src[i + c]) * scale
-                t = (keep * v + rest * max(v, whitened) + flakes) * np.float32(255.0)
-                dst[i + c] = np.uint8(min(max(t, np.float32(0.0)), np.float32(255.0)))  # clip, truncate
+                flakes[i + c] = f
+                whitened[i + c] = w
+        for k in range(n):
+            v = np.float32(src[k]) * scale
+            t = (keep * v + rest * max(v, whitened[k]) + flakes[k]) * np.float32(255.0)
+            dst[k] = np.uint8(min(max(t, np.float32(0.0)), np.float32(255.0)))  # clip, truncate
     return out
 
 
@@ -76,8 +89,7 @@ def snow(
     np.clip(layer, 0, 1, out=layer)
     shifts, weights = motion_taps(blur_radius, blur_sigma, angle, layer.shape[0], layer.shape[1])
     layer = motion_blur(layer, shifts, weights)
-    layer = np.round(layer[:height, :width, 0] * 255) / 255
-    return _snow_composite(image, np.ascontiguousarray(layer, dtype=np.float32), float(blend))
+    return _snow_composite(image, layer[:, :, 0], float(blend))
 
 
 def frost_cover_size(texture_hw: tuple[int, int], height: int, width: int) -> tuple[int, int]:
