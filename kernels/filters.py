@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import cv2
@@ -11,6 +13,7 @@ from scipy.signal import convolve2d
 
 from ._scratch import scratch
 from ._validate import image_hwc
+from .quantise import quantise
 
 # scipy.ndimage mode name -> OpenCV border
 _BORDERS = {
@@ -137,12 +140,18 @@ def _row_prefix(line, channels, prefix):
         prefix[k + channels] = prefix[k] + line[k]
 
 
-@njit(cache=True)
-def _defocus_rows(flat, channels, out, size, anchor, pad, horizontal, disk, left_right, vertical, top_bottom, taps):
-    """``_defocus_plan``'s sums, streamed down the image: each padded row is blurred and summed
-    into a window of prefix rows once, as the first output row that reads it comes up, so the
-    working set is a few dozen rows (in cache) whatever the image's height."""
+@njit(cache=True, nogil=True)
+def _defocus_rows(flat, channels, out, levels, first, last, size, anchor, pad, horizontal, disk, left_right, vertical,
+                  top_bottom, taps):
+    """``_defocus_plan``'s sums for output rows ``first`` to ``last``, streamed down the image:
+    each padded row is blurred and summed into a window of prefix rows once, as the first output
+    row that reads it comes up, so the working set is a few dozen rows (in cache) whatever the
+    image's height. Writes ``out`` (float32), or with ``levels`` non-empty the quantised levels
+    there instead. Every row's arithmetic is the same whatever ``first`` is (the column sums run
+    from the top), so bands computed apart give the bytes of one pass."""
     rows, m = flat.shape[0], out.shape[1]
+    quantised = levels.shape[0] > 0
+    level_row = np.empty(m, dtype=np.float32)
     line = np.empty(m + 2 * anchor * channels, dtype=np.float32)
     prefix_ring = size + 2 * pad
     prefix = np.empty((prefix_ring, line.size + channels), dtype=np.float32)
@@ -150,8 +159,8 @@ def _defocus_rows(flat, channels, out, size, anchor, pad, horizontal, disk, left
     columns = np.zeros((column_ring, flat.shape[1]), dtype=np.float32)
     sums_ring = 2 * pad + 1
     sums = np.empty((sums_ring, m), dtype=np.float32)
-    next_prefix = next_column = 0
-    for j in range(out.shape[0] + 2 * pad):  # row j of the sums is output row j - pad
+    next_prefix, next_column = first, 0
+    for j in range(first, last + 2 * pad):  # row j of the sums is output row j - pad
         while next_prefix < j + size:
             line[:] = 0.0
             _add_terms(line, flat, rows, next_prefix, *horizontal)
@@ -169,12 +178,16 @@ def _defocus_rows(flat, channels, out, size, anchor, pad, horizontal, disk, left
                 next_column += 1
             _add_terms(row, columns, column_ring, j, *left_right)
         y = j - 2 * pad
-        if y >= 0:
-            o = out[y]
+        if y >= first:
+            o = level_row if quantised else out[y]
             o[:] = 0.0
             _add_terms(o, sums, sums_ring, y, *vertical)
             _add_terms(o, prefix, prefix_ring, y, *top_bottom)
             _add_terms(o, flat, rows, y, *taps)
+            if quantised:
+                dst = levels[y]
+                for k in range(m):
+                    dst[k] = quantise(o[k])
 
 
 def _terms(rows, starts, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -266,12 +279,17 @@ def _defocus_plan(radius: float, alias_blur: float, channels: int):
     return size, anchor, pad, *(_terms(*zip(*t)) if t else _terms((), (), ()) for t in terms)
 
 
-def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndarray:
+def defocus_blur(image: np.ndarray, radius: float, alias_blur: float, *, quantised: bool = False) -> np.ndarray:
     """Convolve every channel with :func:`disk_kernel` (OpenCV's default reflect-101 border).
 
     Computed from prefix sums (see ``_defocus_plan``): the same kernel as ``cv2.filter2D`` with
     :func:`disk_kernel` to within 0.026 gray levels, in a fraction of the multiply-adds (two
     reads per row of the disk and a dozen or two for the kernel's edges, not ``(2r+1)**2``).
+    ``quantised=True`` returns uint8 levels instead, truncated as the reference does
+    (``quantise.to_uint8`` of the float result, without the float image). Where OpenCV may use
+    more than one thread (``cv2.getNumThreads() > 1``, its default; the reference's
+    ``cv2.filter2D`` does) images of 64 rows or more are computed in two bands at once, with
+    the same bytes; ``cv2.setNumThreads(1)`` keeps it on the calling thread.
     """
     image = image_hwc(image)
     height, width, channels = image.shape
@@ -282,6 +300,28 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float) -> np.ndar
         cv2.copyMakeBorder(image, reach, reach, reach, reach, cv2.BORDER_REFLECT_101, dst=padded)
     else:  # OpenCV's limit; NumPy's "reflect" is OpenCV's reflect-101
         padded[:] = np.pad(image, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
-    out = np.empty((height, width, channels), dtype=np.float32)
-    _defocus_rows(padded.reshape(padded.shape[0], -1), channels, out.reshape(height, -1), size, anchor, pad, *terms)
+    out = np.empty((height, width, channels), dtype=np.uint8 if quantised else np.float32)
+    flat_out = out.reshape(height, -1)
+    no_rows = (0, flat_out.shape[1])  # the output not written: an empty array of the other dtype
+    floats, levels = (np.empty(no_rows, np.float32), flat_out) if quantised else (flat_out, np.empty(no_rows, np.uint8))
+    def rows(first, last):
+        _defocus_rows(padded.reshape(padded.shape[0], -1), channels, floats, levels, first, last, size, anchor, pad, *terms)
+
+    if cv2.getNumThreads() > 1 and height >= 64:  # two bands at once, as OpenCV's own filters would
+        helper = _helper_thread().submit(rows, height // 2, height)
+        rows(0, height // 2)
+        helper.result()
+    else:
+        rows(0, height)
     return out
+
+
+_helper = (None, None)  # (process id, executor): a pool does not survive a fork
+
+
+def _helper_thread() -> ThreadPoolExecutor:
+    """One worker thread per process for kernels that split their rows in two."""
+    global _helper
+    if _helper[0] != os.getpid():
+        _helper = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="corruptgen"))
+    return _helper[1]

@@ -263,7 +263,23 @@ def test_defocus_blur_matches_filter2d_with_the_reference_disk(radius, alias_blu
     image = (photo[: shape[0], : shape[1], : shape[2]].astype(np.float32) / 255).copy()
     kernel = filters.disk_kernel(radius, alias_blur)
     ref = filters.apply_per_plane(lambda a: cv2.filter2D(a, -1, kernel), image)
-    np.testing.assert_allclose(filters.defocus_blur(image, radius, alias_blur), ref, atol=1e-4, rtol=0)
+    ours = filters.defocus_blur(image, radius, alias_blur)
+    np.testing.assert_allclose(ours, ref, atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(filters.defocus_blur(image, radius, alias_blur, quantised=True), quantise.to_uint8(ours))
+
+
+def test_defocus_blur_gives_the_same_bytes_on_one_thread_and_two(photos_224):
+    image = (photos_224[0][:150, :97].astype(np.float32) / 255).copy()
+    threads = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(1)
+        one = [filters.defocus_blur(image, r, 0.5, quantised=q) for r in (3, 10) for q in (False, True)]
+        cv2.setNumThreads(2)
+        two = [filters.defocus_blur(image, r, 0.5, quantised=q) for r in (3, 10) for q in (False, True)]
+    finally:
+        cv2.setNumThreads(threads)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
 
 
 def _slow_plasma(mapsize, wibbledecay, draws):

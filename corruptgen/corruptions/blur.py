@@ -24,7 +24,7 @@ class DefocusBlur(Corruption):
     }
 
     def apply(self, image, p: Params):
-        return filters.defocus_blur(image, p.radius, p.alias_blur)
+        return filters.defocus_blur(image, p.radius, p.alias_blur, quantised=True)
 
 
 class GlassBlur(Corruption):
