@@ -17,19 +17,26 @@ def glass_offset_count(height: int, width: int, max_delta: int) -> tuple[int, in
     return max(height - 2 * max_delta, 0), max(width - 2 * max_delta, 0)
 
 
+@njit(cache=True, inline="always")
+def _offset(key, v, visits, max_delta, keep):
+    """Visit ``v``'s (dx, dy): the two halves of output ``v`` by multiply-shift, or (0, 0) when
+    value 0 of output ``visits + v`` is not below ``keep`` (not visited: nothing moves)."""
+    span = np.uint64(2 * max_delta)
+    lo, hi = halves(splitmix64(key, np.uint64(v)))
+    dx = np.int64((lo * span) >> np.uint64(32)) - max_delta
+    dy = np.int64((hi * span) >> np.uint64(32)) - max_delta
+    if keep < np.uint64(2**32) and halves(splitmix64(key, np.uint64(visits + v)))[0] >= keep:
+        dx = dy = np.int64(0)
+    return dx, dy
+
+
 @njit(cache=True)
 def _offsets(key, iterations, rows, cols, max_delta, keep):
     out = np.empty((iterations, rows, cols, 2), dtype=np.int8)
     flat = out.reshape(-1, 2)
-    span = np.uint64(2 * max_delta)
     visits = flat.shape[0]
     for v in range(visits):
-        lo, hi = halves(splitmix64(key, np.uint64(v)))
-        flat[v, 0] = np.int64((lo * span) >> np.uint64(32)) - max_delta
-        flat[v, 1] = np.int64((hi * span) >> np.uint64(32)) - max_delta
-        if keep < np.uint64(2**32) and halves(splitmix64(key, np.uint64(visits + v)))[0] >= keep:
-            flat[v, 0] = 0  # not visited: a zero offset moves nothing
-            flat[v, 1] = 0
+        flat[v, 0], flat[v, 1] = _offset(key, v, visits, max_delta, keep)
     return out
 
 
@@ -45,49 +52,43 @@ def offsets_from_key(key: int, iterations: int, height: int, width: int, max_del
     return _offsets(np.uint64(key), int(iterations), rows, cols, int(max_delta), np.uint64(keep))
 
 
+@njit(cache=True, inline="always")
+def _move(pixels, h, w, hp, wp, swap):
+    """Copy pixel ``(hp, wp)`` onto ``(h, w)``, or with ``swap`` exchange the two."""
+    for c in range(pixels.shape[2]):
+        other = pixels[hp, wp, c]
+        if swap:
+            pixels[hp, wp, c] = pixels[h, w, c]
+        pixels[h, w, c] = other
+
+
 @njit(cache=True)
 def _shuffle(pixels, offsets, max_delta, swap):
-    height, width, channels = pixels.shape
+    height, width, _ = pixels.shape
     iterations, n_rows, n_cols, _ = offsets.shape
     for it in range(iterations):
         for i in range(n_rows):
             h = height - max_delta - i
             for j in range(n_cols):
                 w = width - max_delta - j
-                hp = h + offsets[it, i, j, 1]
-                wp = w + offsets[it, i, j, 0]
-                for c in range(channels):
-                    other = pixels[hp, wp, c]
-                    if swap:
-                        pixels[hp, wp, c] = pixels[h, w, c]
-                    pixels[h, w, c] = other
+                _move(pixels, h, w, h + offsets[it, i, j, 1], w + offsets[it, i, j, 0], swap)
 
 
 @njit(cache=True)
 def _shuffle_from_key(pixels, key, iterations, max_delta, keep, swap):
     """``_shuffle`` with ``_offsets``' offsets computed where they are used (no offsets array)."""
-    height, width, channels = pixels.shape
+    height, width, _ = pixels.shape
     n_rows, n_cols = max(height - 2 * max_delta, 0), max(width - 2 * max_delta, 0)
     visits = iterations * n_rows * n_cols
-    span = np.uint64(2 * max_delta)
     v = 0
     for _ in range(iterations):
         for i in range(n_rows):
             h = height - max_delta - i
             for j in range(n_cols):
                 w = width - max_delta - j
-                lo, hi = halves(splitmix64(key, np.uint64(v)))
-                dx = np.int64((lo * span) >> np.uint64(32)) - max_delta
-                dy = np.int64((hi * span) >> np.uint64(32)) - max_delta
-                if keep < np.uint64(2**32) and halves(splitmix64(key, np.uint64(visits + v)))[0] >= keep:
-                    dx = dy = 0
+                dx, dy = _offset(key, v, visits, max_delta, keep)
                 v += 1
-                hp, wp = h + dy, w + dx
-                for c in range(channels):
-                    other = pixels[hp, wp, c]
-                    if swap:
-                        pixels[hp, wp, c] = pixels[h, w, c]
-                    pixels[h, w, c] = other
+                _move(pixels, h, w, h + dy, w + dx, swap)
 
 
 def glass_shuffle(pixels: np.ndarray, offsets: np.ndarray, max_delta: int, *, swap: bool = False) -> np.ndarray:

@@ -105,14 +105,9 @@ def plasma_fractal(mapsize: int, wibbledecay: float, key: int, *, out: np.ndarra
     reference's ``wibble * uniform(-wibble, wibble)`` is ``wibble**2 * draw``. ``out``: a float64
     ``mapsize x mapsize`` array to fill instead of a new one.
     """
-    plasma_draw_count(mapsize)  # validates
-    key = check_key(key)
     heights = np.empty((mapsize, mapsize), dtype=np.float64) if out is None else out
-    if heights.shape != (mapsize, mapsize) or heights.dtype != np.float64:
-        raise ValueError(f"out must be a float64 {mapsize} x {mapsize} array; got {heights.dtype} {heights.shape}.")
-    low, high = _plasma(heights, float(wibbledecay), key)
+    low, peak = plasma_heights(mapsize, wibbledecay, key, heights)
     heights -= low
-    peak = high - low  # the largest of heights - low: rounding is monotonic
     if peak > 0:
         heights /= peak
     return heights
@@ -126,7 +121,7 @@ def plasma_heights(mapsize: int, wibbledecay: float, key: int, out: np.ndarray) 
     if out.shape != (mapsize, mapsize) or out.dtype != np.float64:
         raise ValueError(f"out must be a float64 {mapsize} x {mapsize} array; got {out.dtype} {out.shape}.")
     low, high = _plasma(out, float(wibbledecay), check_key(key))
-    return low, high - low
+    return low, high - low  # the largest of out - low: rounding is monotonic
 
 
 @njit(cache=True)
