@@ -99,9 +99,15 @@ def clipped_zoom(image: np.ndarray, zoom: float, *, trim: str = "start") -> np.n
 
 
 @lru_cache(maxsize=64)
-def _zoom_plan(height: int, width: int, zooms: tuple[float, ...]):
+def _zoom_plan(height: int, width: int, channels: int, zooms: tuple[float, ...]):
     """Per zoom: each output row's two source rows and weight, the crop's first column and
-    width, and each output column's left source column (from the crop's first) and weight."""
+    width, and the output row cut into runs that read the blended crop row at one offset.
+
+    Along a row, output column ``x`` reads crop column ``floor(x * step)`` with ``step <= 1``:
+    the shift ``x - floor(x * step)`` only grows, one step at a time, so the output is a few
+    dozen runs that each read a contiguous stretch of the crop (SIMD loads, not a gather).
+    Runs are in flattened ``(x, channel)`` units; ``weights`` is each element's column weight.
+    """
     rows = [_axis_map(height, z, height) for z in zooms]
     cols = [_axis_map(width, z, width) for z in zooms]
     y_lo = np.stack([r[0] for r in rows]).astype(np.int64)
@@ -109,18 +115,25 @@ def _zoom_plan(height: int, width: int, zooms: tuple[float, ...]):
     wy = np.stack([r[2] for r in rows])
     first = np.array([lo.min() for lo, _, _ in cols], dtype=np.int64)
     span = np.array([hi.max() - lo.min() + 1 for lo, hi, _ in cols], dtype=np.int64)
-    x_lo = np.stack([lo - f for (lo, _, _), f in zip(cols, first)]).astype(np.int64)
+    shifts = [np.arange(width) - (lo - lo.min()) for lo, _, _ in cols]
+    bounds = [np.concatenate([[0], np.flatnonzero(np.diff(shift)) + 1, [width]]) for shift in shifts]
+    n_runs = np.array([len(b) - 1 for b in bounds], dtype=np.int64)
+    run_start = np.zeros((len(zooms), n_runs.max() + 1), dtype=np.int64)
+    run_shift = np.zeros((len(zooms), n_runs.max()), dtype=np.int64)
+    for z, (b, shift) in enumerate(zip(bounds, shifts)):
+        run_start[z, : len(b)] = b * channels
+        run_shift[z, : len(b) - 1] = shift[b[:-1]] * channels
     # where a column is clamped at the crop's edge its right neighbour has weight 0: read the
     # padding after the row (finite) rather than branch
-    wx = np.stack([w for _, _, w in cols])
-    plan = (y_lo, y_hi, wy, first, span, x_lo, wx)
+    weights = np.repeat(np.stack([w for _, _, w in cols]), channels, axis=1)
+    plan = (y_lo, y_hi, wy, first, span, n_runs, run_start, run_shift, weights)
     for array in plan:
         array.setflags(write=False)
     return plan
 
 
 @njit(cache=True)
-def _zoom_sum(image, acc, y_lo, y_hi, wy, first, span, x_lo, wx):
+def _zoom_sum(image, acc, y_lo, y_hi, wy, first, span, n_runs, run_start, run_shift, weights):
     """``acc += sum of the zooms``, one output row at a time (the row stays in cache across zooms)."""
     height, width, channels = image.shape
     n = width * channels
@@ -139,20 +152,13 @@ def _zoom_sum(image, acc, y_lo, y_hi, wy, first, span, x_lo, wx):
                 r[k] = a[k] + w * (b[k] - a[k])
             for c in range(channels):
                 row[count + c] = row[count - channels + c]
-            lo, wk = x_lo[z], wx[z]
-            if channels == 3:  # unrolled: one index and weight per pixel
-                for x in range(width):
-                    i, v, o = lo[x] * 3, wk[x], x * 3
-                    a0, a1, a2 = row[i], row[i + 1], row[i + 2]
-                    d[o] += a0 + v * (row[i + 3] - a0)
-                    d[o + 1] += a1 + v * (row[i + 4] - a1)
-                    d[o + 2] += a2 + v * (row[i + 5] - a2)
-            else:
-                for x in range(width):
-                    i, v = lo[x] * channels, wk[x]
-                    for c in range(channels):
-                        a0 = row[i + c]
-                        d[x * channels + c] += a0 + v * (row[i + channels + c] - a0)
+            for j in range(n_runs[z]):
+                k0, k1, shift = run_start[z, j], run_start[z, j + 1], run_shift[z, j]
+                left = row[k0 - shift : k1 - shift]
+                right = row[k0 - shift + channels : k1 - shift + channels]
+                out, wk = d[k0:k1], weights[z, k0:k1]
+                for k in range(k1 - k0):
+                    out[k] += left[k] + wk[k] * (right[k] - left[k])
 
 
 def zoom_blur(image: np.ndarray, zooms) -> np.ndarray:
@@ -160,6 +166,6 @@ def zoom_blur(image: np.ndarray, zooms) -> np.ndarray:
     image = image_hwc(image)
     height, width = image.shape[:2]
     acc = image.copy()
-    _zoom_sum(image, acc, *_zoom_plan(height, width, tuple(float(z) for z in zooms)))
+    _zoom_sum(image, acc, *_zoom_plan(height, width, image.shape[2], tuple(float(z) for z in zooms)))
     acc *= np.float32(1.0 / (len(zooms) + 1))
     return acc
