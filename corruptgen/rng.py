@@ -22,7 +22,10 @@ def check_seed(seed: Seed) -> None:
 def as_generator(seed: Seed) -> np.random.Generator:
     """``None`` -> fresh OS entropy; a non-negative int -> PCG64 seeded with it; a Generator -> itself."""
     check_seed(seed)
-    return np.random.default_rng(None if seed is None else seed if isinstance(seed, np.random.Generator) else int(seed))
+    if isinstance(seed, np.random.Generator):
+        return seed
+    # what default_rng builds, without its wrapper (5 of its 13 us: corrupt() builds one a call)
+    return np.random.Generator(np.random.PCG64(None if seed is None else int(seed)))
 
 
 def stable_hash(value: str | int) -> int:

@@ -23,17 +23,22 @@ _BORDERS = {
 }
 
 
+@lru_cache(maxsize=256)
 def gaussian_kernel_1d(sigma: float, truncate: float = 4.0) -> np.ndarray:
-    """The normalised 1-D Gaussian that ``scipy.ndimage.gaussian_filter`` uses.
+    """The normalised 1-D Gaussian that ``scipy.ndimage.gaussian_filter`` uses (read-only, cached:
+    the tables repeat a few sigmas, and building it costs more than filtering a small image).
 
     Its radius is ``int(truncate * sigma + 0.5)``; ``sigma <= 0`` gives the identity ``[1]``.
     """
     if sigma <= 0:
-        return np.ones(1, dtype=np.float32)
-    radius = int(truncate * float(sigma) + 0.5)
-    x = np.arange(-radius, radius + 1, dtype=np.float64)
-    k = np.exp(-0.5 * (x / sigma) ** 2)
-    return (k / k.sum()).astype(np.float32)
+        kernel = np.ones(1, dtype=np.float32)
+    else:
+        radius = int(truncate * float(sigma) + 0.5)
+        x = np.arange(-radius, radius + 1, dtype=np.float64)
+        k = np.exp(-0.5 * (x / sigma) ** 2)
+        kernel = (k / k.sum()).astype(np.float32)
+    kernel.setflags(write=False)
+    return kernel
 
 
 def apply_per_plane(fn, image: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -12,6 +13,29 @@ from ._scratch import scratch
 from ._validate import image_hwc
 
 
+@lru_cache(maxsize=64)
+def _tap_weights(radius: int, sigma: float) -> np.ndarray:
+    n = 2 * radius + 1
+    weights = np.exp(-(np.arange(n) ** 2) / (2 * sigma**2)) / (math.sqrt(2 * math.pi) * sigma)
+    weights /= weights.sum()
+    weights = weights.astype(np.float32)
+    weights.setflags(write=False)
+    return weights
+
+
+@njit(cache=True)
+def _tap_shifts(n, py, px, hypot, height, width):
+    """Shift ``i`` is ``-ceil(i * (py, px) / hypot - 0.5)``; the walk stops at the first that leaves the image."""
+    shifts = np.empty((n, 2), dtype=np.int64)
+    for i in range(n):
+        dy = -np.int64(math.ceil(i * py / hypot - 0.5))
+        dx = -np.int64(math.ceil(i * px / hypot - 0.5))
+        if abs(dy) >= height or abs(dx) >= width:
+            return shifts[:i]
+        shifts[i, 0], shifts[i, 1] = dy, dx
+    return shifts
+
+
 def motion_taps(radius: int, sigma: float, angle: float, height: int, width: int):
     """The reference's taps: integer shifts ``(dy, dx)`` and their Gaussian weights.
 
@@ -19,15 +43,9 @@ def motion_taps(radius: int, sigma: float, angle: float, height: int, width: int
     as the reference's ``break`` does.
     """
     n = 2 * radius + 1
-    weights = np.exp(-(np.arange(n) ** 2) / (2 * sigma**2)) / (math.sqrt(2 * math.pi) * sigma)
-    weights /= weights.sum()
     py, px = n * math.sin(math.radians(angle)), n * math.cos(math.radians(angle))
-    hypot = math.hypot(py, px)
-    i = np.arange(n, dtype=np.float64)
-    shifts = -np.ceil(np.stack([i * py / hypot - 0.5, i * px / hypot - 0.5], axis=1)).astype(np.int64)
-    outside = (np.abs(shifts[:, 0]) >= height) | (np.abs(shifts[:, 1]) >= width)
-    kept = int(np.argmax(outside)) if outside.any() else n  # the reference's loop breaks at the first
-    return shifts[:kept], weights[:kept].astype(np.float32)
+    shifts = _tap_shifts(n, py, px, math.hypot(py, px), height, width)
+    return shifts, _tap_weights(radius, sigma)[: len(shifts)]
 
 
 @njit(cache=True)

@@ -16,8 +16,10 @@ def centre_crop_size(side: int, zoom: float) -> int:
     return int(math.ceil(side / zoom))
 
 
+@lru_cache(maxsize=256)
 def _axis_map(n_in: int, zoom: float, n_keep: int | None, centre: bool = False):
-    """Source index and weight per output index along one axis, as ``scipy.ndimage.zoom(order=1)``.
+    """Source index and weight per output index along one axis, as ``scipy.ndimage.zoom(order=1)``
+    (read-only, cached).
 
     The centre ``ceil(n_in / zoom)`` samples are cropped and scaled to ``round(crop * zoom)``
     samples; output ``o`` reads crop position ``o * (crop - 1) / (n_out - 1)``. ``n_keep`` keeps
@@ -32,7 +34,10 @@ def _axis_map(n_in: int, zoom: float, n_keep: int | None, centre: bool = False):
     pos = (first + np.arange(n_out - first if n_keep is None else min(n_out - first, n_keep))) * step
     lower = np.minimum(np.floor(pos).astype(np.int64), crop - 1)
     upper = np.minimum(lower + 1, crop - 1)
-    return start + lower, start + upper, (pos - lower).astype(np.float32)
+    axis = (start + lower, start + upper, (pos - lower).astype(np.float32))
+    for array in axis:  # cached: shared by every caller
+        array.setflags(write=False)
+    return axis
 
 
 @njit(cache=True)
