@@ -47,14 +47,44 @@ def _pairs_of_draws(key, k0, n, w2, out):
         out[n - 1] = w2 * _draw(key, k0 + n - 1)
 
 
+@njit(cache=True, inline="always")
+def _octave_row(heights, phase, i, n, step, half, sums):
+    """Row ``i`` of an octave's ``phase``: fills ``sums`` with each new point's four neighbours
+    (wrapping around) and returns the map row and first column the points go to, ``step`` apart."""
+    if phase == 0:  # squares: centre = mean of the four corners
+        a, b = heights[i * step], heights[(i + 1) % n * step]
+        for j in range(n - 1):
+            sums[j] = a[j * step] + b[j * step] + a[j * step + step] + b[j * step + step]
+        sums[n - 1] = a[(n - 1) * step] + b[(n - 1) * step] + a[0] + b[0]
+        return heights[i * step + half], half
+    if phase == 1:  # diamonds on the corner rows
+        c, cp, row = heights[i * step + half], heights[(i - 1) % n * step + half], heights[i * step]
+        for j in range(n - 1):
+            sums[j] = c[j * step + half] + cp[j * step + half] + row[j * step] + row[j * step + step]
+        sums[n - 1] = c[(n - 1) * step + half] + cp[(n - 1) * step + half] + row[(n - 1) * step] + row[0]
+        return row, half
+    # diamonds on the corner columns
+    c, top, bottom = heights[i * step + half], heights[i * step], heights[(i + 1) % n * step]
+    sums[0] = c[half] + c[(n - 1) * step + half] + top[0] + bottom[0]
+    for j in range(1, n):
+        sums[j] = c[j * step + half] + c[j * step - half] + top[j * step] + bottom[j * step]
+    return c, 0
+
+
 @njit(cache=True)
 def _plasma(heights, wibbledecay, key):
     """The diamond-square, unnormalised; returns the map's lowest and highest value (every point is
-    written once, so they are tracked as it goes). Each step fills a row of sums from the previous
-    octave's rows, then stores it (a loop LLVM can vectorise, the draws precomputed per row)."""
+    written once, so they are tracked as it goes).
+
+    The reference fills an octave phase by phase (squares, then the two diamond steps), each
+    row-major. Row ``i`` of a phase reads only earlier octaves and the squares' rows ``i`` and
+    ``i - 1``, so here the three phases go down the map together, their rows still in cache, with
+    the squares' last row first (the diamonds' row 0 wraps around to it). Draws are indexed by
+    the reference's order, so every point is the same.
+    """
     mapsize = heights.shape[0]
-    heights[:] = 0.0
-    low = high = 0.0  # the corner (0, 0) stays 0
+    heights[0, 0] = 0.0  # the corner stays 0; every other point is written before it is read
+    low = high = 0.0
     step = mapsize
     wibble = 100.0
     k = 0
@@ -64,33 +94,19 @@ def _plasma(heights, wibbledecay, key):
         half = step // 2
         n = mapsize // step
         w2 = wibble * wibble
-        for phase in range(3):  # squares, diamonds on the corner rows, diamonds on the corner columns
-            for i in range(n):
-                _pairs_of_draws(key, k, n, w2, noise)
-                k += n
-                if phase == 0:  # centre = mean of the four corners (wrapping around)
-                    a, b = heights[i * step], heights[(i + 1) % n * step]
-                    for j in range(n - 1):
-                        sums[j] = a[j * step] + b[j * step] + a[j * step + step] + b[j * step + step]
-                    sums[n - 1] = a[(n - 1) * step] + b[(n - 1) * step] + a[0] + b[0]
-                    dst, at = heights[i * step + half], half
-                elif phase == 1:
-                    c, cp, row = heights[i * step + half], heights[(i - 1) % n * step + half], heights[i * step]
-                    for j in range(n - 1):
-                        sums[j] = c[j * step + half] + cp[j * step + half] + row[j * step] + row[j * step + step]
-                    sums[n - 1] = c[(n - 1) * step + half] + cp[(n - 1) * step + half] + row[(n - 1) * step] + row[0]
-                    dst, at = row, half
-                else:
-                    c, top, bottom = heights[i * step + half], heights[i * step], heights[(i + 1) % n * step]
-                    sums[0] = c[half] + c[(n - 1) * step + half] + top[0] + bottom[0]
-                    for j in range(1, n):
-                        sums[j] = c[j * step + half] + c[j * step - half] + top[j * step] + bottom[j * step]
-                    dst, at = c, 0
+        for r in range(-1, n):
+            for phase in range(3):
+                if r == -1 and phase > 0 or r == n - 1 and phase == 0:
+                    continue
+                i = n - 1 if r == -1 else r
+                _pairs_of_draws(key, k + (phase * n + i) * n, n, w2, noise)
+                dst, at = _octave_row(heights, phase, i, n, step, half, sums)
                 for j in range(n):
                     v = sums[j] / 4 + noise[j]
                     dst[j * step + at] = v
                     low = min(low, v)
                     high = max(high, v)
+        k += 3 * n * n
         step //= 2
         wibble /= wibbledecay
     return low, high
