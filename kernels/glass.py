@@ -53,42 +53,55 @@ def offsets_from_key(key: int, iterations: int, height: int, width: int, max_del
 
 
 @njit(cache=True, inline="always")
-def _move(pixels, h, w, hp, wp, swap):
-    """Copy pixel ``(hp, wp)`` onto ``(h, w)``, or with ``swap`` exchange the two."""
-    for c in range(pixels.shape[2]):
-        other = pixels[hp, wp, c]
-        if swap:
-            pixels[hp, wp, c] = pixels[h, w, c]
-        pixels[h, w, c] = other
+def _move_row(flat, p, moves, channels, swap):
+    """Visit one row right to left from byte ``p``: copy the pixel ``moves[j]`` bytes away onto
+    visit ``j``'s pixel, or with ``swap`` exchange the two."""
+    if channels == 3 and not swap:  # the reference's case, unrolled: no inner loop, no branch
+        for j in range(moves.shape[0]):
+            q = p + moves[j]
+            a0, a1, a2 = flat[q], flat[q + 1], flat[q + 2]
+            flat[p], flat[p + 1], flat[p + 2] = a0, a1, a2
+            p -= 3
+        return
+    for j in range(moves.shape[0]):
+        q = p + moves[j]
+        for c in range(channels):
+            other = flat[q + c]
+            if swap:
+                flat[q + c] = flat[p + c]
+            flat[p + c] = other
+        p -= channels
 
 
 @njit(cache=True)
 def _shuffle(pixels, offsets, max_delta, swap):
-    height, width, _ = pixels.shape
+    height, width, channels = pixels.shape
     iterations, n_rows, n_cols, _ = offsets.shape
+    flat = pixels.reshape(-1)
+    moves = np.empty(n_cols, dtype=np.int64)  # each visit's source, in bytes from its pixel
     for it in range(iterations):
         for i in range(n_rows):
-            h = height - max_delta - i
             for j in range(n_cols):
-                w = width - max_delta - j
-                _move(pixels, h, w, h + offsets[it, i, j, 1], w + offsets[it, i, j, 0], swap)
+                moves[j] = np.int64(offsets[it, i, j, 1]) * width * channels + np.int64(offsets[it, i, j, 0]) * channels
+            _move_row(flat, ((height - max_delta - i) * width + width - max_delta) * channels, moves, channels, swap)
 
 
 @njit(cache=True)
 def _shuffle_from_key(pixels, key, iterations, max_delta, keep, swap):
-    """``_shuffle`` with ``_offsets``' offsets computed where they are used (no offsets array)."""
-    height, width, _ = pixels.shape
+    """``_shuffle`` with ``_offsets``' offsets computed a row at a time (a SIMD loop), no offsets array."""
+    height, width, channels = pixels.shape
     n_rows, n_cols = max(height - 2 * max_delta, 0), max(width - 2 * max_delta, 0)
     visits = iterations * n_rows * n_cols
+    flat = pixels.reshape(-1)
+    moves = np.empty(n_cols, dtype=np.int64)
     v = 0
     for _ in range(iterations):
         for i in range(n_rows):
-            h = height - max_delta - i
             for j in range(n_cols):
-                w = width - max_delta - j
-                dx, dy = _offset(key, v, visits, max_delta, keep)
-                v += 1
-                _move(pixels, h, w, h + dy, w + dx, swap)
+                dx, dy = _offset(key, v + j, visits, max_delta, keep)
+                moves[j] = dy * width * channels + dx * channels
+            v += n_cols
+            _move_row(flat, ((height - max_delta - i) * width + width - max_delta) * channels, moves, channels, swap)
 
 
 def glass_shuffle(pixels: np.ndarray, offsets: np.ndarray, max_delta: int, *, swap: bool = False) -> np.ndarray:
