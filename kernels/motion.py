@@ -11,6 +11,7 @@ from numba import njit
 
 from ._scratch import scratch
 from ._validate import image_hwc
+from .quantise import quantise
 
 
 @lru_cache(maxsize=64)
@@ -49,49 +50,71 @@ def motion_taps(radius: int, sigma: float, angle: float, height: int, width: int
 
 
 @njit(cache=True)
-def _accumulate(padded, shifts, weights, pad_y, pad_x, height, width, channels):
+def _accumulate(padded, shifts, weights, pad_y, pad_x, out, levels):
+    """``out[y] = sum over taps of weights[t] * the padded row shifted by shifts[t]``, in tap order;
+    with ``levels`` non-empty (H x W x C uint8) the sums go there instead, truncated as
+    ``quantise`` does, and no float image is kept."""
+    quantised = levels.shape[0] > 0
+    height, width, channels = levels.shape if quantised else out.shape
     n = width * channels
-    out = np.empty((height, n), dtype=np.float32)
+    flat_out, flat_levels = out.reshape(out.shape[0], -1), levels.reshape(levels.shape[0], -1)
     row = np.empty(n, dtype=np.float32)  # a private buffer, so LLVM can vectorise without alias checks
     taps = shifts.shape[0]
-    grouped = taps - taps % 4
+    grouped = taps - taps % 8
     for y in range(height):
         row[:] = 0
-        # four taps per pass, added in tap order (the same float sums as one tap at a time): the
-        # row is loaded and stored once per four taps
-        for t in range(0, grouped, 4):
+        # eight taps per pass, added in tap order (the same float sums as one tap at a time): the
+        # row is loaded and stored once per eight taps
+        for t in range(0, grouped, 8):
             s0 = padded[pad_y + y - shifts[t, 0], (pad_x - shifts[t, 1]) * channels :]
             s1 = padded[pad_y + y - shifts[t + 1, 0], (pad_x - shifts[t + 1, 1]) * channels :]
             s2 = padded[pad_y + y - shifts[t + 2, 0], (pad_x - shifts[t + 2, 1]) * channels :]
             s3 = padded[pad_y + y - shifts[t + 3, 0], (pad_x - shifts[t + 3, 1]) * channels :]
+            s4 = padded[pad_y + y - shifts[t + 4, 0], (pad_x - shifts[t + 4, 1]) * channels :]
+            s5 = padded[pad_y + y - shifts[t + 5, 0], (pad_x - shifts[t + 5, 1]) * channels :]
+            s6 = padded[pad_y + y - shifts[t + 6, 0], (pad_x - shifts[t + 6, 1]) * channels :]
+            s7 = padded[pad_y + y - shifts[t + 7, 0], (pad_x - shifts[t + 7, 1]) * channels :]
             w0, w1, w2, w3 = weights[t], weights[t + 1], weights[t + 2], weights[t + 3]
+            w4, w5, w6, w7 = weights[t + 4], weights[t + 5], weights[t + 6], weights[t + 7]
             for k in range(n):
                 r = row[k] + w0 * s0[k]
                 r = r + w1 * s1[k]
                 r = r + w2 * s2[k]
-                row[k] = r + w3 * s3[k]
+                r = r + w3 * s3[k]
+                r = r + w4 * s4[k]
+                r = r + w5 * s5[k]
+                r = r + w6 * s6[k]
+                row[k] = r + w7 * s7[k]
         for t in range(grouped, taps):
             start = (pad_x - shifts[t, 1]) * channels
             src = padded[pad_y + y - shifts[t, 0], start : start + n]
             w = weights[t]
             for k in range(n):
                 row[k] += w * src[k]
-        out[y] = row
-    return out
+        if quantised:
+            dst = flat_levels[y]
+            for k in range(n):
+                dst[k] = quantise(row[k])
+        else:
+            flat_out[y] = row
 
 
-def motion_blur(image: np.ndarray, shifts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def motion_blur(image: np.ndarray, shifts: np.ndarray, weights: np.ndarray, *, quantised: bool = False) -> np.ndarray:
     """Sum ``weights[t] * image shifted by shifts[t]``, replicating the edge like the reference's ``shift``.
 
     Parameters
     ----------
     image : float32 array, H x W x C
     shifts, weights : from :func:`motion_taps`.
+    quantised : return uint8 levels, truncated as the reference does (``to_uint8`` of the float
+        result, bit for bit), without a float image in between.
     """
     image = image_hwc(image)
     height, width, channels = image.shape
+    out = np.empty(image.shape, dtype=np.uint8 if quantised else np.float32)
     if len(shifts) == 0:
-        return np.zeros_like(image)
+        out[:] = 0
+        return out
     pad_y = int(np.abs(shifts[:, 0]).max())
     pad_x = int(np.abs(shifts[:, 1]).max())
     padded_shape = (height + 2 * pad_y, width + 2 * pad_x, channels)
@@ -101,5 +124,7 @@ def motion_blur(image: np.ndarray, shifts: np.ndarray, weights: np.ndarray) -> n
     else:
         padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="edge")
     padded = padded.reshape(padded_shape[0], padded_shape[1] * channels)
-    out = _accumulate(padded, shifts, weights.astype(np.float32), pad_y, pad_x, height, width, channels)
-    return out.reshape(height, width, channels)
+    unused = np.empty((0, 0, channels), dtype=np.float32 if quantised else np.uint8)
+    floats, levels = (unused, out) if quantised else (out, unused)
+    _accumulate(padded, shifts, weights.astype(np.float32), pad_y, pad_x, floats, levels)
+    return out

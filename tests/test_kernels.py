@@ -95,6 +95,15 @@ def test_motion_blur_matches_shift_and_add(image, angle):
     np.testing.assert_allclose(ours, _slow_motion(image.astype(np.float64), 7, 3.0, angle), atol=1e-5)
 
 
+@pytest.mark.parametrize("radius, sigma, angle", [(3, 1.0, 10.0), (10, 3.0, -45.0), (20, 15.0, 120.0)])
+def test_motion_blur_quantised_is_to_uint8_of_the_float_result(image, radius, sigma, angle):
+    # 7, 21 and 41 taps: below, at and past the eight-tap passes; the uint8 path keeps no float image
+    shifts, weights = motion.motion_taps(radius, sigma, angle, *image.shape[:2])
+    levels = motion.motion_blur(image * 1.3, shifts, weights, quantised=True)  # some sums above 1: clipped
+    assert levels.dtype == np.uint8
+    np.testing.assert_array_equal(levels, quantise.to_uint8(motion.motion_blur(image * 1.3, shifts, weights)))
+
+
 def test_motion_taps_stop_at_image_border():
     shifts, _ = motion.motion_taps(20, 15, 0.0, 5, 5)
     assert len(shifts) == 5 and np.abs(shifts).max() < 5

@@ -77,7 +77,7 @@ class MotionBlur(Corruption):
 
     def apply(self, image, p: Params, *, angle):
         shifts, weights = motion.motion_taps(p.radius, p.sigma, angle, image.shape[0], image.shape[1])
-        return motion.motion_blur(image, shifts, weights)
+        return motion.motion_blur(image, shifts, weights, quantised=True)
 
 
 def _zooms(stop: float, step: float) -> tuple[float, ...]:
