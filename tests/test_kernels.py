@@ -192,18 +192,36 @@ def test_counter_stream_is_splitmix64_halves():
 
 def _slow_inverse_cdf(levels, key, table, offsets=False):
     """Value i takes the output of the first table entry above stream value i (row 0 for offsets, else its level)."""
-    thresholds = table[0].astype(np.int64)
+    thresholds = table.thresholds.astype(np.int64)
     u = counter.uint32_stream(key, levels.size).astype(np.int64)
     flat = levels.reshape(-1).astype(np.int64)
     rows = np.zeros_like(flat) if offsets else flat
     picked = np.array([np.searchsorted(thresholds[r], v, side="right") for r, v in zip(rows, u)])
-    picked = table[2][np.minimum(picked, thresholds.shape[1] - 1)]  # the column's output
+    picked = table.outputs[np.minimum(picked, thresholds.shape[1] - 1)]  # the column's output
     out = np.clip(flat + picked - 256, 0, 255) if offsets else picked
     return out.astype(np.uint8).reshape(levels.shape)
 
 
+@pytest.mark.parametrize("table", [noise.gaussian_table(0.08), noise.poisson_table(12.0), noise.speckle_table(0.6)],
+                         ids=["gaussian", "shot", "speckle"])
+def test_noise_table_bins_pick_what_a_search_picks(table):
+    # a bin's direct output must be what every uniform in it picks: its smallest and largest
+    bits = int(table.direct.shape[1]).bit_length() - 1
+    starts = np.arange(1 << bits, dtype=np.int64) << (32 - bits)
+    ends = starts + (1 << (32 - bits)) - 1
+    last = table.thresholds.shape[1] - 1
+    for row, thresholds in enumerate(table.thresholds.astype(np.int64)):
+        first = np.minimum(np.searchsorted(thresholds, starts, side="right"), last)
+        final = np.minimum(np.searchsorted(thresholds, ends, side="right"), last)
+        resolved = table.direct[row] >= 0
+        np.testing.assert_array_equal(resolved, first == final)
+        np.testing.assert_array_equal(table.direct[row][resolved], table.outputs[first[resolved]])
+        np.testing.assert_array_equal(table.guide[row], first)
+
+
 def test_noise_kernels_read_the_stream_in_order():
-    levels = np.random.default_rng(5).integers(0, 256, size=(9, 7, 3), dtype=np.uint8)
+    # 3,087 values: a few dozen land in bins that two outputs share, where the kernel searches
+    levels = np.random.default_rng(5).integers(0, 256, size=(49, 21, 3), dtype=np.uint8)
     key = 1234567
     np.testing.assert_array_equal(
         noise.gaussian_noise(levels, key, 0.2), _slow_inverse_cdf(levels, key, noise.gaussian_table(0.2), True)
