@@ -6,9 +6,9 @@ severity. So each kernel samples the output level directly, by inverse CDF from 
 table (row = input level) and one 32-bit uniform per value: the same distribution as the
 reference's float arithmetic on a normal or Poisson draw, without drawing that number. The
 tables are exact to 2**-32 per level. The top bits of the uniform index a per-row table that
-holds the output itself wherever every uniform with those bits picks the same one (95-99.7 %
-of draws at ImageNet-C's severities: one load, no search); elsewhere a search starts at the
-bin's first pick.
+holds the output itself wherever every uniform with those bits picks the same one (97-99.7 %
+of gaussian and shot noise's draws at ImageNet-C's severities: one load, no search); elsewhere,
+and for speckle, a search starts at the bin's first pick.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from ._validate import image_hwc
 from .counter import check_key, halves, splitmix64
 
 _LEVELS = 256
-# the top bits of a uniform pick a bin: 10 for the Poisson tables (256 rows of 1,024 bins, 0.75 MB:
-# 1-3 % of shot noise's draws land in a bin that two outputs share), 12 for speckle's wide rows
-# (2-5 % shared at 4,096 bins; at 1,024, 9-20 % and slower than no direct table), 16 for the
-# one-row Gaussian offset table (under 1 % shared)
+# the top bits of a uniform pick a bin, as many as measured fastest: 10 for the per-level tables
+# (256 rows of 1,024 bins: 1-3 % of shot noise's draws land in a bin that two outputs share), 16
+# for the one-row Gaussian offset table (under 1 % shared). Speckle's wide rows share 9-20 % of
+# their bins at 10 bits and need 4,096 bins (3 MB a severity) to share few, which measured slower
+# than no direct outputs once the cache is cold: it searches from the bins' first picks only.
 _LEVEL_BITS = 10
-_WIDE_BITS = 12
 _OFFSET_BITS = 16
 
 
@@ -41,10 +41,10 @@ class InverseCdf(NamedTuple):
     thresholds: np.ndarray  # uint32, rows x columns: P(output <= the column's) on the 2**32 scale
     outputs: np.ndarray  # int64, per column
     guide: np.ndarray  # rows x 2**bits: the pick for the smallest u of each bin (u's top bits)
-    direct: np.ndarray  # int16, rows x 2**bits: the output when every u of the bin picks it, else -1
+    direct: np.ndarray  # int16, rows x 2**bits: the output when every u of the bin picks it, else -1 (rows x 1: none)
 
 
-def _table(cdf: np.ndarray, bits: int = _LEVEL_BITS) -> InverseCdf:
+def _table(cdf: np.ndarray, bits: int = _LEVEL_BITS, *, direct: bool = True) -> InverseCdf:
     """The :class:`InverseCdf` of ``cdf[row, out] = P(output <= out | row)``.
 
     Only outputs that some row can produce have a column (shot noise at scale 12 reaches 13 of
@@ -64,8 +64,8 @@ def _table(cdf: np.ndarray, bits: int = _LEVEL_BITS) -> InverseCdf:
     first = np.stack([np.searchsorted(row, starts, side="right") for row in scaled]).clip(0, last)
     final = np.stack([np.searchsorted(row, ends, side="right") for row in scaled]).clip(0, last)
     guide = np.ascontiguousarray(first.astype(np.uint8 if last < 256 else np.uint16))
-    direct = np.where(first == final, outputs[first], -1).astype(np.int16)
-    table = InverseCdf(scaled, outputs.astype(np.int64), guide, direct)
+    resolved = np.where(first == final, outputs[first], -1) if direct else np.full((len(scaled), 1), -1)
+    table = InverseCdf(scaled, outputs.astype(np.int64), guide, resolved.astype(np.int16))
     for array in table:
         array.setflags(write=False)
     return table
@@ -90,7 +90,7 @@ def speckle_table(sigma: float) -> InverseCdf:
     upper = np.arange(1, _LEVELS + 1, dtype=np.float64)[None, :]
     cdf = np.ones((_LEVELS, _LEVELS))  # level 0 stays 0
     cdf[1:] = ndtr((upper / levels - 1.0) / sigma)
-    return _table(cdf, _WIDE_BITS)
+    return _table(cdf, direct=False)
 
 
 @lru_cache(maxsize=64)
@@ -124,6 +124,7 @@ def _inverse_cdf(levels, key, thresholds, outputs, guide, direct, shift, offsets
     flat_l, flat_o = levels.reshape(-1), out.reshape(-1)
     n = flat_l.size
     last = thresholds.shape[1] - 1
+    resolved = direct.shape[1] > 1
     for j in range((n + 1) // 2):
         lo, hi = halves(splitmix64(key, np.uint64(j)))
         for u, i in ((lo, 2 * j), (hi, 2 * j + 1)):
@@ -131,7 +132,7 @@ def _inverse_cdf(levels, key, thresholds, outputs, guide, direct, shift, offsets
                 level = np.int64(flat_l[i])
                 row = 0 if offsets else level
                 b = np.int64(u >> shift)
-                pick = np.int64(direct[row, b])
+                pick = np.int64(direct[row, b]) if resolved else np.int64(-1)
                 if pick < 0:
                     column = np.int64(guide[row, b])
                     while column < last and thresholds[row, column] <= u:
