@@ -13,7 +13,7 @@ from scipy.signal import convolve2d
 
 from ._scratch import scratch
 from ._validate import image_hwc
-from .quantise import quantise
+from .quantise import float_or_levels, quantise
 
 # scipy.ndimage mode name -> OpenCV border
 _BORDERS = {
@@ -306,9 +306,7 @@ def defocus_blur(image: np.ndarray, radius: float, alias_blur: float, *, quantis
     else:  # OpenCV's limit; NumPy's "reflect" is OpenCV's reflect-101
         padded[:] = np.pad(image, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
     out = np.empty((height, width, channels), dtype=np.uint8 if quantised else np.float32)
-    flat_out = out.reshape(height, -1)
-    no_rows = (0, flat_out.shape[1])  # the output not written: an empty array of the other dtype
-    floats, levels = (np.empty(no_rows, np.float32), flat_out) if quantised else (flat_out, np.empty(no_rows, np.uint8))
+    floats, levels = float_or_levels(out.reshape(height, -1))
     def rows(first, last):
         _defocus_rows(padded.reshape(padded.shape[0], -1), channels, floats, levels, first, last, size, anchor, pad, *terms)
 

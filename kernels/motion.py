@@ -11,7 +11,7 @@ from numba import njit
 
 from ._scratch import scratch
 from ._validate import image_hwc
-from .quantise import quantise
+from .quantise import float_or_levels, quantise
 
 
 @lru_cache(maxsize=64)
@@ -50,14 +50,12 @@ def motion_taps(radius: int, sigma: float, angle: float, height: int, width: int
 
 
 @njit(cache=True)
-def _accumulate(padded, shifts, weights, pad_y, pad_x, out, levels):
-    """``out[y] = sum over taps of weights[t] * the padded row shifted by shifts[t]``, in tap order;
-    with ``levels`` non-empty (H x W x C uint8) the sums go there instead, truncated as
-    ``quantise`` does, and no float image is kept."""
+def _accumulate(padded, shifts, weights, pad_y, pad_x, channels, out, levels):
+    """``out[y] = sum over taps of weights[t] * the padded row shifted by shifts[t]``, in tap order
+    (rows of ``width * channels`` values); with ``levels`` non-empty the sums go there instead,
+    truncated as ``quantise`` does, and no float image is kept."""
     quantised = levels.shape[0] > 0
-    height, width, channels = levels.shape if quantised else out.shape
-    n = width * channels
-    flat_out, flat_levels = out.reshape(out.shape[0], -1), levels.reshape(levels.shape[0], -1)
+    height, n = levels.shape if quantised else out.shape
     row = np.empty(n, dtype=np.float32)  # a private buffer, so LLVM can vectorise without alias checks
     taps = shifts.shape[0]
     grouped = taps - taps % 8
@@ -92,11 +90,11 @@ def _accumulate(padded, shifts, weights, pad_y, pad_x, out, levels):
             for k in range(n):
                 row[k] += w * src[k]
         if quantised:
-            dst = flat_levels[y]
+            dst = levels[y]
             for k in range(n):
                 dst[k] = quantise(row[k])
         else:
-            flat_out[y] = row
+            out[y] = row
 
 
 def motion_blur(image: np.ndarray, shifts: np.ndarray, weights: np.ndarray, *, quantised: bool = False) -> np.ndarray:
@@ -124,7 +122,6 @@ def motion_blur(image: np.ndarray, shifts: np.ndarray, weights: np.ndarray, *, q
     else:
         padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="edge")
     padded = padded.reshape(padded_shape[0], padded_shape[1] * channels)
-    unused = np.empty((0, 0, channels), dtype=np.float32 if quantised else np.uint8)
-    floats, levels = (unused, out) if quantised else (out, unused)
-    _accumulate(padded, shifts, weights.astype(np.float32), pad_y, pad_x, floats, levels)
+    floats, levels = float_or_levels(out.reshape(height, -1))
+    _accumulate(padded, shifts, weights.astype(np.float32), pad_y, pad_x, channels, floats, levels)
     return out

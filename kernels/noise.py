@@ -60,11 +60,14 @@ def _table(cdf: np.ndarray, bits: int = _LEVEL_BITS, *, direct: bool = True) -> 
     scaled = np.ascontiguousarray(scaled[:, outputs])
     last = scaled.shape[1] - 1
     starts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(32 - bits)
-    ends = starts + np.uint64((1 << (32 - bits)) - 1)
     first = np.stack([np.searchsorted(row, starts, side="right") for row in scaled]).clip(0, last)
-    final = np.stack([np.searchsorted(row, ends, side="right") for row in scaled]).clip(0, last)
     guide = np.ascontiguousarray(first.astype(np.uint8 if last < 256 else np.uint16))
-    resolved = np.where(first == final, outputs[first], -1) if direct else np.full((len(scaled), 1), -1)
+    if direct:  # a bin resolves when its largest u picks what its smallest does
+        ends = starts + np.uint64((1 << (32 - bits)) - 1)
+        final = np.stack([np.searchsorted(row, ends, side="right") for row in scaled]).clip(0, last)
+        resolved = np.where(first == final, outputs[first], -1)
+    else:
+        resolved = np.full((len(scaled), 1), -1)
     table = InverseCdf(scaled, outputs.astype(np.int64), guide, resolved.astype(np.int16))
     for array in table:
         array.setflags(write=False)

@@ -45,3 +45,12 @@ def to_unit(levels: np.ndarray, out: np.ndarray) -> np.ndarray:
     ``np.multiply(levels, np.float32(1 / 255), dtype=np.float32)`` in a quarter of its time."""
     _to_unit(np.ascontiguousarray(levels), out)
     return out
+
+
+def float_or_levels(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(floats, levels)`` for a kernel that writes float32 sums or, fused, their uint8 levels
+    (``quantise``): ``rows`` (2-D, rows x values) where its dtype says, and an empty array of the
+    other dtype in the other place; the kernel tells them apart by ``levels.shape[0] > 0``."""
+    quantised = rows.dtype == np.uint8
+    empty = np.empty((0, rows.shape[1]), dtype=np.float32 if quantised else np.uint8)
+    return (empty, rows) if quantised else (rows, empty)
