@@ -19,7 +19,11 @@ rounds (one per photograph): corruptgen's as the mean of four units run back to 
 build or data-loader worker runs them, the reference's (seconds long) once.
 
 Each thread setting runs in its own process: ``one`` sets NUMBA_NUM_THREADS=1 and
-``cv2.setNumThreads(1)`` (a data-loader or build worker), ``default`` leaves both alone.
+``cv2.setNumThreads(1)`` (a data-loader or build worker), ``default`` leaves both alone. Both
+run with glibc's malloc thresholds fixed where a long-running process has them anyway (glibc
+raises them after the first large array is freed): otherwise a cell timed first, or alone with
+``--only``, pays page faults on every fresh array, the reference's float64 copies most (its
+defocus_blur measured 2x slower alone than in a full run).
 """
 
 from __future__ import annotations
@@ -177,7 +181,7 @@ def install_before(rev: str, folder: Path) -> str:
 
 
 def run_child(setting: str, quick: bool, before_path: str | None, only: list[str] | None = None) -> dict:
-    env = dict(os.environ)
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(32 << 20), MALLOC_TRIM_THRESHOLD_=str(64 << 20))
     if setting == "one":
         env["NUMBA_NUM_THREADS"] = "1"
     if before_path:
