@@ -28,6 +28,6 @@ _source_checkout_kernels()
 from .api import corrupt  # noqa: E402
 from .corruptions import get_corruption, list_corruptions  # noqa: E402
 
-__version__ = "0.3.1"
+__version__ = "0.4.0"
 
 __all__ = ["__version__", "corrupt", "get_corruption", "list_corruptions"]

@@ -108,124 +108,233 @@ def disk_kernel(radius: float, alias_blur: float) -> np.ndarray:
     return cv2.GaussianBlur(aliased, ksize=(ksize, ksize), sigmaX=alias_blur)
 
 
-@njit(cache=True)
-def _add_terms(out, source, ring, base, rows, starts, weights):
-    """``out += sum_t weights[t] * source[(base + rows[t]) % ring, starts[t] : starts[t] + out.size]``.
-
-    Four terms per pass over ``out`` (term counts are padded to a multiple of four with zero
-    weights), so ``out`` is loaded and stored once per four terms, in SIMD loops. ``ring`` is the
-    number of rows ``source`` holds, a window of a longer sequence, or its height."""
-    m = out.size
-    for t in range(0, weights.size, 4):
-        s0 = source[(base + rows[t]) % ring, starts[t] : starts[t] + m]
-        s1 = source[(base + rows[t + 1]) % ring, starts[t + 1] : starts[t + 1] + m]
-        s2 = source[(base + rows[t + 2]) % ring, starts[t + 2] : starts[t + 2] + m]
-        s3 = source[(base + rows[t + 3]) % ring, starts[t + 3] : starts[t + 3] + m]
-        w0, w1, w2, w3 = weights[t], weights[t + 1], weights[t + 2], weights[t + 3]
-        for i in range(m):
-            out[i] += w0 * s0[i] + w1 * s1[i] + w2 * s2[i] + w3 * s3[i]
+@njit(cache=True, inline="always")
+def _wrap(row, ring):
+    return row - ring if row >= ring else row
 
 
-@njit(cache=True)
-def _row_prefix(line, channels, prefix):
-    """``prefix[(x + 1) * C + c]`` = sum of ``line[c], line[C + c], ..., line[x * C + c]`` (0 at x = -1).
+@njit(cache=True, nogil=True)
+def _run_sums(acc, source, base, runs, first, last):
+    """``acc[i] = sum of source[base + r1, c1 + i] - source[base + r0, c0 + i]`` over the runs
+    ``(r1, c1, r0, c0)`` in rows ``first`` to ``last`` of ``runs``, in ``acc``'s 16-bit integer
+    type, rows counted round ``source`` (a ring). The arithmetic wraps: every sum read back is
+    exact modulo 2**16. Up to four runs per pass."""
+    n, ring = acc.size, source.shape[0]
+    base %= ring  # then a row is base + r, less ring past the end: no division per run
+    t = first
+    while t < last:  # four runs, two or one: the first pass sets acc, the others add to it
+        r1, c1, r0, c0 = runs[t]
+        a0, b0 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+        if t + 4 <= last:
+            r1, c1, r0, c0 = runs[t + 1]
+            a1, b1 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+            r1, c1, r0, c0 = runs[t + 2]
+            a2, b2 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+            r1, c1, r0, c0 = runs[t + 3]
+            a3, b3 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+            if t == first:
+                for i in range(n):
+                    acc[i] = ((a0[i] - b0[i]) + (a1[i] - b1[i])) + ((a2[i] - b2[i]) + (a3[i] - b3[i]))
+            else:
+                for i in range(n):
+                    acc[i] += ((a0[i] - b0[i]) + (a1[i] - b1[i])) + ((a2[i] - b2[i]) + (a3[i] - b3[i]))
+            t += 4
+        elif t + 2 <= last:
+            r1, c1, r0, c0 = runs[t + 1]
+            a1, b1 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+            if t == first:
+                for i in range(n):
+                    acc[i] = (a0[i] - b0[i]) + (a1[i] - b1[i])
+            else:
+                for i in range(n):
+                    acc[i] += (a0[i] - b0[i]) + (a1[i] - b1[i])
+            t += 2
+        else:
+            if t == first:
+                for i in range(n):
+                    acc[i] = a0[i] - b0[i]
+            else:
+                for i in range(n):
+                    acc[i] += a0[i] - b0[i]
+            t += 1
 
-    For three channels the running sums stay in registers; reading each back from the element
-    just written would wait on store forwarding."""
-    prefix[:channels] = 0.0
-    if channels == 3:
-        a0 = a1 = a2 = np.float32(0.0)
+
+@njit(cache=True, nogil=True)
+def _add_groups(out, acc, source, base, runs, bounds, weights, add):
+    """``out (+)= sum_k weights[k] * (group k's run sums)`` over the groups of runs (``bounds[k]``
+    to ``bounds[k + 1]``), each summed exactly in ``acc`` (uint16 or int16) first; ``add=False``
+    overwrites ``out`` (with no groups, with zeros)."""
+    if not add and weights.size == 0:
+        out[:] = 0.0
+    for k in range(weights.size):
+        _run_sums(acc, source, base, runs, bounds[k], bounds[k + 1])
+        w = weights[k]
+        if k == 0 and not add:
+            for i in range(out.size):
+                out[i] = w * np.float32(acc[i])
+        else:
+            for i in range(out.size):
+                out[i] += w * np.float32(acc[i])
+
+
+@njit(cache=True, nogil=True)
+def _blur(out, taps, weights, add):
+    """``out (+)= sum_k weights[k] * taps[k]`` for three or five taps (1-D arrays), in one pass."""
+    a, b, c = taps[0], taps[1], taps[2]
+    g0, g1, g2 = weights[0], weights[1], weights[2]
+    if weights.size == 3:
+        if add:
+            for i in range(out.size):
+                out[i] += g0 * a[i] + g1 * b[i] + g2 * c[i]
+        else:
+            for i in range(out.size):
+                out[i] = g0 * a[i] + g1 * b[i] + g2 * c[i]
+        return
+    d, e, g3, g4 = taps[3], taps[4], weights[3], weights[4]
+    if add:
+        for i in range(out.size):
+            out[i] += g0 * a[i] + g1 * b[i] + g2 * c[i] + g3 * d[i] + g4 * e[i]
+    else:
+        for i in range(out.size):
+            out[i] = g0 * a[i] + g1 * b[i] + g2 * c[i] + g3 * d[i] + g4 * e[i]
+
+
+@njit(cache=True, nogil=True)
+def _integer_prefix(line, channels, prefix):
+    """``prefix[(x + 1) * C + c]`` = the sum of ``line``'s channel-c values up to column x
+    (uint16, wrapping: differences of up to 257 levels stay exact)."""
+    prefix[:channels] = 0
+    if channels == 3:  # running sums in registers; reading each back from memory waits on the store
+        a0 = a1 = a2 = np.uint16(0)
         for x in range(line.size // 3):
             a0 += line[3 * x]
             a1 += line[3 * x + 1]
             a2 += line[3 * x + 2]
             prefix[3 * x + 3], prefix[3 * x + 4], prefix[3 * x + 5] = a0, a1, a2
-        return
-    for k in range(line.size):
-        prefix[k + channels] = prefix[k] + line[k]
+    else:
+        for v in range(line.size):
+            prefix[v + channels] = prefix[v] + line[v]
 
 
 @njit(cache=True, nogil=True)
-def _defocus_rows(flat, channels, out, levels, first, last, size, anchor, pad, horizontal, disk, left_right, vertical,
-                  top_bottom, taps):
-    """``_defocus_plan``'s sums for output rows ``first`` to ``last``, streamed down the image:
-    each padded row is blurred and summed into a window of prefix rows once, as the first output
-    row that reads it comes up, so the working set is a few dozen rows (in cache) whatever the
-    image's height. Writes ``out`` (float32), or with ``levels`` non-empty the quantised levels
-    there instead. Every row's arithmetic is the same whatever ``first`` is (the column sums run
-    from the top), so bands computed apart give the bytes of one pass."""
-    rows, m = flat.shape[0], out.shape[1]
+def _shifted(line, channels, m, count):
+    """``count`` (3 or 5) views of ``m`` values of ``line``, a pixel apart: a horizontal blur's taps."""
+    if count == 3:
+        return line[:m], line[channels : channels + m], line[2 * channels : 2 * channels + m], line[:0], line[:0]
+    step = channels
+    return line[:m], line[step : step + m], line[2 * step : 2 * step + m], line[3 * step : 3 * step + m], line[4 * step : 4 * step + m]
+
+
+@njit(cache=True, nogil=True)
+def _ring_rows(ring, first, m, count):
+    """``count`` (3 or 5) consecutive rows of ``ring`` from row ``first`` on: a vertical blur's taps."""
+    n = ring.shape[0]
+    if count == 3:
+        return ring[first % n], ring[(first + 1) % n], ring[(first + 2) % n], ring[first % n][:0], ring[first % n][:0]
+    return ring[first % n], ring[(first + 1) % n], ring[(first + 2) % n], ring[(first + 3) % n], ring[(first + 4) % n]
+
+
+@njit(cache=True, nogil=True)
+def _defocus_rows(padded, channels, prefix, columns, out, levels, first, last, pad, gauss, gauss_scaled,
+                  disk, disk_bounds, disk_weights, left_right, left_right_bounds, left_right_weights,
+                  top_bottom, top_bottom_bounds, top_bottom_weights, taps):
+    """``_defocus_plan``'s sums for output rows ``first`` to ``last`` (see there), streamed down
+    the image: ``prefix`` (rings of ``2 * reach + 1`` rows) and ``columns`` (``2 * reach - 2 * pad
+    + 2``) receive the integer row and column prefix sums of the padded rows as the first output
+    row that reads them comes up, so the working set stays in cache. Writes ``out`` (float32),
+    or with ``levels`` non-empty the quantised levels there instead. The integer sums are exact,
+    and a row's float arithmetic is the same wherever a band starts, so bands give one pass's bytes."""
+    prefix_ring, column_ring = prefix.shape[0], columns.shape[0]
+    size = prefix_ring - 2 * pad
+    next_prefix, next_column = 0, 1
+    columns[0, :] = 0
+    m = out.shape[1]
+    wide = m + 2 * pad * channels
     quantised = levels.shape[0] > 0
+    ring = 2 * pad + 1
+    sums = np.empty((ring, m), dtype=np.float32)
+    disk_sum = np.empty(wide, dtype=np.float32)
+    top_bottom_sum = np.empty(wide, dtype=np.float32)
+    counts = np.empty(wide, dtype=np.uint16)
+    signed = np.empty(wide, dtype=np.int16)
     level_row = np.empty(m, dtype=np.float32)
-    line = np.empty(m + 2 * anchor * channels, dtype=np.float32)
-    prefix_ring = size + 2 * pad
-    prefix = np.empty((prefix_ring, line.size + channels), dtype=np.float32)
-    column_ring = 2 * anchor + 2
-    columns = np.zeros((column_ring, flat.shape[1]), dtype=np.float32)
-    sums_ring = 2 * pad + 1
-    sums = np.empty((sums_ring, m), dtype=np.float32)
-    next_prefix, next_column = first, 0
-    for j in range(first, last + 2 * pad):  # row j of the sums is output row j - pad
-        while next_prefix < j + size:
-            line[:] = 0.0
-            _add_terms(line, flat, rows, next_prefix, *horizontal)
-            _row_prefix(line, channels, prefix[next_prefix % prefix_ring])
+    for z in range(first - pad, last + pad):  # sums row z: the disk blurred across, plus L, about output row z
+        base = z + pad - first  # the band's row under the disk's top row
+        while next_prefix < base + size:
+            _integer_prefix(padded[first + next_prefix], channels, prefix[next_prefix % prefix_ring])
             next_prefix += 1
-        row = sums[j % sums_ring]
-        row[:] = 0.0
-        _add_terms(row, prefix, prefix_ring, j, *disk)
-        if left_right[2].size:
-            while next_column <= j + 2 * anchor + 1:  # column prefix row r: the sum of padded rows < r
-                if next_column > 0:
-                    q, p, s = columns[next_column % column_ring], columns[(next_column - 1) % column_ring], flat[next_column - 1]
-                    for i in range(s.size):
-                        q[i] = p[i] + s[i]
-                next_column += 1
-            _add_terms(row, columns, column_ring, j, *left_right)
-        y = j - 2 * pad
-        if y >= first:
-            o = level_row if quantised else out[y]
-            o[:] = 0.0
-            _add_terms(o, sums, sums_ring, y, *vertical)
-            _add_terms(o, prefix, prefix_ring, y, *top_bottom)
-            _add_terms(o, flat, rows, y, *taps)
-            if quantised:
-                dst = levels[y]
-                for k in range(m):
-                    dst[k] = quantise(o[k])
+        while next_column <= base + size:  # columns[k]: the band's rows above row k
+            above, below = columns[(next_column - 1) % column_ring], columns[next_column % column_ring]
+            line = padded[first + next_column - 1]
+            for v in range(line.size):
+                below[v] = above[v] + line[v]
+            next_column += 1
+        _add_groups(disk_sum, counts, prefix, base, disk, disk_bounds, disk_weights, False)
+        s = sums[(z + pad - first) % ring]
+        _blur(s, _shifted(disk_sum, channels, m, gauss.size), gauss_scaled, False)
+        _add_groups(s, signed[:m], columns, base, left_right, left_right_bounds, left_right_weights, True)
+        y = z - pad
+        if y < first:
+            continue
+        o = level_row if quantised else out[y]
+        _blur(o, _ring_rows(sums, y - first, m, gauss.size), gauss, False)
+        if top_bottom_weights.size:
+            _add_groups(top_bottom_sum, signed, prefix, y - first, top_bottom, top_bottom_bounds, top_bottom_weights, False)
+            _blur(o, _shifted(top_bottom_sum, channels, m, gauss.size), gauss, True)
+        for t in range(taps.shape[0]):
+            src, w = padded[y + int(taps[t, 0]), int(taps[t, 1]) * channels :], np.float32(taps[t, 2])
+            for i in range(m):
+                o[i] += w * np.float32(src[i])
+        if quantised:
+            dst = levels[y]
+            for i in range(m):
+                dst[i] = quantise(o[i])
 
 
-def _terms(rows, starts, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Term arrays for ``_add_terms``, padded to a multiple of four with zero weights."""
-    count = -(-len(weights) // 4) * 4
-    padded = [np.zeros(count, dtype=dtype) for dtype in (np.int64, np.int64, np.float32)]
-    for array, values in zip(padded, (rows, starts, weights)):
-        array[: len(values)] = values
-    return tuple(padded)
+def _runs(matrix: np.ndarray, along_rows: bool, channels: int) -> list[tuple[tuple[int, int, int, int], int, int]]:
+    """An integer matrix (entries -1, 0, 1) as runs of equal entries along its rows (read on the
+    row prefix sums) or down its columns (on the column prefix sums): ``((r1, c1, r0, c0), sign,
+    pixels)``, the ends swapped for a negative run so that ``_add_runs`` only adds."""
+    runs = []
+    for k, line in enumerate(matrix if along_rows else matrix.T):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], line, [0]])))
+        for start, stop in zip(edges[:-1], edges[1:]):
+            sign = int(line[start])
+            if sign:
+                if along_rows:  # row k, columns start .. stop - 1
+                    ends = (k, stop * channels), (k, start * channels)
+                else:  # column k, rows start .. stop - 1
+                    ends = (stop, k * channels), (start, k * channels)
+                high, low = ends if sign > 0 else ends[::-1]
+                runs.append((high + low, sign, stop - start))
+    return runs
 
 
-def _blur_along(a: np.ndarray, g: np.ndarray, axis: int, within: bool) -> np.ndarray:
-    """``a`` blurred along ``axis`` by ``g``: inside its extent with reflect-101 edges (as
-    ``cv2.GaussianBlur`` blurs the disk), or over zeros, ``g.size // 2`` wider on each side."""
-    pad = g.size // 2
-    widths = [(0, 0), (0, 0)]
-    widths[axis] = (pad, pad)
-    src = np.pad(a, widths, mode="reflect") if within else np.pad(a, [(2 * w, 2 * w) for w, _ in widths])
-    n = src.shape[axis] - 2 * pad
-    return sum(g[k] * np.take(src, np.arange(k, k + n), axis=axis) for k in range(g.size))
+def _groups(weighted_runs, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(runs, bounds, weights)`` for ``_add_groups``: each weight's runs, in as few groups as
+    hold them with at most ``limit`` pixels of either sign each (a group's sum has to be exact
+    in 16 bits): the longest runs first, each into the first group with room."""
+    runs, bounds, weights = [], [0], []
+    for weight, weight_runs in weighted_runs:
+        groups = []  # [runs, pixels counted +, pixels counted -]
+        for ends, sign, pixels in sorted(weight_runs, key=lambda run: -run[2]):
+            group = next((g for g in groups if g[1 if sign > 0 else 2] + pixels <= limit), None)
+            if group is None:
+                group = [[], 0, 0]
+                groups.append(group)
+            group[0].append(ends)
+            group[1 if sign > 0 else 2] += pixels
+        for group_runs, _, _ in groups:
+            runs += group_runs
+            bounds.append(len(runs))
+            weights.append(weight)
+    return (np.array(runs, dtype=np.int64).reshape(-1, 4), np.array(bounds, dtype=np.int64),
+            np.array(weights, dtype=np.float32))
 
 
-def _profile_terms(profile: np.ndarray, first: int) -> list[tuple[int, float]]:
-    """A 1-D profile (offsets ``first``, ``first + 1``, ...) as prefix-sum terms: the sum of
-    ``profile[k] * v[o + first + k]`` is the sum of ``coefficient * V[o + offset]`` over the
-    returned ``(offset, coefficient)``, where ``V`` is the exclusive prefix sum of ``v``."""
-    edges = np.diff(np.concatenate([[0.0], profile, [0.0]]))
-    return [(first + k, -c) for k, c in enumerate(edges) if c != 0.0]
-
-
-def _prune(*arrays: np.ndarray, budget: float = 1e-4) -> None:
+def _prune(*arrays: np.ndarray, budget: float = 2e-4) -> None:
     """Zero the smallest entries of ``arrays`` (in place) while their total weight stays within
-    ``budget``: each output moves by at most ``budget`` times the image's range (0.026 gray levels)."""
+    ``budget``: each output moves by at most ``budget`` times the image's range (0.051 gray levels)."""
     values = np.concatenate([np.abs(a).ravel() for a in arrays])
     order = np.argsort(values, kind="stable")
     dropped = order[np.cumsum(values[order]) <= budget]
@@ -237,78 +346,100 @@ def _prune(*arrays: np.ndarray, budget: float = 1e-4) -> None:
         at += a.size
 
 
+def _reflect_fix(mask: np.ndarray, shift: int, pad: int) -> np.ndarray:
+    """What one tap (``shift`` columns over) of a blur across the rows of ``mask`` inside its own
+    square with reflect-101 edges adds, against the same blur over zeros: an integer matrix
+    ``pad`` columns wider on each side (the reflected pixels in, the spilled ones out)."""
+    rows, size = mask.shape
+    fix = np.zeros((rows, size + 2 * pad), dtype=np.int64)
+    for j in range(-pad, size + pad):
+        source = j + shift
+        if 0 <= j < size:
+            reflected = -source if source < 0 else 2 * (size - 1) - source if source >= size else source
+            fix[:, j + pad] += mask[:, reflected]
+        if 0 <= source < size:
+            fix[:, j + pad] -= mask[:, source]
+    return fix
+
+
 @lru_cache(maxsize=64)
 def _defocus_plan(radius: float, alias_blur: float, channels: int):
-    """:func:`disk_kernel` as what is cheap to apply exactly, for a ``channels``-channel image.
+    """:func:`disk_kernel` as exact integer sums of the image's levels and a few float weights.
 
-    The kernel ``K`` is an aliased disk ``D`` blurred by a small Gaussian ``g = gv * gh``, but
-    blurred inside its own square with reflected edges, which folds about 1 % more weight back in
-    where the disk reaches the square's edge (radius 8 and up). Blurring one axis at a time,
-    ``K = gv * gh * D + gv * L + gh * T``: ``L`` is what the horizontal pass's reflection adds (and
-    its spill outside removes) along the left and right edges, a few columns of the disk, ``T`` the
-    same along the top and bottom (exact: a residual of rounding, ~1e-9, is checked and kept as
-    taps should it ever matter). So, with ``G`` the row prefix sums of the horizontally blurred
-    image and ``C`` the column prefix sums of the image itself, every row of the disk and every
-    row of ``T`` is a box, two reads of ``G``; every column of ``L`` a run, two reads of ``C``; and
-    the vertical blur a few rows. Entries of ``L``, ``T`` and the residual whose total weight is
-    under 1e-4 are left out (0.026 gray levels at most, anywhere).
+    The kernel ``K`` is the aliased disk ``D`` (``N`` pixels) blurred by a small Gaussian ``g``
+    inside its own square with reflect-101 edges. Blurring one axis at a time, ``N K = gv * gh * D
+    + gv * sum_b g_b L_b + gh * sum_a g_a T_a``: ``L_b`` is what tap ``b`` of the horizontal pass
+    reflects in (and spills out) at the square's left and right edges, ``T_a`` the same for the
+    vertical pass at the top and bottom, both integer matrices of a few pixels. So the disk's sum
+    over the image's levels is one run per disk row on integer row prefix sums, each ``L_b`` a few
+    runs down integer column prefix sums, each ``T_a`` a few runs along rows; all exact, in 16
+    bits; floats enter only to weigh these sums and to blur them (``g``). What ``K`` has beyond
+    that (float32 rounding; taps under 1e-3 of the edge terms and under 1e-9 of the blur) is
+    left out while its total weight stays under 1e-4 (0.026 gray levels at most), else kept as taps.
 
-    Returns ``(size, anchor, pad)`` and the terms of ``_defocus_rows`` (each ``(rows, starts,
-    weights)`` for ``_add_terms``): the horizontal blur, the disk on G, L on C, the vertical blur,
-    T on G and the residual taps on the padded image (``anchor + pad`` wider on every side).
+    Returns ``pad`` (the blur's radius), ``reach`` (the padding every side needs), the blur's
+    weights ``g`` (0 where left out) and ``g / (255 N)``, then ``(runs, bounds, weights)`` of the
+    disk, of L and of T, and the taps ``(row, column, weight / 255)`` on the padded levels.
     """
     mask, ksize = _aliased_disk(radius)
-    kernel = disk_kernel(radius, alias_blur).astype(np.float64)
-    size, anchor, pad = mask.shape[0], mask.shape[0] // 2, ksize // 2  # filter2D's anchor: the centre
-    disk = mask / mask.sum()
+    size, anchor, pad = mask.shape[0], mask.shape[0] // 2, ksize // 2
+    n = int(mask.sum())
     g = cv2.getGaussianKernel(ksize, alias_blur).ravel()
-    left_right = np.pad(_blur_along(disk, g, 1, True), ((0, 0), (pad, pad))) - _blur_along(disk, g, 1, False)
-    top_bottom = np.pad(_blur_along(disk, g, 0, True), ((pad, pad), (0, 0))) - _blur_along(disk, g, 0, False)
-    residual = -(convolve2d(disk, np.outer(g, g)) + convolve2d(left_right, g[:, None]) + convolve2d(top_bottom, g[None, :]))
-    residual[pad : pad + size, pad : pad + size] += kernel
-    _prune(left_right, top_bottom, residual)
-    c = channels
-    # Row and column numbers below are those of the padded image for output pixel (0, 0); the
-    # blurred image's column x + anchor + dx holds image column x + dx, and the vertical blur's
-    # input row j is output row j - pad, so disk row i of that reads padded row j + i.
-    disk_terms = [(i, (anchor + dx) * c, w) for i in range(size) if mask[i].any()
-                  for dx, w in _profile_terms(disk[i, mask[i]], int(np.argmax(mask[i])) - anchor)]
-    lr_terms = [(anchor + dy, i * c, w) for i in range(left_right.shape[1]) if left_right[:, i].any()
-                for dy, w in _profile_terms(left_right[:, i], -anchor)]
-    horizontal = [(0, k * c, g[k]) for k in range(ksize) if g[k] != 0.0]
-    vertical = [(k, 0, g[k]) for k in range(ksize) if g[k] != 0.0]
-    tb_terms = [(i, (anchor + dx) * c, w) for i in range(top_bottom.shape[0]) if top_bottom[i].any()
-                for dx, w in _profile_terms(top_bottom[i], -anchor)]
-    taps = [(i, j * c, residual[i, j]) for i, j in zip(*np.nonzero(residual))]
-    terms = (horizontal, disk_terms, lr_terms, vertical, tb_terms, taps)
-    return size, anchor, pad, *(_terms(*zip(*t)) if t else _terms((), (), ()) for t in terms)
+    blur = np.where(g >= 1e-9, g, 0.0)
+    edge_taps = [b for b in range(ksize) if g[b] >= 1e-3]
+    disk_runs = _runs(mask.astype(np.int64), True, channels)
+    left_right = {b: _reflect_fix(mask.astype(np.int64), b - pad, pad) for b in edge_taps}
+    top_bottom = {a: _reflect_fix(mask.T.astype(np.int64), a - pad, pad).T for a in edge_taps}
+    # what the runs and weights below add up to, on the (size + 2 pad)-square grid, against K
+    kept = convolve2d(mask, np.outer(blur, blur))
+    for b in edge_taps:
+        kept += g[b] * convolve2d(left_right[b], blur[:, None]) + g[b] * convolve2d(top_bottom[b], blur[None, :])
+    residual = -kept / n
+    residual[pad : pad + size, pad : pad + size] += disk_kernel(radius, alias_blur)
+    _prune(residual)
+    scale = 1.0 / (255.0 * n)
+    disk = _groups([(1.0, disk_runs)], 65535 // 255)
+
+    def by_weight(fixes, along_rows):  # taps of equal weight (g is symmetric) summed as one pattern
+        weights = sorted({g[b] for b in fixes if fixes[b].any()}, reverse=True)
+        return _groups([(w * scale, [run for b in fixes if g[b] == w for run in _runs(fixes[b], along_rows, channels)])
+                        for w in weights], 32767 // 255)
+
+    # L's rows are the disk's, its columns the padded image's from the output's; T's rows start pad higher
+    lr, tb = by_weight(left_right, False), by_weight(top_bottom, True)
+    taps = np.array([(i, j, residual[i, j] / 255) for i, j in zip(*np.nonzero(residual))], dtype=np.float64).reshape(-1, 3)
+    return pad, anchor + pad, blur.astype(np.float32), (blur * scale).astype(np.float32), *disk, *lr, *tb, taps
 
 
-def defocus_blur(image: np.ndarray, radius: float, alias_blur: float, *, quantised: bool = False) -> np.ndarray:
-    """Convolve every channel with :func:`disk_kernel` (OpenCV's default reflect-101 border).
+def defocus_blur(levels: np.ndarray, radius: float, alias_blur: float, *, quantised: bool = False) -> np.ndarray:
+    """Convolve every channel of a uint8 image, as values ``levels / 255``, with :func:`disk_kernel`
+    (OpenCV's default reflect-101 border), as the reference's ``cv2.filter2D`` does.
 
-    Computed from prefix sums (see ``_defocus_plan``): the same kernel as ``cv2.filter2D`` with
-    :func:`disk_kernel` to within 0.026 gray levels, in a fraction of the multiply-adds (two
-    reads per row of the disk and a dozen or two for the kernel's edges, not ``(2r+1)**2``).
-    ``quantised=True`` returns uint8 levels instead, truncated as the reference does
-    (``quantise.to_uint8`` of the float result, without the float image). Where OpenCV may use
-    more than one thread (``cv2.getNumThreads() > 1``, its default; the reference's
-    ``cv2.filter2D`` does) images of 64 rows or more are computed in two bands at once, with
-    the same bytes; ``cv2.setNumThreads(1)`` keeps it on the calling thread.
+    Computed from integer prefix sums of the levels (see ``_defocus_plan``): the kernel's disk,
+    edges and blur as exact sums and a few float weights, to within 0.026 gray levels of
+    ``cv2.filter2D`` in float64, in a fraction of its work. ``quantised=True`` returns uint8
+    levels instead, truncated as the reference does (``quantise.to_uint8`` of the float result,
+    without the float image). Where OpenCV may use more than one thread (``cv2.getNumThreads()
+    > 1``, its default; the reference's ``cv2.filter2D`` does) images of 64 rows or more are
+    computed in two bands at once, with the same bytes; ``cv2.setNumThreads(1)`` keeps it on
+    the calling thread.
     """
-    image = image_hwc(image)
-    height, width, channels = image.shape
-    size, anchor, pad, *terms = _defocus_plan(float(radius), float(alias_blur), channels)
-    reach = anchor + pad
-    padded = scratch("defocus.padded", (height + 2 * reach, width + 2 * reach, channels))
+    levels = image_hwc(levels, "levels", np.uint8)
+    height, width, channels = levels.shape
+    pad, reach, *plan = _defocus_plan(float(radius), float(alias_blur), channels)
+    padded = scratch("defocus.padded", (height + 2 * reach, width + 2 * reach, channels), np.uint8)
     if channels <= 4:
-        cv2.copyMakeBorder(image, reach, reach, reach, reach, cv2.BORDER_REFLECT_101, dst=padded)
+        cv2.copyMakeBorder(levels, reach, reach, reach, reach, cv2.BORDER_REFLECT_101, dst=padded)
     else:  # OpenCV's limit; NumPy's "reflect" is OpenCV's reflect-101
-        padded[:] = np.pad(image, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
+        padded[:] = np.pad(levels, ((reach, reach), (reach, reach), (0, 0)), mode="reflect")
+    flat = padded.reshape(padded.shape[0], -1)
     out = np.empty((height, width, channels), dtype=np.uint8 if quantised else np.float32)
-    floats, levels = float_or_levels(out.reshape(height, -1))
+    floats, quantised_rows = float_or_levels(out.reshape(height, -1))
+
     def rows(first, last):
-        _defocus_rows(padded.reshape(padded.shape[0], -1), channels, floats, levels, first, last, size, anchor, pad, *terms)
+        prefix = scratch("defocus.prefix", (2 * reach + 1, flat.shape[1] + channels), np.uint16)
+        columns = scratch("defocus.columns", (2 * (reach - pad) + 2, flat.shape[1]), np.uint16)
+        _defocus_rows(flat, channels, prefix, columns, floats, quantised_rows, first, last, pad, *plan)
 
     if cv2.getNumThreads() > 1 and height >= 64:  # two bands at once, as OpenCV's own filters would
         helper = _helper_thread().submit(rows, height // 2, height)

@@ -289,36 +289,56 @@ def test_to_unit_is_numpys_division_bit_for_bit():
     assert out.dtype == np.float32 and out[-1, -1, 0] == 1.0
 
 
-@pytest.mark.parametrize(("length", "channels"), [(21, 3), (3, 3), (10, 1), (15, 5)])
-def test_row_prefix_sums_in_float32_order(length, channels):
-    line = np.random.default_rng(3).random(length * channels, dtype=np.float32)
-    prefix = np.full((length + 1) * channels, np.nan, np.float32)
-    filters._row_prefix(line, channels, prefix)
-    expected = np.zeros_like(prefix)
-    expected[channels:] = np.cumsum(line.reshape(length, channels), axis=0, dtype=np.float32).ravel()
-    np.testing.assert_array_equal(prefix, expected)  # the same float32 additions, in the same order
-
-
-@pytest.mark.parametrize(("radius", "alias_blur"), [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5), (0.3, 0.4), (1.5, 0.1), (2.5, 0.01), (8.5, 0.5), (12, 1.0)])
+@pytest.mark.parametrize(("radius", "alias_blur"), [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5), (0.3, 0.4), (1.5, 0.1), (2.5, 0.01), (8.5, 0.5), (12, 1.0), (20, 0.5)])
 @pytest.mark.parametrize("shape", [(40, 56, 3), (9, 5, 1), (1, 1, 3), (30, 7, 5)])
 def test_defocus_blur_matches_filter2d_with_the_reference_disk(radius, alias_blur, shape, photos_224):
     photo = np.concatenate([photos_224[0], photos_224[1]], axis=2)  # up to six real channels
-    image = (photo[: shape[0], : shape[1], : shape[2]].astype(np.float32) / 255).copy()
+    levels = np.ascontiguousarray(photo[: shape[0], : shape[1], : shape[2]])
     kernel = filters.disk_kernel(radius, alias_blur)
-    ref = filters.apply_per_plane(lambda a: cv2.filter2D(a, -1, kernel), image)
-    ours = filters.defocus_blur(image, radius, alias_blur)
-    np.testing.assert_allclose(ours, ref, atol=1e-4, rtol=0)
-    np.testing.assert_array_equal(filters.defocus_blur(image, radius, alias_blur, quantised=True), quantise.to_uint8(ours))
+    ref = filters.apply_per_plane(lambda a: cv2.filter2D(a, -1, kernel), levels / 255.0)  # float64, as the reference
+    ours = filters.defocus_blur(levels, radius, alias_blur)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, ref, atol=2e-4, rtol=0)
+    np.testing.assert_array_equal(filters.defocus_blur(levels, radius, alias_blur, quantised=True), quantise.to_uint8(ours))
+
+
+@pytest.mark.parametrize(("radius", "alias_blur"), [(3, 0.1), (8, 0.5), (10, 0.5), (12, 1.0), (30, 0.5)])
+def test_defocus_blur_of_a_point_is_the_reference_kernel(radius, alias_blur):
+    """The impulse response is the kernel itself, within the plan's budget of 2e-4 in all."""
+    kernel = filters.disk_kernel(radius, alias_blur).astype(np.float64)
+    side = kernel.shape[0] + 8
+    point = np.zeros((side, side, 1), np.uint8)
+    point[side // 2, side // 2] = 255
+    response = filters.defocus_blur(point, radius, alias_blur)[:, :, 0].astype(np.float64)
+    k = kernel.shape[0]
+    start = side // 2 - k // 2
+    window = response[start : start + k, start : start + k]
+    assert np.abs(window - kernel[::-1, ::-1]).sum() + np.abs(response).sum() - np.abs(window).sum() <= 2e-4
+
+
+@pytest.mark.parametrize("radius", [8, 10, 30])
+def test_defocus_blur_sums_beyond_16_bits_stay_exact(radius):
+    """A white image: the disk's sum of levels (317 x 255 at radius 10) overflows 16 bits unless
+    the plan splits it, and L's and T's signed sums must not wrap either (a wrap is 65536 levels:
+    0.8 of the range at radius 10; the plan's budget is 2e-4)."""
+    white = np.full((70, 90, 3), 255, np.uint8)
+    ours = filters.defocus_blur(white, radius, 0.5)
+    np.testing.assert_allclose(ours, filters.disk_kernel(radius, 0.5).astype(np.float64).sum(), atol=2e-4, rtol=0)
+
+
+def test_defocus_blur_takes_uint8_levels():
+    with pytest.raises(ValueError, match="levels must have dtype uint8; got float32"):
+        filters.defocus_blur(np.zeros((8, 8, 3), np.float32), 3, 0.1)
 
 
 def test_defocus_blur_gives_the_same_bytes_on_one_thread_and_two(photos_224):
-    image = (photos_224[0][:150, :97].astype(np.float32) / 255).copy()
+    levels = np.ascontiguousarray(photos_224[0][:150, :97])
     threads = cv2.getNumThreads()
     try:
         cv2.setNumThreads(1)
-        one = [filters.defocus_blur(image, r, 0.5, quantised=q) for r in (3, 10) for q in (False, True)]
+        one = [filters.defocus_blur(levels, r, 0.5, quantised=q) for r in (3, 10) for q in (False, True)]
         cv2.setNumThreads(2)
-        two = [filters.defocus_blur(image, r, 0.5, quantised=q) for r in (3, 10) for q in (False, True)]
+        two = [filters.defocus_blur(levels, r, 0.5, quantised=q) for r in (3, 10) for q in (False, True)]
     finally:
         cv2.setNumThreads(threads)
     for a, b in zip(one, two):

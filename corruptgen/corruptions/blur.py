@@ -11,12 +11,15 @@ from .base import Corruption, Params
 
 
 class DefocusBlur(Corruption):
-    """Convolution with an anti-aliased disk (the reference's ``disk()``, bit for bit)."""
+    """Convolution with an anti-aliased disk (the reference's ``disk()``, bit for bit), summed
+    exactly over the image's levels (``kernels.filters.defocus_blur``): within 0.013 gray levels
+    of the reference's float64 ``cv2.filter2D`` before truncation."""
 
     name = "defocus_blur"
     family = "blur"
     param_names = ("radius", "alias_blur")
     random = False
+    dtype = "uint8"
     tables = {
         "imagenet": ((3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5)),
         "cifar": ((0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)),
