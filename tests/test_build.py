@@ -241,6 +241,24 @@ def test_conflicting_rerun_refused_unless_overwrite(tmp_path, option, value):
     verify_ok(out)
 
 
+def test_rerun_of_a_build_by_a_release_with_other_bytes_refused_unless_overwrite(tmp_path):
+    src = make_coco(tmp_path / "coco")
+    out = tmp_path / "out"
+    build("coco", "--src", src, "--out", out, "--corruptions", "fog", "--severities", "1")
+    state_path = out / "corruptgen.json"
+    state = json.loads(state_path.read_text())
+    state_path.write_text(json.dumps({**state, "corruptgen_version": "0.3.1"}))
+    before = tree_digest(out)
+    result = build("coco", "--src", src, "--out", out, "--corruptions", "fog,snow", "--severities", "1", expect=1)
+    assert "was built by corruptgen 0.3.1" in result.output and "--overwrite" in result.output
+    assert "Traceback" not in result.output
+    assert tree_digest(out) == before  # nothing written, nothing lost
+    state_path.write_text(json.dumps({**state, "corruptgen_version": state["corruptgen_version"].rsplit(".", 1)[0] + ".99"}))
+    build("coco", "--src", src, "--out", out, "--corruptions", "fog,snow", "--severities", "1")  # same bytes: resumes
+    build("coco", "--src", src, "--out", out, "--corruptions", "fog", "--severities", "1", "--overwrite")
+    verify_ok(out)
+
+
 def test_killed_build_resumes_to_identical_bytes(tmp_path):
     src = make_coco(tmp_path / "coco", n=8, size=(240, 320))
     args = ["coco", "--src", str(src), "--corruptions", "glass_blur,zoom_blur,elastic_transform", "--severities", "1-5",

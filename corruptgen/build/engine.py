@@ -237,6 +237,12 @@ def _identity(adapter: Adapter, options: BuildOptions) -> dict:
     return ident
 
 
+def _bytes_release(version: str) -> str:
+    """The part of a version that decides output bytes: releases that differ only in the last
+    number give the same bytes (README), so a build may resume across them."""
+    return ".".join(version.split(".")[:2])
+
+
 def _prepare_out(out: Path, ident: dict, options: BuildOptions) -> dict | None:
     """Load the previous state, refusing a conflicting one unless --overwrite."""
     state_path = out / STATE_FILE
@@ -245,6 +251,10 @@ def _prepare_out(out: Path, ident: dict, options: BuildOptions) -> dict | None:
             previous = json.loads(state_path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise DatasetError(f"{state_path} is unreadable ({exc}); remove it or pass --overwrite.") from None
+        built_by = str(previous.get("corruptgen_version", "0.1.0"))
+        if _bytes_release(built_by) != _bytes_release(__version__) and not options.overwrite:
+            raise DatasetError(f"--out {out} was built by corruptgen {built_by}, whose outputs differ from {__version__}'s; "
+                               f"resume it with corruptgen {built_by} or pass --overwrite to rebuild it.")
         diffs = [k for k in IDENTITY_KEYS if previous.get("identity", {}).get(k) != ident.get(k)]
         if diffs and not options.overwrite:
             detail = ", ".join(f"{k} {previous.get('identity', {}).get(k)!r} -> {ident.get(k)!r}" for k in diffs)
