@@ -108,7 +108,7 @@ def disk_kernel(radius: float, alias_blur: float) -> np.ndarray:
     return cv2.GaussianBlur(aliased, ksize=(ksize, ksize), sigmaX=alias_blur)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _wrap(row, ring):
     return row - ring if row >= ring else row
 
@@ -118,85 +118,53 @@ def _run_sums(acc, source, base, runs, first, last):
     """``acc[i] = sum of source[base + r1, c1 + i] - source[base + r0, c0 + i]`` over the runs
     ``(r1, c1, r0, c0)`` in rows ``first`` to ``last`` of ``runs``, in ``acc``'s 16-bit integer
     type, rows counted round ``source`` (a ring). The arithmetic wraps: every sum read back is
-    exact modulo 2**16. Up to four runs per pass."""
+    exact modulo 2**16. Four runs per pass."""
     n, ring = acc.size, source.shape[0]
     base %= ring  # then a row is base + r, less ring past the end: no division per run
+    acc[:] = 0
     t = first
-    while t < last:  # four runs, two or one: the first pass sets acc, the others add to it
+    while t + 4 <= last:
         r1, c1, r0, c0 = runs[t]
         a0, b0 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
-        if t + 4 <= last:
-            r1, c1, r0, c0 = runs[t + 1]
-            a1, b1 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
-            r1, c1, r0, c0 = runs[t + 2]
-            a2, b2 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
-            r1, c1, r0, c0 = runs[t + 3]
-            a3, b3 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
-            if t == first:
-                for i in range(n):
-                    acc[i] = ((a0[i] - b0[i]) + (a1[i] - b1[i])) + ((a2[i] - b2[i]) + (a3[i] - b3[i]))
-            else:
-                for i in range(n):
-                    acc[i] += ((a0[i] - b0[i]) + (a1[i] - b1[i])) + ((a2[i] - b2[i]) + (a3[i] - b3[i]))
-            t += 4
-        elif t + 2 <= last:
-            r1, c1, r0, c0 = runs[t + 1]
-            a1, b1 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
-            if t == first:
-                for i in range(n):
-                    acc[i] = (a0[i] - b0[i]) + (a1[i] - b1[i])
-            else:
-                for i in range(n):
-                    acc[i] += (a0[i] - b0[i]) + (a1[i] - b1[i])
-            t += 2
-        else:
-            if t == first:
-                for i in range(n):
-                    acc[i] = a0[i] - b0[i]
-            else:
-                for i in range(n):
-                    acc[i] += a0[i] - b0[i]
-            t += 1
+        r1, c1, r0, c0 = runs[t + 1]
+        a1, b1 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+        r1, c1, r0, c0 = runs[t + 2]
+        a2, b2 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+        r1, c1, r0, c0 = runs[t + 3]
+        a3, b3 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+        for i in range(n):
+            acc[i] += ((a0[i] - b0[i]) + (a1[i] - b1[i])) + ((a2[i] - b2[i]) + (a3[i] - b3[i]))
+        t += 4
+    for u in range(t, last):
+        r1, c1, r0, c0 = runs[u]
+        a0, b0 = source[_wrap(base + r1, ring), c1 : c1 + n], source[_wrap(base + r0, ring), c0 : c0 + n]
+        for i in range(n):
+            acc[i] += a0[i] - b0[i]
 
 
 @njit(cache=True, nogil=True)
-def _add_groups(out, acc, source, base, runs, bounds, weights, add):
-    """``out (+)= sum_k weights[k] * (group k's run sums)`` over the groups of runs (``bounds[k]``
-    to ``bounds[k + 1]``), each summed exactly in ``acc`` (uint16 or int16) first; ``add=False``
-    overwrites ``out`` (with no groups, with zeros)."""
-    if not add and weights.size == 0:
-        out[:] = 0.0
+def _add_groups(out, acc, source, base, runs, bounds, weights):
+    """``out += sum_k weights[k] * (group k's run sums)`` over the groups of runs (``bounds[k]``
+    to ``bounds[k + 1]``), each summed exactly in ``acc`` (uint16 or int16) first."""
     for k in range(weights.size):
         _run_sums(acc, source, base, runs, bounds[k], bounds[k + 1])
         w = weights[k]
-        if k == 0 and not add:
-            for i in range(out.size):
-                out[i] = w * np.float32(acc[i])
-        else:
-            for i in range(out.size):
-                out[i] += w * np.float32(acc[i])
+        for i in range(out.size):
+            out[i] += w * np.float32(acc[i])
 
 
 @njit(cache=True, nogil=True)
-def _blur(out, taps, weights, add):
-    """``out (+)= sum_k weights[k] * taps[k]`` for three or five taps (1-D arrays), in one pass."""
+def _blur(out, taps, weights):
+    """``out += sum_k weights[k] * taps[k]`` for three or five taps (1-D arrays), in one pass."""
     a, b, c = taps[0], taps[1], taps[2]
     g0, g1, g2 = weights[0], weights[1], weights[2]
     if weights.size == 3:
-        if add:
-            for i in range(out.size):
-                out[i] += g0 * a[i] + g1 * b[i] + g2 * c[i]
-        else:
-            for i in range(out.size):
-                out[i] = g0 * a[i] + g1 * b[i] + g2 * c[i]
+        for i in range(out.size):
+            out[i] += g0 * a[i] + g1 * b[i] + g2 * c[i]
         return
     d, e, g3, g4 = taps[3], taps[4], weights[3], weights[4]
-    if add:
-        for i in range(out.size):
-            out[i] += g0 * a[i] + g1 * b[i] + g2 * c[i] + g3 * d[i] + g4 * e[i]
-    else:
-        for i in range(out.size):
-            out[i] = g0 * a[i] + g1 * b[i] + g2 * c[i] + g3 * d[i] + g4 * e[i]
+    for i in range(out.size):
+        out[i] += g0 * a[i] + g1 * b[i] + g2 * c[i] + g3 * d[i] + g4 * e[i]
 
 
 @njit(cache=True, nogil=True)
@@ -269,18 +237,22 @@ def _defocus_rows(padded, channels, prefix, columns, out, levels, first, last, p
             for v in range(line.size):
                 below[v] = above[v] + line[v]
             next_column += 1
-        _add_groups(disk_sum, counts, prefix, base, disk, disk_bounds, disk_weights, False)
+        disk_sum[:] = 0.0
+        _add_groups(disk_sum, counts, prefix, base, disk, disk_bounds, disk_weights)
         s = sums[(z + pad - first) % ring]
-        _blur(s, _shifted(disk_sum, channels, m, gauss.size), gauss_scaled, False)
-        _add_groups(s, signed[:m], columns, base, left_right, left_right_bounds, left_right_weights, True)
+        s[:] = 0.0
+        _blur(s, _shifted(disk_sum, channels, m, gauss.size), gauss_scaled)
+        _add_groups(s, signed[:m], columns, base, left_right, left_right_bounds, left_right_weights)
         y = z - pad
         if y < first:
             continue
         o = level_row if quantised else out[y]
-        _blur(o, _ring_rows(sums, y - first, m, gauss.size), gauss, False)
+        o[:] = 0.0
+        _blur(o, _ring_rows(sums, y - first, m, gauss.size), gauss)
         if top_bottom_weights.size:
-            _add_groups(top_bottom_sum, signed, prefix, y - first, top_bottom, top_bottom_bounds, top_bottom_weights, False)
-            _blur(o, _shifted(top_bottom_sum, channels, m, gauss.size), gauss, True)
+            top_bottom_sum[:] = 0.0
+            _add_groups(top_bottom_sum, signed, prefix, y - first, top_bottom, top_bottom_bounds, top_bottom_weights)
+            _blur(o, _shifted(top_bottom_sum, channels, m, gauss.size), gauss)
         for t in range(taps.shape[0]):
             src, w = padded[y + int(taps[t, 0]), int(taps[t, 1]) * channels :], np.float32(taps[t, 2])
             for i in range(m):
