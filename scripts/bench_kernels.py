@@ -7,8 +7,8 @@
 
 Images: scikit-image's astronaut, chelsea and coffee photographs, resized (INTER_AREA) to 224x224
 and to 640x480 (non-square). Per corruption and severity, every contender is timed in rounds
-that call each of them once on the same photograph (cycling through the three, the order
-rotating), and the medians are compared: corruptgen, the reference (compute only, via the
+that call each of them once on the same photograph (cycling through the three, and through
+every order of the contenders), and the medians are compared: corruptgen, the reference (compute only, via the
 test-side shim in tests/reference.py), with ``--before`` an older corruptgen installed from git
 into a temporary folder and imported under another name, and for pixelate and jpeg_compression
 their floors: Pillow's bare resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's
@@ -29,6 +29,7 @@ defocus_blur measured 2x slower alone than in a full run).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -50,8 +51,11 @@ UNIT_REPEAT = 4  # corruptgen's units per round
 def _rounds_ms(contenders: dict, images: list, budget_ms: float, most: int, first: dict | None = None,
                least: int = 1) -> dict:
     """Medians, per contender, over rounds in which every contender is called once on the same
-    photograph (cycling through them; the order rotates each round), so that whatever the machine
-    is doing at the time weighs on all of them alike. ``contenders`` maps a name to ``(fn,
+    photograph (cycling through them), so that whatever the machine is doing at the time weighs
+    on all of them alike. The rounds cycle through every order of the contenders: with a plain
+    rotation the first contender runs straight after the last (the reference, whose float64
+    copies leave the caches cold) in two rounds of three, which read as 5-25 % on kernels that
+    had not changed between two corruptgen versions. ``contenders`` maps a name to ``(fn,
     prepared images)``. Each is warmed up on every photograph first, except those in ``first``
     (name -> ms of one call already made: slow ones, whose warm-up is that call); rounds fill
     about ``budget_ms``, at least ``least`` and at most ``most``; a contender timed once only (a
@@ -66,9 +70,9 @@ def _rounds_ms(contenders: dict, images: list, budget_ms: float, most: int, firs
         each[name] = (time.perf_counter() - t0) * 1000 / len(prepared)
     rounds = max(least, min(most, int(budget_ms / max(sum(each.values()), 1e-3))))
     times = {name: ([each[name]] if rounds < 3 and name in (first or {}) else []) for name in contenders}
-    names = list(contenders)
+    orders = list(itertools.permutations(contenders))
     for r in range(rounds):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in orders[r % len(orders)]:
             fn, prepared = contenders[name]
             t0 = time.perf_counter()
             fn(prepared[r % len(prepared)])
