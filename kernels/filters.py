@@ -266,7 +266,7 @@ def _defocus_rows(padded, channels, prefix, columns, out, levels, first, last, p
 def _runs(matrix: np.ndarray, along_rows: bool, channels: int) -> list[tuple[tuple[int, int, int, int], int, int]]:
     """An integer matrix (entries -1, 0, 1) as runs of equal entries along its rows (read on the
     row prefix sums) or down its columns (on the column prefix sums): ``((r1, c1, r0, c0), sign,
-    pixels)``, the ends swapped for a negative run so that ``_add_runs`` only adds."""
+    pixels)``, the ends swapped for a negative run so that ``_run_sums`` only adds."""
     runs = []
     for k, line in enumerate(matrix if along_rows else matrix.T):
         edges = np.flatnonzero(np.diff(np.concatenate([[0], line, [0]])))
@@ -304,18 +304,13 @@ def _groups(weighted_runs, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
             np.array(weights, dtype=np.float32))
 
 
-def _prune(*arrays: np.ndarray, budget: float = 2e-4) -> None:
-    """Zero the smallest entries of ``arrays`` (in place) while their total weight stays within
+def _prune(residual: np.ndarray, budget: float = 2e-4) -> None:
+    """Zero the smallest entries of ``residual`` (in place) while their total weight stays within
     ``budget``: each output moves by at most ``budget`` times the image's range (0.051 gray levels)."""
-    values = np.concatenate([np.abs(a).ravel() for a in arrays])
+    values = np.abs(residual).ravel()
     order = np.argsort(values, kind="stable")
     dropped = order[np.cumsum(values[order]) <= budget]
-    flat_mask = np.zeros(values.size, dtype=bool)
-    flat_mask[dropped] = True
-    at = 0
-    for a in arrays:
-        a[flat_mask[at : at + a.size].reshape(a.shape)] = 0.0
-        at += a.size
+    residual.reshape(-1)[dropped] = 0.0
 
 
 def _reflect_fix(mask: np.ndarray, shift: int, pad: int) -> np.ndarray:
@@ -360,9 +355,10 @@ def _defocus_plan(radius: float, alias_blur: float, channels: int):
     g = cv2.getGaussianKernel(ksize, alias_blur).ravel()
     blur = np.where(g >= 1e-9, g, 0.0)
     edge_taps = [b for b in range(ksize) if g[b] >= 1e-3]
-    disk_runs = _runs(mask.astype(np.int64), True, channels)
-    left_right = {b: _reflect_fix(mask.astype(np.int64), b - pad, pad) for b in edge_taps}
-    top_bottom = {a: _reflect_fix(mask.T.astype(np.int64), a - pad, pad).T for a in edge_taps}
+    counts = mask.astype(np.int64)
+    disk_runs = _runs(counts, True, channels)
+    left_right = {b: _reflect_fix(counts, b - pad, pad) for b in edge_taps}
+    top_bottom = {a: _reflect_fix(counts.T, a - pad, pad).T for a in edge_taps}
     # what the runs and weights below add up to, on the (size + 2 pad)-square grid, against K
     kept = convolve2d(mask, np.outer(blur, blur))
     for b in edge_taps:
@@ -390,9 +386,9 @@ def defocus_blur(levels: np.ndarray, radius: float, alias_blur: float, *, quanti
 
     Computed from integer prefix sums of the levels (see ``_defocus_plan``): the kernel's disk,
     edges and blur as exact sums and a few float weights, to within 0.051 gray levels of
-    ``cv2.filter2D`` in float64 (0.013 measured), in a fraction of its work. ``quantised=True`` returns uint8
-    levels instead, truncated as the reference does (``quantise.to_uint8`` of the float result,
-    without the float image). Where OpenCV may use more than one thread (``cv2.getNumThreads()
+    ``cv2.filter2D`` in float64 (0.013 measured), in a fraction of its work. ``quantised=True``
+    returns uint8 levels instead, truncated as the reference does (``quantise.to_uint8`` of the
+    float result, without the float image). Where OpenCV may use more than one thread (``cv2.getNumThreads()
     > 1``, its default; the reference's ``cv2.filter2D`` does) images of 64 rows or more are
     computed in two bands at once, with the same bytes; ``cv2.setNumThreads(1)`` keeps it on
     the calling thread.

@@ -8,8 +8,8 @@
 Images: scikit-image's astronaut, chelsea and coffee photographs, resized (INTER_AREA) to 224x224
 and to 640x480 (non-square). Per corruption and severity, every contender is timed in rounds
 that call each of them once on the same photograph (cycling through the three, and through
-every order of the contenders), and the medians are compared: corruptgen, the reference (compute only, via the
-test-side shim in tests/reference.py), with ``--before`` an older corruptgen installed from git
+every order of the contenders), and the medians are compared: corruptgen, the reference
+(compute only, via the test-side shim in tests/reference.py), with ``--before`` an older corruptgen installed from git
 into a temporary folder and imported under another name, and for pixelate and jpeg_compression
 their floors: Pillow's bare resize pair (BOX down, NEAREST up, on a Pillow image) and OpenCV's
 bare JPEG encode + decode (on a BGR array). Timing them side by side, rather than one after the
