@@ -181,3 +181,31 @@ def make_imagenet_forms(root: Path) -> dict[str, Path]:
                         add(archive, names[i], payloads[i])
             add(outer, f"{wnid}.tar", inner.getvalue())
     return forms
+
+
+def warp_gain(name: str, severity: int, profile: str = "imagenet") -> float:
+    """The spectral norm of an affine corruption's source-to-output map: how far a source pixel's
+    worth of error can reach in the output (the same for every seed: only the warp's sign is drawn)."""
+    from corruptgen.api import corrupt_rgb_or_gray
+    from corruptgen.corruptions import get_corruption
+
+    _, warp = corrupt_rgb_or_gray(np.zeros((16, 16, 3), np.uint8), get_corruption(name), severity, np.random.default_rng(0),
+                                  profile, with_warp=True)  # fmt: skip
+    return float(np.linalg.norm(warp.forward[:2, :2], 2))
+
+
+def assert_box_fits_pixels(box_xyxy, white: np.ndarray, gain: float) -> None:
+    """A white rectangle warped bilinearly and thresholded at one half, against its warped box.
+
+    A pixel is white only where the interpolated step exceeds one half, that is where its centre's
+    preimage lies inside the rectangle (on OpenCV's 1/32-pixel sampling grid: up to 1/64 px per axis
+    off), so the pixel box lies inside the warped box widened by half a pixel. The other way, the
+    corners are cut: the interpolation rounds a corner off by up to half a source pixel's diagonal,
+    and the nearest pixel centre inside the wedge left may be a pixel further."""
+    ys, xs = np.nonzero(white)
+    lo, hi = np.asarray(box_xyxy[:2], float), np.asarray(box_xyxy[2:], float)
+    pixel_lo, pixel_hi = np.array([xs.min(), ys.min()]), np.array([xs.max() + 1, ys.max() + 1])
+    grid = gain * np.sqrt(2) / 64
+    assert np.all(pixel_lo >= lo - 0.5 - grid) and np.all(pixel_hi <= hi + 0.5 + grid), (box_xyxy, pixel_lo, pixel_hi)
+    corner = 1 + gain * np.sqrt(2) / 2
+    assert np.all(pixel_lo - lo <= corner) and np.all(hi - pixel_hi <= corner), (box_xyxy, pixel_lo, pixel_hi, corner)

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+from fixtures import assert_box_fits_pixels, warp_gain
 from PIL import Image
 from skimage import data
 
@@ -155,7 +156,7 @@ def test_torchvision_targets_move_with_a_geometric_corruption(name, severity, pr
     assert out["boxes"].format == tv_tensors.BoundingBoxFormat.XYWH and type(out["boxes"]) is tv_tensors.BoundingBoxes
     x, y, w, h = out["boxes"][0].tolist()
     if profile == "imagenet":  # an affine: the box is exactly the moved rectangle's
-        assert np.allclose([x, y, x + w, y + h], [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=2)
+        assert_box_fits_pixels((x, y, x + w, y + h), white, warp_gain(name, severity))
         corners = out["keypoints"].numpy()
         assert {tuple(np.rint(c).astype(int)) for c in corners} <= {(a, b) for a in range(xs.min() - 2, xs.max() + 4)
                                                                       for b in range(ys.min() - 2, ys.max() + 4)}  # fmt: skip
