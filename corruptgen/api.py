@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .corruptions import PROFILES, SEVERITIES, Corruption, get_corruption
+from .corruptions import SEVERITIES, Corruption, get_corruption
 from .kernels._scratch import scratch
 from .kernels.quantise import to_uint8, to_unit
 from .rng import Seed, as_generator, check_seed
+from .selection import check_profile
 
 PIL_MODES = ("L", "RGB", "RGBA")
 
@@ -21,12 +22,6 @@ def check_severity(severity) -> int:
     if isinstance(severity, numbers.Integral) and not isinstance(severity, bool) and severity in SEVERITIES:
         return int(severity)
     raise ValueError(f"severity must be an integer from 1 to 5; got {severity!r}.")
-
-
-def check_profile(profile) -> str:
-    if profile in PROFILES:
-        return profile
-    raise ValueError(f"unknown profile {profile!r}; valid profiles are {', '.join(PROFILES)}.")
 
 
 def check_array(image: np.ndarray) -> None:

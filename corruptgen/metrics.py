@@ -34,6 +34,28 @@ from corruptgen.corruptions import BENCHMARK, SEVERITIES
 
 Cells = Mapping[str, Mapping[int, float]]
 
+HIGHER_IS_BETTER = {
+    "top-1 error": False,
+    "bbox AP": True, "bbox AP50": True, "segm AP": True, "segm AP50": True,  # COCO, Cityscapes instances
+    "AP50": True, "AP50 (area)": True,  # Pascal VOC
+    "mIoU": True, "iIoU": True,  # Cityscapes semantic segmentation
+}  # fmt: skip
+"""Which way each metric a task reports improves (lm-evaluation-harness's ``higher_is_better``): errors
+are summarised as CE / mCE against a baseline, performances as P / mPC / rPC."""
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger ``metric`` is better; ValueError naming the known metrics otherwise.
+
+    >>> higher_is_better("bbox AP"), higher_is_better("top-1 error")
+    (True, False)
+    """
+    try:
+        return HIGHER_IS_BETTER[metric]
+    except KeyError:
+        raise ValueError(f"unknown metric {metric!r}; known metrics are {', '.join(HIGHER_IS_BETTER)}.") from None
+
+
 ALEXNET_CLEAN_ERROR = 43.5
 """AlexNet's top-1 error (%) on clean ImageNet validation, the relative-mCE normaliser
 (facebookresearch/augmentation-corruption, ``mCE_baseline_imagenet.p``)."""

@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _benchdoc import machine, write_section  # noqa: E402
 
 from corruptgen import list_corruptions  # noqa: E402
-from corruptgen.build.engine import BuildOptions, corrupt_sample, run_build  # noqa: E402
 from corruptgen.datasets import BuildSettings  # noqa: E402
 from corruptgen.datasets.imagenet import ImageNetAdapter  # noqa: E402
+from corruptgen.pipeline.engine import BuildOptions, run_build  # noqa: E402
+from corruptgen.pipeline.recipe import corrupt_sample  # noqa: E402
 
 
 def make_source(root: Path, n: int) -> list[Path]:

@@ -48,9 +48,9 @@ def dask_build(src: Path, out: Path, scheduler_file: Path, shard: int) -> float:
     import shutil
 
     from corruptgen import list_corruptions
-    from corruptgen.build.engine import BuildOptions, run_build
     from corruptgen.datasets import BuildSettings
     from corruptgen.datasets.imagenet import ImageNetAdapter
+    from corruptgen.pipeline.engine import BuildOptions, run_build
 
     shutil.rmtree(out, ignore_errors=True)
     adapter = ImageNetAdapter(src=src, settings=BuildSettings(jpeg_quality=85), preprocess=False)

@@ -14,7 +14,7 @@ from fixtures import make_cityscapes, make_coco, make_imagenet, make_mnist, make
 from corruptgen import metrics
 from corruptgen.cli import main
 from corruptgen.evaluate import Tree, evaluate
-from corruptgen.evaluate.voc import class_ap
+from corruptgen.evaluate.tasks.voc import class_ap
 
 FEW = ["--corruptions", "gaussian_noise,glass_blur,fog", "--severities", "1,3"]
 CELLS = [(c, s) for c in ("gaussian_noise", "glass_blur", "fog") for s in (1, 3)]

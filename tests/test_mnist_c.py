@@ -192,3 +192,30 @@ def test_augmentation_under_the_mnist_c_profile():
         RandomCorruption(corruptions="mnist-c", profile="mnist-c")
     with pytest.raises(ValueError, match="gaussian_noise is not part of the mnist-c profile"):
         RandomCorruption(corruptions="benchmark", severity=1, profile="mnist-c")
+
+
+def test_classify_mnist_c_on_the_fly_equals_its_built_tree(tmp_path, monkeypatch):
+    """`classify mnist --on-the-fly --profile mnist-c` runs MNIST-C's suite (as the build does, not the
+    benchmark's 15, which the profile lacks), and a model whose answers depend on every pixel gives
+    the same results file for every cell as on the built release layout."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    src = make_mnist(tmp_path / "mnist")
+    tree = tmp_path / "mnist_c"
+    runner = CliRunner()
+
+    def cli(*args):
+        result = runner.invoke(main, [str(a) for a in args])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        return result
+
+    cli("build", "mnist", "--src", src, "--split", "test", "--profile", "mnist-c", "--out", tree, "--quiet", "--workers", "1")
+    model = ("--model", "standin_models:mean_classifier", "--quiet")
+    cli("classify", tree, *model, "--results", tmp_path / "built")
+    cli("classify", "mnist", "--on-the-fly", "--src", src, "--split", "test", "--profile", "mnist-c", *model,
+        "--results", tmp_path / "fly")  # fmt: skip
+    cells = sorted(p.relative_to(tmp_path / "built").as_posix() for p in (tmp_path / "built").rglob("*/1.json"))
+    assert cells == sorted(f"{name}/1.json" for name in MNIST_C)
+    for cell in ["clean.json", *cells]:
+        assert (tmp_path / "built" / cell).read_bytes() == (tmp_path / "fly" / cell).read_bytes(), cell
+    doc = json.loads(cli("evaluate", "--results", tmp_path / "fly").output and (tmp_path / "fly" / "results.json").read_text())
+    assert doc["on_the_fly"] and sorted(doc["corruptions"]) == sorted(MNIST_C[1:]) and doc["benchmark_grid"]

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from fixtures import make_coco, make_imagenet, make_voc, tree_digest
 from PIL import Image
 
-from corruptgen.build.writers import tar_key
 from corruptgen.cli import main
+from corruptgen.writers.webdataset import tar_key
 
 FEW = ["--corruptions", "gaussian_noise,rotate,fog", "--severities", "1,3"]
 
@@ -196,7 +196,7 @@ def test_second_build_into_the_same_out_is_refused_and_a_killed_holder_does_not_
     out = tmp_path / "out"
     args = ["coco", "--src", str(src), "--out", str(out), "--corruptions", "fog", "--severities", "1"]
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from corruptgen.build.engine import build_lock\n"
+                               "from corruptgen.pipeline.lock import build_lock\n"
                                "with build_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(120)", str(out)],
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert holder.stdout.readline().strip() == "held"

@@ -8,45 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from corruptgen.api import check_profile
-from corruptgen.corruptions import GROUPS, REGISTRY, SEVERITIES, get_corruption, list_corruptions
-
-
-def resolve_corruptions(corruptions: str | Sequence[str]) -> list[str]:
-    """A group name (``"benchmark"``, ``"weather"``, ...), one corruption name, or a list of names."""
-    if isinstance(corruptions, str):
-        if corruptions in GROUPS:
-            return list_corruptions(corruptions)
-        return [get_corruption(corruptions).name]
-    try:
-        names = [get_corruption(name).name for name in corruptions]
-    except TypeError:
-        raise ValueError(f"corruptions must be a group ({', '.join(GROUPS)}), a name or a list of names; got {corruptions!r}.") from None
-    if not names:
-        raise ValueError(f"corruptions is empty; give a group ({', '.join(GROUPS)}), a name or a list of names.")
-    return list(dict.fromkeys(names))
-
-
-def resolve_severities(severity: int | tuple[int, int] | Sequence[int]) -> list[int]:
-    """An int, an inclusive ``(lo, hi)`` range or a list, all within 1-5."""
-
-    def valid(value) -> bool:
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value in SEVERITIES
-
-    if valid(severity):
-        return [int(severity)]
-    if isinstance(severity, tuple):
-        if len(severity) != 2 or not all(valid(v) for v in severity) or severity[0] > severity[1]:
-            raise ValueError(f"severity range must be (lo, hi) with 1 <= lo <= hi <= 5; got {severity!r}.")
-        return list(range(int(severity[0]), int(severity[1]) + 1))
-    if isinstance(severity, list) and severity and all(valid(v) for v in severity):
-        return sorted({int(v) for v in severity})
-    raise ValueError(f"severity must be an int from 1 to 5, a (lo, hi) range or a non-empty list of them; got {severity!r}.")
+from corruptgen.corruptions import REGISTRY
+from corruptgen.selection import select
 
 
 @dataclass(frozen=True)
@@ -61,8 +28,7 @@ class CorruptionSampler:
 
     @classmethod
     def create(cls, corruptions, severity, weights=None, p=1.0, profile="imagenet") -> CorruptionSampler:
-        names = resolve_corruptions(corruptions)
-        severities = resolve_severities(severity)
+        names, severities = select(corruptions, severity, profile, catalogue_order=False)
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be a probability in [0, 1]; got {p!r}.")
         if weights is not None:
@@ -73,10 +39,6 @@ class CorruptionSampler:
             if len(weights) != len(names) or any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
                 raise ValueError(f"weights must be {len(names)} non-negative numbers (one per corruption: "
                                  f"{', '.join(names)}) with a positive sum; got {list(weights)}.")  # fmt: skip
-        profile = check_profile(profile)
-        for name in names:  # every choice must exist under the profile (MNIST-C: its suite, severity 1)
-            for level in severities:
-                get_corruption(name).params(level, profile)
         return cls(tuple(names), tuple(severities), weights, float(p), profile)
 
     def draw(self, rng: np.random.Generator) -> dict:

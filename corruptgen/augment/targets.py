@@ -36,24 +36,39 @@ def warp_for(params: dict, size: tuple[int, int], profile: str):
     return spec.warp(shape, p, **spec.sample(as_generator(params["seed"]), shape, p))
 
 
-def move(target, warp):
-    """A ``BoundingBoxes`` / ``Mask`` / ``KeyPoints`` moved by ``warp``, the same class and metadata."""
+def _move_mask(target, warp):
+    from torchvision import tv_tensors
+
+    masks = target.detach().cpu().numpy()
+    flat = masks.reshape(-1, *masks.shape[-2:])
+    moved = np.stack([warp.image(m[:, :, None], nearest=True)[:, :, 0] for m in flat]) if len(flat) else flat
+    return tv_tensors.wrap(target.new_tensor(moved.reshape(masks.shape)), like=target)
+
+
+def _move_boxes(target, warp):
     from torchvision import tv_tensors
     from torchvision.transforms.v2 import functional as F
 
-    kind = type(target).__name__
-    if kind == "Mask":
-        masks = target.detach().cpu().numpy()
-        flat = masks.reshape(-1, *masks.shape[-2:])
-        moved = np.stack([warp.image(m[:, :, None], nearest=True)[:, :, 0] for m in flat]) if len(flat) else flat
-        return tv_tensors.wrap(target.new_tensor(moved.reshape(masks.shape)), like=target)
     height, width = target.canvas_size
-    if kind == "BoundingBoxes":
-        xyxy = F.convert_bounding_box_format(target, new_format=tv_tensors.BoundingBoxFormat.XYXY)
-        boxes = xyxy.detach().cpu().numpy().astype(float).reshape(-1, 4)
-        moved = np.array([warp_box(warp, *box, width, height, keep_empty=True) for box in boxes]).reshape(boxes.shape)
-        out = tv_tensors.wrap(xyxy.new_tensor(moved.reshape(xyxy.shape)), like=xyxy)
-        return F.convert_bounding_box_format(out, new_format=target.format)
+    xyxy = F.convert_bounding_box_format(target, new_format=tv_tensors.BoundingBoxFormat.XYXY)
+    boxes = xyxy.detach().cpu().numpy().astype(float).reshape(-1, 4)
+    moved = np.array([warp_box(warp, *box, width, height, keep_empty=True) for box in boxes]).reshape(boxes.shape)
+    out = tv_tensors.wrap(xyxy.new_tensor(moved.reshape(xyxy.shape)), like=xyxy)
+    return F.convert_bounding_box_format(out, new_format=target.format)
+
+
+def _move_points(target, warp):
+    from torchvision import tv_tensors
+
     points = target.detach().cpu().numpy().astype(float)
     moved = warp.points(points.reshape(-1, 2) - 0.5) + 0.5  # continuous coordinates, as boxes
     return tv_tensors.wrap(target.new_tensor(moved.reshape(points.shape)), like=target)
+
+
+MOVERS = {"Mask": _move_mask, "BoundingBoxes": _move_boxes, "KeyPoints": _move_points}
+"""tv_tensor class name -> how it moves (the kinds :data:`.structure.SPATIAL_TV_TENSORS` lists)."""
+
+
+def move(target, warp):
+    """A ``BoundingBoxes`` / ``Mask`` / ``KeyPoints`` moved by ``warp``, the same class and metadata."""
+    return MOVERS[type(target).__name__](target, warp)

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from corruptgen.corruptions import REGISTRY
+from corruptgen.rng import generator
 
 from . import images as image_types
 from . import targets as target_moves
@@ -98,7 +99,7 @@ class RandomCorruption(_transform_base()):
                 sequence = np.random.SeedSequence(worker[1] if worker else None)
             else:
                 sequence = np.random.SeedSequence([self.seed, worker[0]] if worker else self.seed)
-            self._generator, self._generator_key = np.random.Generator(np.random.PCG64(sequence)), key
+            self._generator, self._generator_key = generator(sequence), key
         return self._generator
 
     def at(self, epoch: int, index: int) -> _AtIndex:
@@ -155,11 +156,18 @@ class RandomCorruption(_transform_base()):
                 shared["params"] = next_params()
             return shared["params"]
 
+        def sample_warp():
+            """The warp the sample's draw moves content by, built once for all its targets (None: none)."""
+            if "warp" not in shared:
+                params = sample_params()
+                shared["warp"] = None if params["corruption"] is None else target_moves.warp_for(
+                    params, target_moves.image_size(image), self.sampler.profile)  # fmt: skip
+            return shared["warp"]
+
         def replace(path, leaf):
             if path not in images:
-                if movable and tv_tensor_kind(leaf) in SPATIAL_TV_TENSORS and sample_params()["corruption"] is not None:
-                    warp = target_moves.warp_for(sample_params(), target_moves.image_size(image), self.sampler.profile)
-                    return leaf if warp is None else target_moves.move(leaf, warp)
+                if movable and tv_tensor_kind(leaf) in SPATIAL_TV_TENSORS and sample_warp() is not None:
+                    return target_moves.move(leaf, sample_warp())
                 return leaf
             if image_types.is_tensor(leaf) and leaf.ndim > 3:
                 # a batch: each image draws its own; a video's frames are one sample and share one draw
@@ -207,8 +215,7 @@ class _AtIndex:
         self.transform, self.epoch, self.index = transform, epoch, index
 
     def __call__(self, *inputs, return_params: bool = False):
-        sequence = np.random.SeedSequence([self.transform.seed, self.epoch, self.index])
-        rng = np.random.Generator(np.random.PCG64(sequence))
+        rng = generator(np.random.SeedSequence([self.transform.seed, self.epoch, self.index]))
         out, params = self.transform._apply(inputs[0] if len(inputs) == 1 else inputs, lambda: rng, None)
         return (out, params) if return_params else out
 
@@ -222,7 +229,8 @@ class CorruptedDataset:
     in whatever order a DataLoader visits it. Call :meth:`set_epoch` before each epoch (workers
     that are not persistent pick it up when they start).
 
-    >>> ds = CorruptedDataset([{"image": __import__("numpy").zeros((8, 8), "uint8")}], Corrupt("contrast"))
+    >>> import numpy as np
+    >>> ds = CorruptedDataset([{"image": np.zeros((8, 8), np.uint8)}], Corrupt("contrast", seed=0))
     >>> len(ds), ds[0]["image"].shape
     (1, (8, 8))
     """

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from corruptgen.build.engine import BuildFailed, BuildOptions, run_build, worker_count
-from corruptgen.build.progress import Progress
 from corruptgen.corruptions import FAMILIES
-from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError
-from corruptgen.datasets.coco import CocoAdapter
+from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
+from corruptgen.pipeline.engine import BuildOptions, run_build
+from corruptgen.pipeline.executors import worker_count
+from corruptgen.pipeline.progress import Progress
+from corruptgen.pipeline.shard import BuildFailed
 
 from .options import corruptions_option, profile_option, resolve_selection, seed_option, severities_option
 
@@ -71,17 +72,13 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
     preprocess = dataset == "imagenet" and not no_imagenet_c_preprocessing
     settings = BuildSettings(image_format=image_format, jpeg_quality=jpeg_quality or (85 if preprocess else 95))
     try:
-        if src is None:
-            if dataset != "coco":
-                raise click.UsageError(f"--src is required for {dataset} (only coco has a bundled sample).")
-            adapter = CocoAdapter.bundled(settings)
-            if not quiet:
-                click.echo("No --src given: building the bundled COCO sample (4 scikit-image photographs, "
-                           "hand-annotated).", err=True)  # fmt: skip
-        elif dataset == "imagenet":
-            adapter = ADAPTERS[dataset](src=src, split=split, settings=settings, preprocess=preprocess, labels=labels)
-        else:
-            adapter = ADAPTERS[dataset](src=src, split=split, settings=settings)
+        try:
+            adapter = make_adapter(dataset, src, split, settings, preprocess=preprocess, labels=labels)
+        except SourceRequired as exc:
+            raise click.UsageError(str(exc)) from None
+        if src is None and not quiet:
+            click.echo("No --src given: building the bundled COCO sample (4 scikit-image photographs, "
+                       "hand-annotated).", err=True)  # fmt: skip
         options = BuildOptions(corruptions=corruptions, severities=severities, profile=profile, seed=seed,
                                workers=worker_count(workers), shard_size=shard_size, limit=limit, on_error=on_error,
                                overwrite=overwrite, dask_address=dask_address,

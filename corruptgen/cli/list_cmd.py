@@ -7,7 +7,7 @@ import json
 import click
 
 from corruptgen.corruptions import BENCHMARK, EXTRA, MNIST_C, REGISTRY
-from corruptgen.corruptions.base import profile_names
+from corruptgen.corruptions.registry import profile_names
 
 from .options import profile_option
 

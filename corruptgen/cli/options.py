@@ -6,56 +6,34 @@ import functools
 
 import click
 
-from corruptgen.corruptions import GROUPS, PROFILES, REGISTRY, get_corruption, list_corruptions
+from corruptgen import selection
+from corruptgen.corruptions import PROFILES, REGISTRY
 
 
 def parse_corruptions(text: str) -> list[str]:
     """``"fog,snow"`` or a group (``all``, ``benchmark``, ``extra``, a family) -> names in catalogue order."""
-    names: list[str] = []
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        if part in GROUPS:
-            names += list_corruptions(part)
-        elif part in REGISTRY:
-            names.append(part)
-        else:
-            raise click.BadParameter(
-                f"unknown corruption {part!r}; use names from `corruptgen list` or one of {', '.join(GROUPS)}."
-            )
-    if not names:
-        raise click.BadParameter("no corruption given.")
+    try:
+        names = selection.parse_corruptions(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     return [n for n in REGISTRY if n in set(names)]
 
 
 def parse_severities(text: str) -> list[int]:
     """``"1-5"``, ``"3"`` or ``"1,3,5"`` -> sorted unique severities in 1..5."""
-    values: set[int] = set()
     try:
-        for part in (p.strip() for p in text.split(",") if p.strip()):
-            lo, _, hi = part.partition("-")
-            values.update(range(int(lo), int(hi or lo) + 1))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a severity list; write e.g. 1-5, 3 or 1,3,5.") from None
-    if not values or not values <= {1, 2, 3, 4, 5}:
-        raise click.BadParameter(f"severities must lie in 1-5; got {text!r}.")
-    return sorted(values)
+        return selection.parse_severities(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def resolve_selection(corruptions: list[str] | None, severities: list[int] | None, profile: str):
-    """The corruptions and severities a command runs: defaults by profile (MNIST-C's suite at its one
-    severity under ``mnist-c``; the 15 benchmark ones at 1-5 otherwise), each checked against it."""
-    if corruptions is None:
-        corruptions = list_corruptions("mnist-c" if profile == "mnist-c" else "benchmark")
-    if severities is None:
-        severities = [1] if profile == "mnist-c" else [1, 2, 3, 4, 5]
-    for name in corruptions:
-        spec = get_corruption(name)
-        for severity in severities:
-            try:
-                spec.params(severity, profile)
-            except ValueError as exc:
-                hint = "--severities" if spec.severities(profile) else "--corruptions"
-                raise click.BadParameter(str(exc), param_hint=hint) from None
-    return corruptions, severities
+    """The corruptions and severities a command runs (:func:`corruptgen.selection.select`: the
+    profile's suite by default, every pair checked against its tables), as click errors."""
+    try:
+        return selection.select(corruptions, severities, profile)
+    except selection.SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
 
 
 def _callback(parser):

@@ -11,7 +11,7 @@ from corruptgen.datasets import ADAPTERS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
 
-from .options import clean_errors, parse_corruptions, parse_severities, profile_option, seed_option
+from .options import clean_errors, parse_corruptions, parse_severities, profile_option, resolve_selection, seed_option
 
 KINDS = {"detect": ("detection", "coco, voc or cityscapes", 1), "classify": ("classification", "imagenet, mnist or folder", 64),
          "segment": ("segmentation", "cityscapes", 1)}
@@ -49,7 +49,8 @@ def _make(name: str):
         if on_the_fly:
             if target not in ADAPTERS:
                 raise click.BadParameter(f"with --on-the-fly, TARGET is a dataset kind ({datasets}); got {target!r}.")
-            cells = [(c, s) for c in (names or parse_corruptions("benchmark")) for s in (sevs or [1, 2, 3, 4, 5])]
+            names, sevs = resolve_selection(names, sevs, profile)  # as a build of the same profile would
+            cells = [(c, s) for c in names for s in sevs]
             tree = Tree.plan(target, src, split, seed, profile, cells)
         else:
             if not (Path(target) / "corruptgen.json").is_file():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from corruptgen.build.verify import verify
+from corruptgen.pipeline.verify import verify
 
 
 @click.command("verify")

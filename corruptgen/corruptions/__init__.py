@@ -8,11 +8,12 @@ random draws and its apply. The kernels they call live in :mod:`corruptgen.kerne
 from __future__ import annotations
 
 from .artifact import CannyEdges, DottedLine, Stripe, Zigzag
-from .base import FAMILIES, PROFILES, SEVERITIES, Corruption, Params, profile_names
+from .base import FAMILIES, PROFILES, SEVERITIES, Corruption, Params
 from .blur import DefocusBlur, GaussianBlur, GlassBlur, MotionBlur, ZoomBlur
 from .digital import Contrast, ElasticTransform, Identity, JpegCompression, Pixelate, Saturate
 from .geometric import Rotate, Scale, Shear, Translate
 from .noise import GaussianNoise, ImpulseNoise, ShotNoise, SpeckleNoise
+from .registry import REGISTRY, get_corruption, profile_names
 from .weather import Brightness, Fog, Frost, Snow, Spatter
 
 # imagecorruptions' order: the 15 benchmark corruptions, the 4 extra ("validation") ones;
@@ -23,7 +24,7 @@ _ORDER = (
     SpeckleNoise, GaussianBlur, Spatter, Saturate,
     Shear, Scale, Rotate, Translate, Stripe, DottedLine, Zigzag, CannyEdges, Identity,
 )  # fmt: skip
-REGISTRY: dict[str, Corruption] = {cls.name: cls() for cls in _ORDER}
+REGISTRY.update({cls.name: cls() for cls in _ORDER})
 BENCHMARK: tuple[str, ...] = tuple(REGISTRY)[:15]
 EXTRA: tuple[str, ...] = tuple(REGISTRY)[15:19]
 IMAGECORRUPTIONS: tuple[str, ...] = BENCHMARK + EXTRA
@@ -65,14 +66,6 @@ def list_corruptions(group: str = "benchmark") -> list[str]:
     if group in FAMILIES:
         return [name for name in five if REGISTRY[name].family == group]
     raise ValueError(f"unknown corruption group {group!r}; valid groups are {', '.join(GROUPS)}.")
-
-
-def get_corruption(name: str) -> Corruption:
-    """The catalogue entry called ``name``; ValueError naming the valid names otherwise."""
-    try:
-        return REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown corruption {name!r}; valid names are {', '.join(REGISTRY)}.") from None
 
 
 __all__ = [

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .registry import profile_names
+
 PROFILES = ("imagenet", "cifar", "tinyimagenet", "mnist-c")
 """Severity-table profiles: ImageNet-C (default, used at every size as imagecorruptions does),
 CIFAR-10-C (32 px tables), Tiny-ImageNet-C (64 px tables) and MNIST-C (one fixed severity for
@@ -104,13 +106,6 @@ class Corruption:
 @cache
 def _params(spec: Corruption, severity: int, profile: str) -> Params:
     return spec._build_params(severity, profile)
-
-
-def profile_names(profile: str) -> list[str]:
-    """The corruptions a profile has tables for, in the catalogue's order."""
-    from . import REGISTRY
-
-    return [name for name, spec in REGISTRY.items() if profile in spec.tables]
 
 
 def scale_free_tables(table: tuple, mnist_c) -> dict:

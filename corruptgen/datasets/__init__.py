@@ -1,6 +1,8 @@
-"""Dataset adapters: one per source format."""
+"""Dataset adapters: one per source format, and the one way to make one (:func:`make_adapter`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from .base import Adapter, BuildSettings, CarriedFile, DatasetError, Sample, SampleError
 from .cityscapes import CityscapesAdapter
@@ -19,4 +21,45 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "folder": FolderAdapter,
 }
 
-__all__ = ["ADAPTERS", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]
+
+
+class SourceRequired(DatasetError):
+    """No source was given for a dataset kind that has no bundled sample (a usage error)."""
+
+
+def make_adapter(kind: str, src: Path | None, split: str | None = None, settings: BuildSettings | None = None, *,
+                 preprocess: bool = True, labels: Path | None = None) -> Adapter:  # fmt: skip
+    """The adapter of dataset ``kind`` over ``src`` (coco: the bundled sample when ``src`` is None).
+
+    ``preprocess`` and ``labels`` are ImageNet's (Resize(256) + CenterCrop(224); the devkit or
+    LOC_val_solution.csv of a flat folder or archive); other kinds ignore them.
+
+    Examples
+    --------
+    >>> make_adapter("coco", None).describe()["source"]
+    'bundled sample'
+    """
+    if kind not in ADAPTERS:
+        raise DatasetError(f"unknown dataset {kind!r}; valid kinds are {', '.join(ADAPTERS)}.")
+    settings = settings or BuildSettings()
+    if src is None:
+        if kind != "coco":
+            raise SourceRequired(f"--src is required for {kind} (only coco has a bundled sample).")
+        return CocoAdapter.bundled(settings)
+    if kind == "imagenet":
+        return ImageNetAdapter(src=Path(src), split=split, settings=settings, preprocess=preprocess, labels=labels)
+    return ADAPTERS[kind](src=Path(src), split=split, settings=settings)
+
+
+def adapter_from_identity(identity: dict) -> Adapter:
+    """The adapter a build recorded in its ``corruptgen.json`` identity (evaluation reads the clean
+    source, and ImageNet's preprocessing, exactly as the build did)."""
+    source = identity.get("source")
+    settings = BuildSettings(image_format=identity.get("image_format") or "source",
+                             jpeg_quality=identity.get("jpeg_quality") or 95)  # fmt: skip
+    labels = Path(identity["labels"]) if identity.get("labels") else None
+    return make_adapter(identity.get("dataset"), None if source == "bundled sample" else Path(source or ""),
+                        identity.get("split"), settings, preprocess=bool(identity.get("preprocessing")), labels=labels)  # fmt: skip
+
+
+__all__ = ["ADAPTERS", "SourceRequired", "adapter_from_identity", "make_adapter", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]

@@ -222,11 +222,6 @@ class Adapter:
     def finish_tree(self, tree: Path, rows: list[dict]) -> None:
         """Write a moved tree's dataset-level annotation files from its manifest rows (key order)."""
 
-    @classmethod
-    def output_bytes(cls, path: Path, row: dict) -> bytes:
-        """The bytes a manifest row's sha256 covers (the whole file unless the format packs images)."""
-        return path.read_bytes()
-
     def carried(self) -> list[CarriedFile]:
         return []
 

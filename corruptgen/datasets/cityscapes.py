@@ -55,10 +55,22 @@ class CityscapesAdapter(Adapter):
                                                  moves=True))  # fmt: skip
         return files
 
+    @staticmethod
+    def frame(sample: Sample) -> str:
+        """The frame name: ``leftImg8bit/val/frankfurt/frankfurt_000000_000294_leftImg8bit.png`` ->
+        ``frankfurt_000000_000294`` (image ids in results, and the stem of every ground-truth file)."""
+        return PurePosixPath(sample.key).name.rsplit("_leftImg8bit", 1)[0]
+
+    def ground_truth_file(self, sample: Sample, kind: str, root: Path | None = None) -> Path:
+        """The frame's ``gtFine_<kind>`` file (``labelIds.png``, ``instanceIds.png``, ``polygons.json``),
+        in the source or in a built tree laid out like it (``root``)."""
+        city = PurePosixPath(sample.source).parent.name
+        return (root or self.src) / "gtFine" / self.split / city / f"{self.frame(sample)}_gtFine_{kind}"
+
     def annotation_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
         """The frame's ground-truth files: tree-relative path -> (member suffix, source path)."""
         image = PurePosixPath(sample.source)
-        frame = image.name.rsplit("_leftImg8bit", 1)[0]
+        frame = self.frame(sample)
         files = {}
         for gt in GROUND_TRUTH:
             folder = f"{gt}/{self.split}/{image.parent.name}"

@@ -60,6 +60,11 @@ class CocoAdapter(Adapter):
         return cls(src=Path(data.data_dir), split="sample", settings=settings, is_bundled=True,
                    annotation_file=BUNDLED / "instances_sample.json", image_dir=Path(data.data_dir))  # fmt: skip
 
+    def instances_file(self, root: Path | None = None) -> Path:
+        """The instances file ground truth is read from: the source's, or a built tree's own (``root``:
+        a corruption that moved the annotations writes ``<root>/annotations/<the same name>``)."""
+        return self.annotation_file if root is None else root / "annotations" / self.annotation_file.name
+
     def describe(self) -> dict:
         # the bundled sample is the same data in every installation, wherever scikit-image lives
         return {**super().describe(), "source": "bundled sample"} if self.is_bundled else super().describe()
@@ -161,7 +166,7 @@ class CocoAdapter(Adapter):
         doc["images"] = [img for img in doc.get("images", []) if isinstance(img, dict) and str(img.get("file_name")) in built]
         doc["annotations"] = [ann for img in doc["images"] for ann in built[str(img["file_name"])].get("annotations", [])]
         data = self._rewritten(self.annotation_file, doc)
-        target = tree / "annotations" / self.annotation_file.name
+        target = self.instances_file(tree)
         if not target.exists() or target.read_bytes() != data:
             atomic_write(target, data)
 

@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import io
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +44,6 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     if data.size != int(np.prod(dims)):
         raise DatasetError(f"{path}: header says {dims} but holds {data.size} bytes (truncated?).")
     return data.reshape(dims)
-
-
-@lru_cache(maxsize=8)
-def _mapped(path: Path, mtime_ns: int) -> np.ndarray:
-    return np.load(path, mmap_mode="r")  # verify reads one row at a time: map each file once per version
 
 
 @dataclass
@@ -150,12 +144,6 @@ class MnistAdapter(Adapter):
         for array in self._maps.values():
             array.flush()
         self._maps.clear()
-
-    @classmethod
-    def output_bytes(cls, path: Path, row: dict) -> bytes:
-        if "index" in row:
-            return _mapped(path, path.stat().st_mtime_ns)[row["index"]].tobytes()
-        return path.read_bytes()
 
     @classmethod
     def check(cls, out: Path) -> list[str]:

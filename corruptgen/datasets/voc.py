@@ -69,17 +69,27 @@ class VocAdapter(Adapter):
                                              moves=within.parts[0] in PER_IMAGE))  # fmt: skip
         return files
 
+    def per_image_file(self, sample: Sample, folder: str = "Annotations", root: Path | None = None) -> Path:
+        """The sample's file in ``folder`` (Annotations, SegmentationClass, SegmentationObject): the
+        source's, or a built tree's (``root``: ``<out>/<corruption>/<severity>``, the source's layout)."""
+        image = PurePosixPath(sample.source if root is None else sample.output)
+        return (self.src if root is None else root) / image.parent.parent / folder / f"{image.stem}{PER_IMAGE[folder]}"
+
     def annotation_files(self, sample: Sample) -> dict[str, tuple[str, Path]]:
         """The sample's annotation files: tree-relative path -> (folder, source path), where they exist."""
-        year = (self.src / sample.source).parent.parent
         year_out = PurePosixPath(sample.output).parent.parent
-        stem = PurePosixPath(sample.output).stem
         files = {}
-        for folder, suffix in PER_IMAGE.items():
-            source = year / folder / f"{stem}{suffix}"
+        for folder in PER_IMAGE:
+            source = self.per_image_file(sample, folder)
             if source.is_file():
                 files[f"{year_out}/{folder}/{source.name}"] = (folder, source)
         return files
+
+    @staticmethod
+    def image_id(sample: Sample) -> str:
+        """The id detection results use for the sample: ``VOC2007/000001`` (year and file stem)."""
+        year, _, name = PurePosixPath(sample.key).parts
+        return f"{year}/{PurePosixPath(name).stem}"
 
     def moved_targets(self, sample, warp, size):
         moved, dropped = {}, 0

@@ -2,7 +2,9 @@
 
 - :mod:`.tree`: a built tree or on-the-fly plan, its clean source and each cell's images;
 - :mod:`.results`: the results layout shared by runners and ``evaluate``;
-- :mod:`.runner`: ``corruptgen detect`` / ``classify``; :mod:`.tasks`, :mod:`.voc`: per-dataset scoring;
+- :mod:`.runner`: ``corruptgen detect`` / ``classify`` / ``segment``: feed the model, write each cell;
+- :mod:`.tasks`: one module per task (COCO, VOC, Cityscapes, classification): what a model's outputs
+  become in a results file, and how a cell is scored; the registry picks one per dataset and kind;
 - :mod:`.scoring`, :mod:`.report`: ``corruptgen evaluate`` and its files.
 
 The metrics themselves (CE, mCE, mPC, rPC) are :mod:`corruptgen.metrics`.

@@ -32,8 +32,8 @@ def _grid(cells_built: list[tuple[str, int]]) -> tuple[list[str], list[int], dic
     return names, sevs, {c: tuple(s for cc, s in cells_built if cc == c) for c in names}
 
 
-def detection_summary(dataset: str, task: str, metric_names: tuple[str, ...], scores: Scores, built: list[tuple[str, int]],
-                      partial: bool) -> dict:  # fmt: skip
+def performance_summary(dataset: str, task: str, metric_names: tuple[str, ...], scores: Scores,
+                        built: list[tuple[str, int]], partial: bool) -> dict:  # fmt: skip
     """P, mPC and rPC for each metric (the first is the headline), over the tree's cells
     (detection and segmentation: any performance where higher is better)."""
     names, sevs, expected = _grid(built)
@@ -54,16 +54,16 @@ def detection_summary(dataset: str, task: str, metric_names: tuple[str, ...], sc
     return doc
 
 
-def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, int]], partial: bool,
-                           baseline: dict | None, baseline_name: str) -> dict:  # fmt: skip
-    """Top-1 error per cell, CE per corruption, mCE and relative mCE.
+def error_summary(dataset: str, task: str, metric: str, scores: Scores, built: list[tuple[str, int]], partial: bool,
+                  baseline: dict | None, baseline_name: str) -> dict:  # fmt: skip
+    """An error (lower is better: top-1 error) per cell, CE per corruption, mCE and relative mCE.
 
     ``baseline``: ``{"clean": e, "cells": {c: {s: e}}}`` of another model, or None for the
     AlexNet table when ``baseline_name == "alexnet"``, else unnormalised.
     """
     names, sevs, expected = _grid(built)
-    cells = cells_of(scores, "top-1 error")
-    clean = scores[None]["top-1 error"] if None in scores else None
+    cells = cells_of(scores, metric)
+    clean = scores[None][metric] if None in scores else None
     if baseline_name == "alexnet":
         base, base_clean = "alexnet", metrics.ALEXNET_CLEAN_ERROR
     elif baseline is not None:
@@ -77,7 +77,7 @@ def classification_summary(dataset: str, scores: Scores, built: list[tuple[str, 
             rel = metrics.relative_mce(cells, clean, base, base_clean, corruptions=expected, partial=partial)
         except ValueError as exc:  # a baseline no worse under corruption than clean: relative CE undefined
             note = str(exc)
-    doc = {"dataset": dataset, "task": "classification", "metric": "top-1 error", "clean_error": clean,
+    doc = {"dataset": dataset, "task": task, "metric": metric, "clean_error": clean,
            "cells": _jsonable(cells), "normalisation": baseline_name, "CE": m.per_corruption, "mCE": m.value,
            "relative_CE": rel.per_corruption if rel else None, "relative_mCE": rel.value if rel else None,
            "relative_note": note}  # fmt: skip
@@ -104,10 +104,10 @@ def _fmt(value) -> str:
 def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
     """Header, rows (corruption, severity 1..5, mean[, CE]) and summary lines of the main metric."""
     sevs = doc["severities"]
-    classification = doc["task"] == "classification"
+    error = not metrics.higher_is_better(doc["metric"])  # an error: CE / mCE, not P / mPC
     # unnormalised CE is the mean error itself: no second column for it
-    with_ce = classification and doc["normalisation"] != "unnormalised"
-    header = ["corruption", *(str(s) for s in sevs), "mean"] + (["CE"] if with_ce else []) + (["rel. CE"] if classification else [])
+    with_ce = error and doc["normalisation"] != "unnormalised"
+    header = ["corruption", *(str(s) for s in sevs), "mean"] + (["CE"] if with_ce else []) + (["rel. CE"] if error else [])
     rows = []
     for name in doc["corruptions"]:
         row = doc["cells"].get(name, {})
@@ -116,10 +116,10 @@ def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, s
         line = [name, *(_fmt(v) for v in values), _fmt(sum(present) / len(present) if present else None)]
         if with_ce:
             line.append(_fmt(doc["CE"].get(name)))
-        if classification:
+        if error:
             line.append(_fmt((doc["relative_CE"] or {}).get(name)))
         rows.append(line)
-    if classification:
+    if error:
         norm = {"alexnet": "AlexNet-normalised", "unnormalised": "unnormalised mean"}.get(doc["normalisation"], f"normalised by {doc['normalisation']}")
         summary = [("clean error", _fmt(doc["clean_error"])), (f"mCE ({norm})", _fmt(doc["mCE"])),
                    (f"relative mCE ({norm})", _fmt(doc["relative_mCE"]))]  # fmt: skip
@@ -162,7 +162,8 @@ def plot_png(doc: dict) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    clean = doc["clean_error"] if doc["task"] == "classification" else doc["P"]
+    error = not metrics.higher_is_better(doc["metric"])
+    clean = doc["clean_error"] if error else doc["P"]
     sevs = doc["severities"]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
     colors = plt.get_cmap("tab20")
@@ -181,8 +182,8 @@ def plot_png(doc: dict) -> bytes:
     ax.plot(xs, ys, color="black", linewidth=3, marker="o", label="mean")
     ax.set_xticks([0, *sevs], ["clean", *map(str, sevs)])
     ax.set_xlabel("severity")
-    ax.set_ylabel(doc["metric"] + (" (%)" if doc["task"] == "classification" else ""))
-    title = f"{doc['dataset']}: " + (f"mCE {doc['mCE']:.1f} ({doc['normalisation']})" if doc["task"] == "classification"
+    ax.set_ylabel(doc["metric"] + (" (%)" if error else ""))
+    title = f"{doc['dataset']}: " + (f"mCE {doc['mCE']:.1f} ({doc['normalisation']})" if error
                                      else f"P {_fmt(doc['P'])}, mPC {_fmt(doc['mPC'])}, rPC {_fmt(doc['rPC'])}%")  # fmt: skip
     ax.set_title(title + (" (partial)" if doc["partial"] else ""))
     ax.grid(alpha=0.3)

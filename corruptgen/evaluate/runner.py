@@ -16,23 +16,19 @@ NumPy arrays, lists and CPU torch tensors are all accepted.
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from corruptgen import __version__
-from corruptgen.build.engine import STATE_FILE
-from corruptgen.files import atomic_write
+from corruptgen.pipeline.layout import STATE_FILE
 
 from .results import RUN_FILE, cell_path, read_run, write_json
-from .tasks import Task, cityscapes_frame, task_for
+from .tasks import Task, task_for
 from .tree import Cell, EvaluationError, Tree, cell_name
 
 
@@ -56,58 +52,6 @@ def load_factory(spec: str) -> Callable:
     return target
 
 
-def _array(value, where: str, dtype=float) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    try:
-        return np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError):
-        raise EvaluationError(f"{where} is not numeric ({type(value).__name__}).") from None
-
-
-def detections_to_coco(image_id, output, shape: tuple[int, int], where: str) -> list[dict]:
-    """One image's detector output -> COCO results entries (bbox x y w h; masks as RLE)."""
-    if not isinstance(output, Mapping) or not {"boxes", "scores", "labels"} <= set(output):
-        raise EvaluationError(f"{where} returned {type(output).__name__}; a detector returns per image a mapping with boxes, scores and labels.")
-    boxes = _array(output["boxes"], f"{where} boxes")
-    scores = _array(output["scores"], f"{where} scores")
-    labels = _array(output["labels"], f"{where} labels")
-    n = len(scores)
-    if boxes.size == 0 and n == 0:
-        boxes = boxes.reshape(0, 4)
-    if boxes.shape != (n, 4) or scores.shape != (n,) or labels.shape != (n,):
-        raise EvaluationError(f"{where} returned boxes {boxes.shape}, scores {scores.shape}, labels {labels.shape}; "
-                              "expected N x 4, N and N.")  # fmt: skip
-    if not np.all(np.isfinite(boxes)) or not np.all(np.isfinite(scores)) or np.any(labels != np.round(labels)):
-        raise EvaluationError(f"{where} returned non-finite boxes or scores, or non-integer labels.")
-    rles = None
-    if output.get("masks") is not None:
-        from pycocotools import mask as mask_utils
-
-        masks = _array(output["masks"], f"{where} masks")
-        if masks.ndim == 4 and masks.shape[1] == 1:  # torchvision's N x 1 x H x W
-            masks = masks[:, 0]
-        if masks.shape != (n, *shape):
-            raise EvaluationError(f"{where} returned masks {masks.shape}; expected {(n, *shape)} (N x H x W).")
-        rles = mask_utils.encode(np.asfortranarray((masks > 0.5).astype(np.uint8).transpose(1, 2, 0))) if n else []
-    entries = []
-    for i in range(n):
-        x1, y1, x2, y2 = (float(v) for v in boxes[i])
-        entry = {"image_id": image_id, "category_id": int(labels[i]), "bbox": [round(x1, 2), round(y1, 2),
-                 round(x2 - x1, 2), round(y2 - y1, 2)], "score": round(float(scores[i]), 5)}  # fmt: skip
-        if rles is not None:
-            entry["segmentation"] = {"size": rles[i]["size"], "counts": rles[i]["counts"].decode("ascii")}
-        entries.append(entry)
-    return entries
-
-
-def _class_indices(output, n: int, where: str) -> list[int]:
-    values = _array(output, f"{where} predictions")
-    if values.shape != (n,) or np.any(values != np.round(values)):
-        raise EvaluationError(f"{where} returned predictions of shape {values.shape}; a classifier returns {n} class indices (ints) for a batch of {n}.")
-    return [int(v) for v in values]
-
-
 @dataclass
 class RunReport:
     cells_run: list[Cell] = field(default_factory=list)
@@ -121,9 +65,6 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     """Run ``model`` over the clean source and every selected cell; skip cells already written."""
     results = Path(results)
     task = task_for(tree, task_kind)
-    if task.kind != task_kind:
-        other = {"detection": "corruptgen detect", "classification": "corruptgen classify"}[task.kind]
-        raise EvaluationError(f"{tree.dataset} is a {task.kind} dataset; use {other}.")
     _check_run_record(results, model, limit, tree.on_the_fly)
     predict = load_factory(model)()
     samples = tree.samples(limit)
@@ -162,55 +103,22 @@ def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: 
                               "to resume, or choose another --results folder.")  # fmt: skip
 
 
-def _label_map(output, shape: tuple[int, int], where: str) -> np.ndarray:
-    values = _array(output, f"{where} label map")
-    if values.shape != shape or np.any(values != np.round(values)) or values.min(initial=0) < 0 or values.max(initial=0) > 255:
-        raise EvaluationError(f"{where} returned a label map of shape {values.shape}; a segmenter returns per image an "
-                              f"H x W map of label ids 0-255 ({shape}).")  # fmt: skip
-    return values.astype(np.uint8)
-
-
 def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, batch_size: int, report: RunReport, bar,
               results: Path):  # fmt: skip
-    detections: list[dict] = []
-    predictions: dict[str, int] = {}
-    label_maps: dict[str, str] = {}
-    # label maps go beside the cell file, named so cityscapesscripts would find them too
-    maps_dir = cell_path(results, cell).with_suffix("")
+    payload = task.new_payload()
+    files = cell_path(results, cell).with_suffix("")  # what does not fit in the cell's JSON goes beside it
+    where = f"--model {model} ({cell_name(cell)})"
     batch: list = []
 
     def flush():
-        images = [pixels for _, pixels in batch]
-        outputs = predict(images)
-        where = f"--model {model} ({cell_name(cell)})"
-        if task.kind == "detection":
-            outputs = list(outputs) if not isinstance(outputs, Mapping) else outputs
-            if isinstance(outputs, Mapping) or len(outputs) != len(images):
-                raise EvaluationError(f"{where} returned {type(outputs).__name__}; a detector returns one mapping per image "
-                                      f"({len(images)} for this batch).")  # fmt: skip
-            for (sample, pixels), output in zip(batch, outputs):
-                detections.extend(detections_to_coco(task.sample_id(sample), output, pixels.shape[:2], where))
-        elif task.kind == "segmentation":
-            outputs = list(outputs)
-            if len(outputs) != len(images):
-                raise EvaluationError(f"{where} returned {len(outputs)} label maps for a batch of {len(images)} images.")
-            for (sample, pixels), output in zip(batch, outputs):
-                name = f"{cityscapes_frame(sample.key)}_labelIds.png"
-                encoded = io.BytesIO()
-                Image.fromarray(_label_map(output, pixels.shape[:2], where), "L").save(encoded, format="PNG")
-                atomic_write(maps_dir / name, encoded.getvalue())
-                label_maps[task.sample_id(sample)] = f"{maps_dir.name}/{name}"
-        else:
-            for (sample, _), value in zip(batch, _class_indices(outputs, len(images), where)):
-                predictions[task.sample_id(sample)] = value
+        task.process(payload, batch, predict([pixels for _, pixels in batch]), where, files)
         bar.update(len(batch))
         batch.clear()
 
     for sample, pixels, problem in tree.images(cell, samples):
         if pixels is None:
             report.unreadable.append(f"{cell_name(cell)}: {problem}")
-            if task.kind == "classification":
-                predictions[task.sample_id(sample)] = -1  # counted as an error, never silently dropped
+            task.unreadable(payload, sample)
             bar.update(1)
             continue
         batch.append((sample, pixels))
@@ -218,6 +126,4 @@ def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, 
             flush()
     if batch:
         flush()
-    if task.kind == "segmentation":
-        return {"segmentation": label_maps}
-    return detections if task.kind == "detection" else {"predictions": predictions}
+    return payload

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corruptgen.metrics import ALEXNET_ERRORS
+from corruptgen.metrics import ALEXNET_ERRORS, higher_is_better
 
-from .report import cells_of, classification_summary, detection_summary, write_report
+from .report import cells_of, error_summary, performance_summary, write_report
 from .results import cell_path, read_json, read_run
 from .tasks import Task, task_for
+from .tasks.registry import TASKS, kinds
 from .tree import Cell, EvaluationError, Tree, cell_name
 
 
@@ -33,12 +34,13 @@ def score_cells(task: Task, results: Path, cells: list[Cell], ids: list, partial
 
 
 def _peek_kind(tree: Tree, results: Path) -> str | None:
-    """Results written by another tool: Cityscapes cells holding label maps are segmentation."""
+    """Results written by another tool (no run.json): the kind whose task claims the clean cell's
+    payload (Cityscapes cells holding label maps are segmentation), else the dataset's default."""
     clean = cell_path(results, None)
-    if tree.dataset == "cityscapes" and clean.is_file():
-        payload = read_json(clean)
-        return "segmentation" if isinstance(payload, dict) and "segmentation" in payload else None
-    return None
+    if not clean.is_file():
+        return None
+    payload = read_json(clean)
+    return next((kind for kind in kinds(tree.dataset) if TASKS[tree.dataset, kind].claims(payload)), None)
 
 
 def normalisation(tree: Tree) -> str:
@@ -62,15 +64,16 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     ids = [task.sample_id(s) for s in samples]
     cells: list[Cell] = [None, *tree.select(None, None)]
     scores = score_cells(task, results, cells, ids, partial)
-    if task.kind != "classification":
-        doc = detection_summary(tree.dataset, task.kind, task.metrics, scores, tree.select(None, None), partial)
+    if higher_is_better(task.metrics[0]):
+        doc = performance_summary(tree.dataset, task.kind, task.metrics, scores, tree.select(None, None), partial)
     else:
+        metric = task.metrics[0]
         base, name = None, normalisation(tree)
         if baseline is not None:
             base_scores = score_cells(task, Path(baseline), cells, ids, False)
-            base = {"clean": base_scores[None]["top-1 error"], "cells": cells_of(base_scores, "top-1 error")}
+            base = {"clean": base_scores[None][metric], "cells": cells_of(base_scores, metric)}
             name = f"baseline {baseline}"
-        doc = classification_summary(tree.dataset, scores, tree.select(None, None), partial, base, name)
+        doc = error_summary(tree.dataset, task.kind, metric, scores, tree.select(None, None), partial, base, name)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})
     if out is not None:
         write_report(doc, Path(out))

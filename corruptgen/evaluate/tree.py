@@ -8,7 +8,6 @@ through the manifests, or computed in memory with the build's seeds (``on_the_fl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,19 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from corruptgen.build.engine import (
-    MANIFEST_DIR,
-    STATE_FILE,
-    corrupt_sample,
-    refuse_moving_content,
-    tree_name,
-    warped_corruptions,
-)
-from corruptgen.build.writers import read_member
 from corruptgen.corruptions import REGISTRY
-from corruptgen.datasets import ADAPTERS, Adapter, BuildSettings, Sample, SampleError
-from corruptgen.datasets.base import decode_image, decode_image_bytes
-from corruptgen.datasets.coco import CocoAdapter
+from corruptgen.datasets import ADAPTERS, Adapter, Sample, SampleError, adapter_from_identity
+from corruptgen.pipeline.layout import MANIFEST_DIR, STATE_FILE, LayoutError, read_rows, read_state, tree_name
+from corruptgen.pipeline.recipe import corrupt_sample, refuse_moving_content, warped_corruptions
+from corruptgen.writers import Writer, writer_for
 
 Cell = tuple[str, int] | None
 """``None`` is the clean cell; otherwise ``(corruption, severity)``."""
@@ -65,9 +56,11 @@ class Tree:
             raise EvaluationError(f"{path} holds no {STATE_FILE}; give a tree written by `corruptgen build` "
                                   "(or the results folder of an --on-the-fly run).")  # fmt: skip
         try:
-            state = json.loads(state_path.read_text())
+            state = read_state(path)
             identity = dict(state["identity"])
             cells = [(str(c), int(s)) for c, s in state["built"]]
+        except LayoutError as exc:
+            raise EvaluationError(f"{exc}.") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise EvaluationError(f"{state_path} is damaged ({type(exc).__name__}: {exc}).") from None
         if identity.get("dataset") not in ADAPTERS:
@@ -81,16 +74,13 @@ class Tree:
     def plan(cls, dataset: str, src: Path | None, split: str | None, seed: int, profile: str,
              cells: list[tuple[str, int]], preprocess: bool = True) -> Tree:  # fmt: skip
         """An on-the-fly tree: nothing on disk, every cell computed in memory with the build's seeds."""
-        if dataset not in ADAPTERS:
-            raise EvaluationError(f"unknown dataset {dataset!r}; valid kinds are {', '.join(ADAPTERS)}.")
-        if src is None and dataset != "coco":
-            raise EvaluationError(f"--src is required for {dataset} (only coco has a bundled sample).")
         source = "bundled sample" if src is None else str(src)
         identity = {"dataset": dataset, "source": source, "split": split, "seed": seed, "profile": profile,
                     "image_format": "png", "jpeg_quality": 95,
                     "preprocessing": "resize256-centercrop224" if dataset == "imagenet" and preprocess else None}  # fmt: skip
         tree = cls(identity, cells, None, True)
-        tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly
+        tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly (and
+        # the adapter made now: an unknown kind or a missing --src is said before anything runs)
         refuse_moving_content(tree.adapter, [c for c, _ in cells], profile)  # as a build does
         return tree
 
@@ -104,19 +94,16 @@ class Tree:
 
     @cached_property
     def adapter(self) -> Adapter:
-        ident = self.identity
-        settings = BuildSettings(image_format=ident.get("image_format") or "source", jpeg_quality=ident.get("jpeg_quality") or 95)
-        if ident.get("source") == "bundled sample" and self.dataset == "coco":
-            return CocoAdapter.bundled(settings)
-        src = Path(ident.get("source") or "")
-        if not src.exists():
+        source = self.identity.get("source")
+        if source != "bundled sample" and not Path(source or "").exists():
             where = f"{self.root / STATE_FILE}" if self.root else "the run's record"
-            raise EvaluationError(f"the clean source {src} recorded in {where} does not exist; pass --src with its current location.")
-        if self.dataset == "imagenet":
-            labels = Path(ident["labels"]) if ident.get("labels") else None
-            return ADAPTERS["imagenet"](src=src, split=ident.get("split"), settings=settings,
-                                        preprocess=bool(ident.get("preprocessing")), labels=labels)  # fmt: skip
-        return ADAPTERS[self.dataset](src=src, split=ident.get("split"), settings=settings)
+            raise EvaluationError(f"the clean source {source} recorded in {where} does not exist; pass --src with its current location.")
+        return adapter_from_identity(self.identity)
+
+    @cached_property
+    def writer(self) -> type[Writer]:
+        """How the tree's outputs are stored, and so read back."""
+        return writer_for(self.identity.get("output_format"))
 
     @cached_property
     def _usable(self) -> list[Sample]:
@@ -148,7 +135,6 @@ class Tree:
         cannot be had (a failed build row, an unreadable file)."""
         adapter = self.adapter
         rows = None if cell is None or self.on_the_fly else self._manifest_rows(cell)
-        arrays: dict[Path, np.ndarray] = {}
         for sample in samples:
             try:
                 if cell is None or self.on_the_fly:
@@ -157,7 +143,7 @@ class Tree:
                         pixels = corrupt_sample(pixels, self.dataset, sample.key, cell[0], cell[1],
                                                 int(self.identity.get("seed") or 0), self.identity.get("profile") or "imagenet")  # fmt: skip
                 else:
-                    pixels = self._built_pixels(cell, rows.get(sample.key), sample, arrays)
+                    pixels = self._built_pixels(cell, rows.get(sample.key), sample)
             except SampleError as exc:
                 yield sample, None, str(exc)
                 continue
@@ -167,28 +153,16 @@ class Tree:
         if cell not in self._rows:
             rows = {}
             for path in sorted((self.root / MANIFEST_DIR / cell[0] / str(cell[1])).glob("shard-*.jsonl")):
-                for line in path.read_text().splitlines():
-                    if line:
-                        row = json.loads(line)
-                        rows[row["key"]] = row
+                try:
+                    rows.update((row["key"], row) for row in read_rows(path))
+                except LayoutError as exc:
+                    raise EvaluationError(f"{exc}; rerun the build to rewrite it.") from None
             self._rows[cell] = rows
         return self._rows[cell]
 
-    def _built_pixels(self, cell, row: dict | None, sample: Sample, arrays: dict) -> np.ndarray:
+    def _built_pixels(self, cell, row: dict | None, sample: Sample) -> np.ndarray:
         if row is None:
             raise SampleError(f"{sample.source}: no output for {cell_name(cell)} in {self.root} (the build did not reach it).")
         if row.get("status") != "ok":
             raise SampleError(row.get("error") or f"{sample.source}: the build recorded an error for {cell_name(cell)}.")
-        path = self.root / row["output"]
-        if "member" in row:  # a WebDataset tar shard
-            try:
-                data = read_member(path, row["member"])
-            except (KeyError, OSError, EOFError) as exc:
-                raise SampleError(f"{row['output']}: member {row['member']} cannot be read ({type(exc).__name__}).") from None
-            return decode_image_bytes(data, f"{row['output']}:{row['member']}")[0]
-        if "index" in row:  # an image packed into an array file (MNIST-C's .npy)
-            if path not in arrays:
-                arrays[path] = np.load(path, mmap_mode="r")
-            return np.asarray(arrays[path][row["index"]]).squeeze(-1)
-        pixels, _ = decode_image(path, row["output"])
-        return pixels
+        return self.writer.pixels(self.root, row)

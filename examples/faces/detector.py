@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corruptgen.evaluate.voc import iou
+from corruptgen.evaluate.tasks.voc import iou
 
 
 def group(windows: np.ndarray, overlap: float = 0.3) -> tuple[np.ndarray, np.ndarray]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import tarfile
 from pathlib import Path
 
 from corruptgen.datasets import ADAPTERS
 from corruptgen.files import sha256_bytes
+from corruptgen.writers import writer_for
 
-from .engine import MANIFEST_DIR, STATE_FILE, combined_manifest_path, manifest_path
-from .writers import read_member
+from .layout import MANIFEST_DIR, STATE_FILE, LayoutError, combined_manifest_path, manifest_path, read_rows, read_state
 
 
 def verify(out: Path) -> list[str]:
@@ -19,11 +19,14 @@ def verify(out: Path) -> list[str]:
     if not state_path.is_file():
         return [f"{out} holds no {STATE_FILE}; it is not a corruptgen build."]
     try:
-        state = json.loads(state_path.read_text())
+        state = read_state(out)
         adapter = ADAPTERS[state["identity"]["dataset"]]
+        writer = writer_for(state["identity"].get("output_format"))
         shards = state["shards"]
         built = [tuple(cs) for cs in state["built"]]
         counts = state["counts"]
+    except LayoutError as exc:
+        return [f"{exc}."]
     except (ValueError, KeyError, TypeError) as exc:
         return [f"{state_path} is damaged ({type(exc).__name__}: {exc})."]
     problems = []
@@ -35,8 +38,12 @@ def verify(out: Path) -> list[str]:
             if not path.is_file():
                 problems.append(f"{path.relative_to(out)} is missing: {c} severity {s} shard {shard['shard']} was not finished.")
                 continue
+            try:
+                rows = read_rows(path)
+            except LayoutError as exc:
+                problems.append(f"{exc}; rerun the build to rewrite it.")
+                continue
             texts.append(path.read_text())
-            rows = [json.loads(line) for line in texts[-1].splitlines() if line]
             if len(rows) != shard["samples"]:
                 problems.append(f"{path.relative_to(out)} has {len(rows)} rows; the shard has {shard['samples']} samples.")
             for row in rows:
@@ -44,12 +51,11 @@ def verify(out: Path) -> list[str]:
                     failed += 1
                     continue
                 ok += 1
-                target = out / row["output"]
-                if not target.is_file():
+                if not (out / row["output"]).is_file():
                     problems.append(f"{row['output']} is missing (listed in {path.relative_to(out)}).")
                 elif "members" in row:
-                    problems += _check_members(target, row)
-                elif sha256_bytes(adapter.output_bytes(target, row)) != row["sha256"]:
+                    problems += _check_members(writer, out, row)
+                elif sha256_bytes(writer.read(out, row)) != row["sha256"]:
                     problems.append(f"{row['output']}" + (f"[{row['index']}]" if "index" in row else "")
                                     + " does not match its sha256 in the manifest.")  # fmt: skip
         combined = combined_manifest_path(out, c, s)
@@ -66,13 +72,13 @@ def verify(out: Path) -> list[str]:
     return problems
 
 
-def _check_members(tar: Path, row: dict) -> list[str]:
+def _check_members(writer, out: Path, row: dict) -> list[str]:
     """A tar shard's members of one sample, each against its sha256 in the manifest row."""
     problems = []
     for member, digest in row["members"].items():
         try:
-            data = read_member(tar, member)
-        except (KeyError, OSError, EOFError) as exc:
+            data = writer.read(out, {**row, "member": member})
+        except (KeyError, OSError, EOFError, tarfile.TarError) as exc:
             problems.append(f"{row['output']}: member {member} is missing or unreadable ({type(exc).__name__}).")
             continue
         if sha256_bytes(data) != digest:

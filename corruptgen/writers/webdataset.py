@@ -1,11 +1,4 @@
-"""Where a shard's outputs go: the source's own folder layout, or WebDataset tar shards.
-
-A writer takes one shard's outputs, sample by sample, and makes them durable at :meth:`close`;
-the engine writes the shard's manifests only after that, so a manifest on disk means its
-outputs are complete. Adapters say what an output and its targets are (bytes, names); writers
-decide how they are stored.
-
-WebDataset: every corruption/severity gets ``<out>/<corruption>/<severity>/<prefix>-NNNNNN.tar``
+"""WebDataset tar shards: every corruption/severity gets ``<out>/<corruption>/<severity>/<prefix>-NNNNNN.tar``
 (NNNNNN = the build's shard index), each sample a run of members sharing its key: the image
 (``.jpg`` / ``.png`` / the source's extension) and its targets (``.cls``, ``.json``, label PNGs).
 Tar bytes are deterministic: members in a fixed order, mtime 0, owner 0:0, mode 0644.
@@ -19,8 +12,10 @@ import tarfile
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from corruptgen.datasets.base import Adapter, CarriedFile, Sample
-from corruptgen.files import atomic_write, contained, link_or_copy, sha256_bytes
+from corruptgen.datasets.base import Adapter, SampleError, decode_image_bytes
+from corruptgen.files import contained, sha256_bytes
+
+from .base import Writer
 
 
 @lru_cache(maxsize=4096)
@@ -38,53 +33,6 @@ def _extension(output: str) -> str:
 
 def shard_name(prefix: str, shard: int) -> str:
     return f"{prefix}-{shard:06d}.tar"
-
-
-def place(out: Path, target: str, item: CarriedFile) -> None:
-    """A carried annotation file at ``target`` under ``out``: rewritten bytes, or a hard link / copy."""
-    if item.data is not None:
-        atomic_write(contained(out, target), item.data)
-    else:
-        link_or_copy(item.source, contained(out, target))
-
-
-class FolderWriter:
-    """Each output where the source's layout puts it (the adapter's ``write_output``), and moved
-    annotation files beside it in the same tree."""
-
-    def __init__(self, adapter: Adapter, out: Path, shard: int):
-        self.adapter, self.out = adapter, out
-
-    @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str]) -> None:
-        """Make every tree a complete copy of the source's layout before the shards run: its per-tree
-        annotation files (but a sample's own where the corruption moves content: written moved, per
-        output), the folders it must have, the arrays outputs are written into."""
-        per_tree = [item for item in adapter.carried() if item.per_tree]
-        for (corruption, _), tree in trees.items():
-            root = contained(out, tree)
-            root.mkdir(parents=True, exist_ok=True)
-            for item in per_tree:
-                if not (item.moves and corruption in moved):
-                    place(root, item.target, item)
-            for name in adapter.tree_dirs():
-                contained(root, name).mkdir(parents=True, exist_ok=True)
-            adapter.prepare_tree(root)
-
-    @staticmethod
-    def finish(adapter: Adapter, tree: Path, rows: list[dict]) -> None:
-        """A moved tree's dataset-level annotation files, from its manifest rows."""
-        adapter.finish_tree(tree, rows)
-
-    def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
-        root = contained(self.out, tree)
-        for relative, data in moved_files.items():
-            atomic_write(contained(root, relative), data)
-        written = self.adapter.write_output(root, sample, pixels)
-        return {**written, "output": f"{tree}/{written['output']}"}
-
-    def close(self) -> None:
-        self.adapter.close()
 
 
 class _TarStream:
@@ -111,12 +59,12 @@ class _TarStream:
         self.handle.close()
 
 
-class TarWriter:
+class TarWriter(Writer):
     """One tar per corruption/severity of the shard, written under a fixed temporary name and
     renamed into place at :meth:`close` (a killed worker's leftover is overwritten by the rerun)."""
 
     def __init__(self, adapter: Adapter, out: Path, shard: int):
-        self.adapter, self.out, self.shard = adapter, out, shard
+        super().__init__(adapter, out, shard)
         self.open: dict[str, tuple[_TarStream, Path, Path]] = {}
 
     @staticmethod
@@ -137,7 +85,7 @@ class TarWriter:
             self.open[tree] = (_TarStream(tmp), tmp, final)
         return self.open[tree][0], name
 
-    def add(self, tree: str, sample: Sample, pixels, moved_files: dict[str, bytes], fields: dict) -> dict:
+    def add(self, tree, sample, pixels, moved_files, fields):
         tar, name = self._tar(tree)
         key, extension = tar_key(sample.key), _extension(sample.output)
         image = self.adapter.encode(sample, pixels)
@@ -158,9 +106,24 @@ class TarWriter:
         self.open.clear()
         self.adapter.close()
 
+    def abort(self) -> None:
+        for tar, tmp, _ in self.open.values():
+            tar.handle.close()
+            tmp.unlink(missing_ok=True)  # never renamed: the rerun writes the shard again
+        self.open.clear()
+        self.adapter.close()
 
-WRITERS = {"folder": FolderWriter, "webdataset": TarWriter}
-"""``--output-format`` -> its writer."""
+    @classmethod
+    def read(cls, out, row):
+        return read_member(Path(out) / row["output"], row["member"])
+
+    @classmethod
+    def pixels(cls, out, row):
+        try:
+            data = cls.read(out, row)
+        except (KeyError, OSError, EOFError, tarfile.TarError) as exc:
+            raise SampleError(f"{row['output']}: member {row['member']} cannot be read ({type(exc).__name__}).") from None
+        return decode_image_bytes(data, f"{row['output']}:{row['member']}")[0]
 
 
 @lru_cache(maxsize=8)

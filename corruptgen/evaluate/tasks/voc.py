@@ -16,15 +16,16 @@ detection on exactly the annotated pixels has IoU 1.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
 from corruptgen.datasets import Sample
 from corruptgen.datasets.voc import voc_objects
 
-from .tasks import Task, check_detections
-from .tree import EvaluationError, Tree
+from ..tree import EvaluationError, Tree
+from .base import DetectionTask, check_detections
+from .registry import register
 
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
                "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")  # fmt: skip
@@ -100,10 +101,10 @@ def read_objects(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(labels, int), np.asarray(boxes, float).reshape(-1, 4), np.asarray(difficult, bool)
 
 
-class VocTask(Task):
+@register("voc")
+class VocTask(DetectionTask):
     """Pascal-C: mean AP50 over the VOC classes, 11-point (VOC2007, the benchmark's) and area."""
 
-    kind = "detection"
     metrics = ("AP50", "AP50 (area)")
 
     def __init__(self, tree: Tree):
@@ -115,14 +116,12 @@ class VocTask(Task):
         """Image id -> objects, from the source's XML or a moved tree's (laid out as its outputs)."""
         objects = {}
         for sample in self.tree.samples():
-            image = (self.tree.adapter.src / sample.source) if root is None else (root / sample.output)
-            xml = Path(str(image).replace("JPEGImages", "Annotations")).with_suffix(".xml")
+            xml = self.tree.adapter.per_image_file(sample, "Annotations", root)
             objects[self.sample_id(sample)] = read_objects(xml) if root is None or xml.is_file() else None
         return objects
 
     def sample_id(self, sample: Sample) -> str:
-        year, _, name = PurePosixPath(sample.key).parts
-        return f"{year}/{PurePosixPath(name).stem}"
+        return self.tree.adapter.image_id(sample)
 
     def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         check_detections(payload, ids, self.categories, where)  # COCO's results format, with VOC's image ids

@@ -1,0 +1,15 @@
+"""What is scored per dataset kind: one module per task, the registry apart from them.
+
+- :mod:`.base`: the :class:`~.base.Task` protocol, detectors' outputs as COCO results, payload checks;
+- :mod:`.coco` (COCO), :mod:`.cityscapes` (instances and semantic segmentation), :mod:`.voc`
+  (Pascal VOC's devkit AP), :mod:`.classification` (top-1 error);
+- :mod:`.registry`: ``(dataset, kind)`` -> task, and :func:`~.registry.task_for`.
+"""
+
+from __future__ import annotations
+
+from . import cityscapes, classification, coco, voc  # noqa: F401  (each registers its tasks)
+from .base import Task
+from .registry import TASKS, task_for
+
+__all__ = ["TASKS", "Task", "task_for"]

@@ -1,0 +1,124 @@
+"""The unit of work, retry, resume and distribution: one shard's samples, each decoded once and
+written for every corruption x severity it still lacks, then the shard's manifests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corruptgen.datasets.base import Adapter, Sample, SampleError
+from corruptgen.files import atomic_write
+from corruptgen.writers import writer_for
+
+from .layout import LayoutError, manifest_path, read_rows, tree_name
+from .recipe import corrupt_sample
+
+
+class BuildFailed(RuntimeError):
+    """``--on-error fail`` met an error; the message names the file."""
+
+
+@dataclass
+class ShardTask:
+    index: int
+    samples: list[Sample]
+    todo: list[tuple[str, int]]
+    adapter: Adapter
+    out: Path
+    seed: int
+    profile: str
+    fail_fast: bool
+    warped: frozenset[str] = frozenset()
+    output_format: str = "folder"
+
+
+@dataclass
+class ShardResult:
+    index: int
+    images: int
+    written: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _row(sample: Sample, corruption: str, severity: int, seed: int, **fields) -> dict:
+    row = {"key": sample.key, "source": sample.source, "corruption": corruption, "severity": severity, "seed": seed}
+    row.update(fields)
+    return row
+
+
+def build_shard(task: ShardTask) -> ShardResult:
+    """Decode each sample of the shard once and write every missing corruption x severity for it.
+
+    Files are written under temporary names and renamed; each (corruption, severity)
+    manifest of the shard is written after all its files, so a manifest on disk means its
+    files are complete.
+    """
+    adapter, out = task.adapter, task.out
+    trees = {cs: tree_name(*cs, task.profile) for cs in task.todo}
+    rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
+    result = ShardResult(task.index, images=len(task.samples))
+    # the writer is closed (outputs durable) before the manifests: a manifest on disk means its outputs are complete
+    with writer_for(task.output_format)(adapter, out, task.index) as writer:
+        for sample in task.samples:
+            note = None
+            try:
+                if sample.problem:
+                    raise SampleError(sample.problem)
+                pixels, note = adapter.load(sample)
+            except SampleError as exc:
+                _fail(task, result, rows, sample, str(exc))
+                continue
+            for corruption, severity in task.todo:
+                try:
+                    files, moved = {}, {}
+                    if corruption in task.warped:  # only then is the warp worth building
+                        corrupted, warp = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity,
+                                                         task.seed, task.profile, with_warp=True)  # fmt: skip
+                        files, moved = adapter.moved_targets(sample, warp, corrupted.shape[:2])
+                        moved["warp"] = warp.describe()
+                    else:
+                        corrupted = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
+                                                   task.profile)  # fmt: skip
+                    fields = {**writer.add(trees[corruption, severity], sample, corrupted, files, moved), **moved}
+                except Exception as exc:  # a build never dies because one image is broken
+                    message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
+                    _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
+                    continue
+                fields["status"] = "ok"
+                if note:
+                    fields["note"] = note
+                rows[(corruption, severity)].append(_row(sample, corruption, severity, task.seed, **fields))
+                result.written += 1
+    for (corruption, severity), shard_rows in rows.items():
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in shard_rows)
+        atomic_write(manifest_path(out, corruption, severity, task.index), text.encode())
+    return result
+
+
+def _fail(task, result, rows, sample, message):
+    for (corruption, severity), shard_rows in rows.items():
+        _record_failure(task, result, shard_rows, sample, corruption, severity, message, count_message=False)
+    result.errors.append(message)
+
+
+def _record_failure(task, result, shard_rows, sample, corruption, severity, message, count_message=True):
+    if task.fail_fast:
+        raise BuildFailed(message)
+    shard_rows.append(_row(sample, corruption, severity, task.seed, status="error", error=message))
+    result.failed += 1
+    if count_message:
+        result.errors.append(message)
+
+
+def shard_done(path: Path, shard: list[Sample]) -> bool:
+    """A manifest on disk means its files are complete, if it covers exactly this shard's samples
+    (a first run with --limit covers fewer); a damaged one is built again."""
+    if not path.exists():
+        return False
+    try:
+        rows = read_rows(path)
+    except LayoutError:
+        return False
+    return len(rows) == len(shard) and rows[0]["key"] == shard[0].key and rows[-1]["key"] == shard[-1].key
