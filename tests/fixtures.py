@@ -209,3 +209,87 @@ def assert_box_fits_pixels(box_xyxy, white: np.ndarray, gain: float) -> None:
     assert np.all(pixel_lo >= lo - 0.5 - grid) and np.all(pixel_hi <= hi + 0.5 + grid), (box_xyxy, pixel_lo, pixel_hi)
     corner = 1 + gain * np.sqrt(2) / 2
     assert np.all(pixel_lo - lo <= corner) and np.all(hi - pixel_hi <= corner), (box_xyxy, pixel_lo, pixel_hi, corner)
+
+
+class _Py2Str(bytes):
+    """Bytes pickled as a Python 2 ``str`` (``SHORT_BINSTRING`` / ``BINSTRING``), as in the CIFAR release's
+    pickles: ``encoding="bytes"`` loads them as bytes, ``encoding="latin1"`` (torchvision) as str."""
+
+
+def _py2_pickle(obj) -> bytes:
+    import io
+    import pickle
+    import struct
+
+    class Py2Pickler(pickle._Pickler):
+        dispatch = dict(pickle._Pickler.dispatch)
+
+        def save_py2str(self, value):
+            raw = bytes(value)
+            head = b"U" + bytes([len(raw)]) if len(raw) < 256 else b"T" + struct.pack("<i", len(raw))
+            self.write(head + raw)
+            self.memoize(value)
+
+        dispatch[_Py2Str] = save_py2str
+
+    buffer = io.BytesIO()
+    Py2Pickler(buffer, protocol=2).dump(obj)
+    return buffer.getvalue()
+
+
+def cifar_images(n: int, seed: int = 0) -> np.ndarray:
+    """``n`` real-photograph tiles at 32 x 32 (random windows of scikit-image's photographs, resized),
+    N x 32 x 32 x 3 uint8."""
+    rng = np.random.default_rng(seed)
+    photos = [getattr(data, name)() for name in ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry")]
+    photos = [p if p.ndim == 3 else np.repeat(p[:, :, None], 3, axis=2) for p in photos]
+    out = np.empty((n, 32, 32, 3), np.uint8)
+    for i in range(n):
+        image = photos[i % len(photos)]
+        size = int(rng.integers(32, min(image.shape[:2]) // 2))
+        y, x = (int(rng.integers(0, image.shape[k] - size)) for k in (0, 1))
+        out[i] = cv2.resize(np.ascontiguousarray(image[y : y + size, x : x + size, :3]), (32, 32), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def make_cifar(root: Path, kind: str = "cifar10", n_test: int = 20, n_train: int = 10, archive: bool = False) -> Path:
+    """The CIFAR python release in its exact pickle format (Python 2 ``str`` keys, ``data`` N x 3072 uint8
+    channel-planar), from :func:`cifar_images`: ``<root>/cifar-10-batches-py/`` (five train batches of
+    ``n_train // 5``, ``test_batch``, ``batches.meta``) or ``<root>/cifar-100-python/`` (``train``, ``test``,
+    ``meta``); with ``archive``, the ``.tar.gz`` as downloaded. Returns the folder or the archive."""
+    import tarfile
+
+    classes = 10 if kind == "cifar10" else 100
+    folder = root / ("cifar-10-batches-py" if kind == "cifar10" else "cifar-100-python")
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    label_key = _Py2Str(b"labels" if kind == "cifar10" else b"fine_labels")
+
+    def batch(name: str, images: np.ndarray, title: str) -> None:
+        labels = [int(v) for v in rng.integers(0, classes, len(images))]
+        doc = {_Py2Str(b"batch_label"): _Py2Str(title.encode()), label_key: labels,
+               _Py2Str(b"data"): np.ascontiguousarray(images.transpose(0, 3, 1, 2).reshape(len(images), 3072)),
+               _Py2Str(b"filenames"): [_Py2Str(f"img_{i:05d}.png".encode()) for i in range(len(images))]}  # fmt: skip
+        if kind == "cifar100":
+            doc[_Py2Str(b"coarse_labels")] = [v // 5 for v in labels]
+        (folder / name).write_bytes(_py2_pickle(doc))
+
+    images = cifar_images(n_test + n_train)
+    if kind == "cifar10":
+        batch("test_batch", images[:n_test], "testing batch 1 of 1")
+        for b, part in enumerate(np.array_split(images[n_test:], 5), start=1):
+            batch(f"data_batch_{b}", part, f"training batch {b} of 5")
+        names = [_Py2Str(f"class{i}".encode()) for i in range(10)]
+        (folder / "batches.meta").write_bytes(_py2_pickle({_Py2Str(b"label_names"): names, _Py2Str(b"num_vis"): 3072}))
+    else:
+        batch("test", images[:n_test], "testing batch 1 of 1")
+        batch("train", images[n_test:], "training batch 1 of 1")
+        meta = {_Py2Str(b"fine_label_names"): [_Py2Str(f"fine{i}".encode()) for i in range(100)],
+                _Py2Str(b"coarse_label_names"): [_Py2Str(f"coarse{i}".encode()) for i in range(20)]}  # fmt: skip
+        (folder / "meta").write_bytes(_py2_pickle(meta))
+    if not archive:
+        return folder
+    path = root / ("cifar-10-python.tar.gz" if kind == "cifar10" else "cifar-100-python.tar.gz")
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(folder, arcname=folder.name)
+    return path

@@ -14,14 +14,22 @@ from corruptgen.pipeline.executors import worker_count
 from corruptgen.pipeline.progress import Progress
 from corruptgen.pipeline.shard import BuildFailed
 
-from .options import corruptions_option, profile_option, resolve_selection, seed_option, severities_option
+from .options import (
+    corruptions_option,
+    dataset_defaults,
+    profile_option,
+    resolve_selection,
+    seed_option,
+    severities_option,
+)
 
 
 @click.command("build")
 @click.argument("dataset", type=click.Choice(list(ADAPTERS)))
 @click.option("--src", type=click.Path(exists=True, path_type=Path), help="Source dataset root (coco: the bundled sample when omitted).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
-@click.option("--split", default=None, help="imagenet: val; coco: val2017; cityscapes: val; mnist: train|test (both); voc: VOC2007,VOC2012.")
+@click.option("--split", default=None, help="imagenet: val; coco: val2017; cityscapes: val; mnist: train|test (both); "
+              "cifar10, cifar100: test (the release's; train goes under <out>/train/); voc: VOC2007,VOC2012.")
 @corruptions_option
 @click.option("--family", type=click.Choice(FAMILIES), help="Keep only this family's corruptions.")
 @severities_option
@@ -36,6 +44,9 @@ from .options import corruptions_option, profile_option, resolve_selection, seed
 @click.option("--no-imagenet-c-preprocessing", is_flag=True, help="imagenet: keep sizes instead of Resize(256)+CenterCrop(224).")
 @click.option("--labels", type=click.Path(exists=True, path_type=Path), default=None,
               help="imagenet, flat folder or .tar: ILSVRC2012_devkit_t12.tar.gz (or its folder) or LOC_val_solution.csv.")
+@click.option("--keys", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="imagenet: build only the samples this file lists, one <wnid>/<file> per line (RobustBench's "
+                   "imagenet_test_image_ids.txt); every class folder is still written.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples, for a quick look.")
 @click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing build made with other settings.")
@@ -47,16 +58,18 @@ from .options import corruptions_option, profile_option, resolve_selection, seed
                    "Default: DASK_SCHEDULER_ADDRESS when set.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
-                  image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels, limit, on_error,
+                  image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels, keys, limit, on_error,
                   overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
-    DATASET is one of imagenet, coco, voc, cityscapes, mnist, folder. Every source image is
-    decoded once per shard and written under <out>/<corruption>/<severity>/ in the source's
-    own layout (<out>/<corruption>/ under --profile mnist-c, MNIST-C's release layout);
+    DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
+    source image is decoded once per shard and written under <out>/<corruption>/<severity>/ in
+    the source's own layout (<out>/<corruption>/ under --profile mnist-c, MNIST-C's release
+    layout; <out>/<corruption>.npy and labels.npy for cifar10 and cifar100, CIFAR-10-C's);
     annotations are carried unchanged, or moved with the pixels by geometric corruptions.
     Rerunning finishes what is missing.
     """
+    corruptions, profile = dataset_defaults(dataset, corruptions, profile)
     corruptions, severities = resolve_selection(corruptions, severities, profile)
     if dask_address is None and os.environ.get("DASK_SCHEDULER_ADDRESS"):
         dask_address = os.environ["DASK_SCHEDULER_ADDRESS"]
@@ -65,6 +78,9 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
     if labels is not None and dataset != "imagenet":
         raise click.BadParameter(f"--labels is for imagenet (its devkit or LOC_val_solution.csv); {dataset} has its own labels.",
                                  param_hint="--labels")  # fmt: skip
+    if keys is not None and dataset != "imagenet":
+        raise click.BadParameter(f"--keys selects ImageNet samples by <wnid>/<file>; {dataset} has no such keys.",
+                                 param_hint="--keys")  # fmt: skip
     if family:
         corruptions = [c for c in corruptions if c in _family(family)]
         if not corruptions:
@@ -73,7 +89,7 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
     settings = BuildSettings(image_format=image_format, jpeg_quality=jpeg_quality or (85 if preprocess else 95))
     try:
         try:
-            adapter = make_adapter(dataset, src, split, settings, preprocess=preprocess, labels=labels)
+            adapter = make_adapter(dataset, src, split, settings, preprocess=preprocess, labels=labels, keys=keys)
         except SourceRequired as exc:
             raise click.UsageError(str(exc)) from None
         if src is None and not quiet:

@@ -25,6 +25,7 @@ def list_command(profile: str, as_json: bool) -> None:
     """List the corruptions a profile has: family, set, and parameters at each severity (1-5; one
     under --profile mnist-c, MNIST-C's suite in its order)."""
     rows = []
+    profile = profile or "imagenet"
     names = MNIST_C if profile == "mnist-c" else profile_names(profile)
     for name in names:
         spec = REGISTRY[name]

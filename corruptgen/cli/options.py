@@ -8,6 +8,7 @@ import click
 
 from corruptgen import selection
 from corruptgen.corruptions import PROFILES, REGISTRY
+from corruptgen.datasets import ADAPTERS
 
 
 def parse_corruptions(text: str) -> list[str]:
@@ -36,6 +37,16 @@ def resolve_selection(corruptions: list[str] | None, severities: list[int] | Non
         raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
 
 
+def dataset_defaults(dataset: str | None, corruptions: list[str] | None, profile: str | None):
+    """``--corruptions`` and ``--profile`` where not given: the dataset's own (CIFAR: the release's 19
+    at the cifar tables), else the profile's suite and the imagenet tables."""
+    adapter = ADAPTERS.get(dataset)
+    profile = profile or (adapter.default_profile if adapter else "imagenet")
+    if corruptions is None and adapter is not None and adapter.default_corruptions and profile == adapter.default_profile:
+        corruptions = parse_corruptions(adapter.default_corruptions)
+    return corruptions, profile
+
+
 def _callback(parser):
     return lambda ctx, param, value: None if value is None else parser(value)
 
@@ -50,9 +61,9 @@ severities_option = click.option(
     help="Comma list or range of severities, e.g. 1-5 or 3,5. Default: 1-5; 1 under --profile mnist-c.",
 )  # fmt: skip
 profile_option = click.option(
-    "--profile", type=click.Choice(PROFILES), default="imagenet", show_default=True,
-    help="Severity tables: imagenet (any size), cifar (32 px), tinyimagenet (64 px) or mnist-c (MNIST-C's one "
-         "setting per corruption).",
+    "--profile", type=click.Choice(PROFILES), default=None,
+    help="Severity tables: imagenet (any size; the default), cifar (32 px; the default for cifar10 and cifar100), "
+         "tinyimagenet (64 px) or mnist-c (MNIST-C's one setting per corruption).",
 )  # fmt: skip
 seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
 

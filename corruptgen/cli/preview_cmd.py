@@ -27,6 +27,7 @@ def preview_command(image, out, corruptions, severities, profile, seed, tile) ->
 
     Without IMAGE, a photograph bundled with scikit-image is used.
     """
+    profile = profile or "imagenet"
     corruptions, severities = resolve_selection(corruptions, severities, profile)
     if image is None:
         click.echo("No IMAGE given: using scikit-image's bundled photo 'chelsea'.", err=True)

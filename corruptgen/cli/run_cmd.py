@@ -11,7 +11,15 @@ from corruptgen.datasets import ADAPTERS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
 
-from .options import clean_errors, parse_corruptions, parse_severities, profile_option, resolve_selection, seed_option
+from .options import (
+    clean_errors,
+    dataset_defaults,
+    parse_corruptions,
+    parse_severities,
+    profile_option,
+    resolve_selection,
+    seed_option,
+)
 
 KINDS = {"detect": ("detection", "coco, voc or cityscapes", 1), "classify": ("classification", "imagenet, mnist or folder", 64),
          "segment": ("segmentation", "cityscapes", 1)}
@@ -49,6 +57,7 @@ def _make(name: str):
         if on_the_fly:
             if target not in ADAPTERS:
                 raise click.BadParameter(f"with --on-the-fly, TARGET is a dataset kind ({datasets}); got {target!r}.")
+            names, profile = dataset_defaults(target, names, profile)
             names, sevs = resolve_selection(names, sevs, profile)  # as a build of the same profile would
             cells = [(c, s) for c in names for s in sevs]
             tree = Tree.plan(target, src, split, seed, profile, cells)

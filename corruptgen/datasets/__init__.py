@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Adapter, BuildSettings, CarriedFile, DatasetError, Sample, SampleError
+from .cifar import Cifar100Adapter, CifarAdapter
 from .cityscapes import CityscapesAdapter
 from .coco import CocoAdapter
 from .folder import FolderAdapter
@@ -18,6 +19,8 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "voc": VocAdapter,
     "cityscapes": CityscapesAdapter,
     "mnist": MnistAdapter,
+    "cifar10": CifarAdapter,
+    "cifar100": Cifar100Adapter,
     "folder": FolderAdapter,
 }
 
@@ -28,11 +31,12 @@ class SourceRequired(DatasetError):
 
 
 def make_adapter(kind: str, src: Path | None, split: str | None = None, settings: BuildSettings | None = None, *,
-                 preprocess: bool = True, labels: Path | None = None) -> Adapter:  # fmt: skip
+                 preprocess: bool = True, labels: Path | None = None, keys: Path | None = None) -> Adapter:  # fmt: skip
     """The adapter of dataset ``kind`` over ``src`` (coco: the bundled sample when ``src`` is None).
 
-    ``preprocess`` and ``labels`` are ImageNet's (Resize(256) + CenterCrop(224); the devkit or
-    LOC_val_solution.csv of a flat folder or archive); other kinds ignore them.
+    ``preprocess``, ``labels`` and ``keys`` are ImageNet's (Resize(256) + CenterCrop(224); the devkit
+    or LOC_val_solution.csv of a flat folder or archive; a file of the samples to build); other kinds
+    ignore them.
 
     Examples
     --------
@@ -47,7 +51,8 @@ def make_adapter(kind: str, src: Path | None, split: str | None = None, settings
             raise SourceRequired(f"--src is required for {kind} (only coco has a bundled sample).")
         return CocoAdapter.bundled(settings)
     if kind == "imagenet":
-        return ImageNetAdapter(src=Path(src), split=split, settings=settings, preprocess=preprocess, labels=labels)
+        return ImageNetAdapter(src=Path(src), split=split, settings=settings, preprocess=preprocess, labels=labels,
+                               keys=keys)  # fmt: skip
     return ADAPTERS[kind](src=Path(src), split=split, settings=settings)
 
 
@@ -58,8 +63,10 @@ def adapter_from_identity(identity: dict) -> Adapter:
     settings = BuildSettings(image_format=identity.get("image_format") or "source",
                              jpeg_quality=identity.get("jpeg_quality") or 95)  # fmt: skip
     labels = Path(identity["labels"]) if identity.get("labels") else None
+    keys = Path(identity["keys_file"]) if identity.get("keys_file") else None
     return make_adapter(identity.get("dataset"), None if source == "bundled sample" else Path(source or ""),
-                        identity.get("split"), settings, preprocess=bool(identity.get("preprocessing")), labels=labels)  # fmt: skip
+                        identity.get("split"), settings, preprocess=bool(identity.get("preprocessing")), labels=labels,
+                        keys=keys)  # fmt: skip
 
 
 __all__ = ["ADAPTERS", "SourceRequired", "adapter_from_identity", "make_adapter", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -146,6 +147,10 @@ class Adapter:
     spatial_annotations = False
     """True when annotations locate things in the image (boxes, polygons, masks), so a
     corruption that moves content would invalidate them."""
+    default_profile = "imagenet"
+    """The severity tables a build uses when ``--profile`` is not given."""
+    default_corruptions: ClassVar[str | None] = None
+    """The corruptions a build makes when ``--corruptions`` is not given (None: the profile's suite)."""
 
     def describe(self) -> dict:
         """What identifies the source in corruptgen.json (a rerun with another refuses)."""

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from corruptgen.files import atomic_write
+from corruptgen.files import atomic_write, sha256_bytes
 
 from .base import (
     IMAGE_EXTENSIONS,
@@ -62,6 +62,9 @@ class ImageNetAdapter(Adapter):
     name = "imagenet"
     preprocess: bool = True
     labels: Path | None = None
+    keys: Path | None = None
+    """A file listing the samples to build, one ``<wnid>/<file>`` per line (RobustBench's
+    ``imagenet_test_image_ids.txt``); every class folder is still written."""
     _label_cache: Labels | None = field(default=None, repr=False)
     _index: list | None = field(default=None, repr=False)
     _classes: list[str] | None = field(default=None, repr=False)
@@ -76,8 +79,29 @@ class ImageNetAdapter(Adapter):
         return state
 
     def describe(self) -> dict:
-        return {**super().describe(), "preprocessing": "resize256-centercrop224" if self.preprocess else None,
-                "labels": str(self.labels) if self.labels else None}  # fmt: skip
+        doc = {**super().describe(), "preprocessing": "resize256-centercrop224" if self.preprocess else None,
+               "labels": str(self.labels) if self.labels else None}  # fmt: skip
+        if self.keys is not None:  # absent otherwise, so builds without --keys keep their record
+            doc.update(keys=sha256_bytes(self._key_text().encode()), keys_file=str(self.keys))
+        return doc
+
+    def _key_text(self) -> str:
+        try:
+            return Path(self.keys).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"--keys {self.keys} cannot be read ({exc}); give a text file of <wnid>/<file> lines.") from None
+
+    def _only_keys(self, samples: list[Sample]) -> list[Sample]:
+        """The samples ``--keys`` lists, in the build's order; DatasetError naming a listed key the source lacks."""
+        wanted = {line.strip().lstrip("./") for line in self._key_text().splitlines() if line.strip()}
+        if not wanted:
+            raise DatasetError(f"--keys {self.keys} lists no sample; give one <wnid>/<file> per line.")
+        kept = [s for s in samples if s.key in wanted]
+        missing = sorted(wanted - {s.key for s in kept})
+        if missing:
+            raise DatasetError(f"--keys {self.keys} lists {len(missing)} sample(s) the source does not hold, e.g. "
+                               f"{missing[0]!r}; keys are <wnid>/<file name> as under {self.split}/.")  # fmt: skip
+        return kept
 
     def expected_layout(self) -> str:
         return (f"class folders {self.split}/<wnid>/*.JPEG, a flat {self.split}/ILSVRC2012_val_*.JPEG folder with "
@@ -134,7 +158,8 @@ class ImageNetAdapter(Adapter):
                         rel = path.relative_to(root).as_posix()
                         out.append(Sample(key=rel, source=path.relative_to(self.src).as_posix(),
                                           output=output_name(rel, self.settings.image_format)))  # fmt: skip
-        return sorted(out, key=lambda s: s.key)
+        out = sorted(out, key=lambda s: s.key)
+        return self._only_keys(out) if self.keys is not None else out
 
     def _archive_samples(self) -> list[Sample]:
         if self._index is None:

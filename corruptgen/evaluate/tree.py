@@ -103,7 +103,7 @@ class Tree:
     @cached_property
     def writer(self) -> type[Writer]:
         """How the tree's outputs are stored, and so read back."""
-        return writer_for(self.identity.get("output_format"))
+        return writer_for(self.identity.get("output_format"), ADAPTERS[self.dataset])
 
     @cached_property
     def _usable(self) -> list[Sample]:

@@ -146,6 +146,8 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
     built |= {(c, s) for c in options.corruptions for s in options.severities}
     order = {name: i for i, name in enumerate(REGISTRY)}
     built_sorted = sorted(built, key=lambda cs: (order[cs[0]], cs[1]))
+    writer = writer_for(options.output_format, adapter)
+    writer.refuse(adapter, out, built_sorted, samples)  # before anything is written
     state = {
         "corruptgen_version": __version__,
         "identity": ident,
@@ -159,11 +161,12 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
 
     warped = warped_corruptions([c for c, _ in built_sorted], options.profile, options.warp_annotations)
     trees = {cs: tree_name(*cs, options.profile) for cs in built_sorted}
-    writer = writer_for(options.output_format)
     for item in adapter.carried():
         if not item.per_tree:
             place(out, item.target, item)  # the dataset-level annotation files, once
-    writer.prepare(adapter, out, trees, warped)
+    for corruption, severity in writer.prepare(adapter, out, trees, warped, samples) or ():
+        for stale in manifest_path(out, corruption, severity, 0).parent.glob("shard-*.jsonl"):
+            stale.unlink()  # its rows were lost with a damaged array: build them again
 
     tasks = []
     for index, shard in enumerate(shards):
@@ -171,7 +174,7 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
                 if not shard_done(manifest_path(out, c, s, index), shard)]  # fmt: skip
         if todo:
             tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail",
-                                   warped, options.output_format))  # fmt: skip
+                                   warped, options.output_format, tuple(built_sorted)))  # fmt: skip
     outputs_now = sum(len(t.samples) * len(t.todo) for t in tasks)
     if progress:
         progress.start(images=sum(len(t.samples) for t in tasks), shards=len(tasks), outputs=outputs_now)

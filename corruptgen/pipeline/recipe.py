@@ -15,7 +15,7 @@ from corruptgen.datasets.base import Adapter, DatasetError
 from corruptgen.rng import derive_seed, generator
 
 IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing",
-                 "warp_annotations", "output_format")  # fmt: skip
+                 "warp_annotations", "output_format", "keys")  # fmt: skip
 """What a rerun into the same ``--out`` must share with the first run."""
 
 

@@ -31,6 +31,8 @@ class ShardTask:
     fail_fast: bool
     warped: frozenset[str] = frozenset()
     output_format: str = "folder"
+    cells: tuple[tuple[str, int], ...] = ()
+    """Every (corruption, severity) of the build, in its order (a release's arrays are laid out by them)."""
 
 
 @dataclass
@@ -60,7 +62,7 @@ def build_shard(task: ShardTask) -> ShardResult:
     rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
     result = ShardResult(task.index, images=len(task.samples))
     # the writer is closed (outputs durable) before the manifests: a manifest on disk means its outputs are complete
-    with writer_for(task.output_format)(adapter, out, task.index) as writer:
+    with writer_for(task.output_format, adapter)(adapter, out, task.index, task.cells) as writer:
         for sample in task.samples:
             note = None
             try:
@@ -81,7 +83,8 @@ def build_shard(task: ShardTask) -> ShardResult:
                     else:
                         corrupted = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
                                                    task.profile)  # fmt: skip
-                    fields = {**writer.add(trees[corruption, severity], sample, corrupted, files, moved), **moved}
+                    cell = (corruption, severity)
+                    fields = {**writer.add(cell, trees[cell], sample, corrupted, files, moved), **moved}
                 except Exception as exc:  # a build never dies because one image is broken
                     message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                     _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)

@@ -21,7 +21,7 @@ def verify(out: Path) -> list[str]:
     try:
         state = read_state(out)
         adapter = ADAPTERS[state["identity"]["dataset"]]
-        writer = writer_for(state["identity"].get("output_format"))
+        writer = writer_for(state["identity"].get("output_format"), adapter)
         shards = state["shards"]
         built = [tuple(cs) for cs in state["built"]]
         counts = state["counts"]

@@ -4,7 +4,9 @@
   ``read`` and ``pixels`` give back what a manifest row names) and :func:`~.base.place`;
 - :mod:`.folder`: the source's own layout, one file per output (or a row of a release's array,
   MNIST-C's ``.npy``);
-- :mod:`.webdataset`: WebDataset tar shards, byte-reproducible.
+- :mod:`.webdataset`: WebDataset tar shards, byte-reproducible;
+- :mod:`.arrays`: a -C release's arrays, one ``.npy`` per corruption (CIFAR-10-C, CIFAR-100-C): the
+  folder format of datasets whose release is arrays.
 
 The build engine and the adapters do not know which is in use: the engine asks :data:`WRITERS`
 for ``--output-format``'s writer; verify and evaluation read outputs through the same class.
@@ -12,6 +14,7 @@ for ``--output-format``'s writer; verify and evaluation read outputs through the
 
 from __future__ import annotations
 
+from .arrays import ReleaseArrayWriter
 from .base import Writer, place
 from .folder import FolderWriter
 from .webdataset import TarWriter
@@ -20,18 +23,20 @@ WRITERS: dict[str, type[Writer]] = {"folder": FolderWriter, "webdataset": TarWri
 """``--output-format`` -> its writer."""
 
 
-def writer_for(output_format: str | None) -> type[Writer]:
-    """The writer of a build's recorded ``output_format`` (absent: the folder tree).
+def writer_for(output_format: str | None, adapter=None) -> type[Writer]:
+    """The writer of a build's recorded ``output_format`` (absent: the folder tree) for ``adapter``
+    (an adapter or its class): a dataset whose release is arrays is written as those in the folder format.
 
     Examples
     --------
     >>> writer_for(None).__name__, writer_for("webdataset").__name__
     ('FolderWriter', 'TarWriter')
     """
-    try:
-        return WRITERS[output_format or "folder"]
-    except KeyError:
-        raise ValueError(f"unknown output format {output_format!r}; valid formats are {', '.join(WRITERS)}.") from None
+    if output_format not in (None, *WRITERS):
+        raise ValueError(f"unknown output format {output_format!r}; valid formats are {', '.join(WRITERS)}.")
+    if (output_format or "folder") == "folder" and getattr(adapter, "release_arrays", False):
+        return ReleaseArrayWriter
+    return WRITERS[output_format or "folder"]
 
 
-__all__ = ["WRITERS", "FolderWriter", "TarWriter", "Writer", "place", "writer_for"]
+__all__ = ["WRITERS", "FolderWriter", "ReleaseArrayWriter", "TarWriter", "Writer", "place", "writer_for"]

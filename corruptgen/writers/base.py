@@ -29,21 +29,30 @@ def place(out: Path, target: str, item: CarriedFile) -> None:
 class Writer:
     """One shard's outputs of every corruption/severity tree, for one ``--output-format``."""
 
-    def __init__(self, adapter: Adapter, out: Path, shard: int):
+    def __init__(self, adapter: Adapter, out: Path, shard: int, cells=()):
+        """``cells``: every (corruption, severity) of the build, in its order."""
         self.adapter, self.out, self.shard = adapter, Path(out), shard
 
+    @classmethod
+    def refuse(cls, adapter: Adapter, out: Path, cells: list[tuple[str, int]], samples: list[Sample]) -> None:
+        """Before anything is written: DatasetError when ``out`` holds outputs these cannot join."""
+
     @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str]) -> None:
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str],
+                samples: list[Sample] = ()) -> set[tuple[str, int]] | None:  # fmt: skip
         """Before any shard runs: make every tree ready to receive outputs (``trees``: (corruption,
-        severity) -> tree path under ``out``; ``moved``: corruptions whose annotations move)."""
+        severity) -> tree path under ``out``; ``moved``: corruptions whose annotations move;
+        ``samples``: the build's). Returns the cells whose outputs written earlier were found damaged
+        and dropped (their manifests no longer hold), or None."""
         raise NotImplementedError
 
     @staticmethod
     def finish(adapter: Adapter, tree: Path, rows: list[dict]) -> None:
         """After a moved tree is complete: its dataset-level annotation files from its manifest rows."""
 
-    def add(self, tree: str, sample: Sample, pixels: np.ndarray, moved_files: dict[str, bytes], fields: dict) -> dict:
-        """Store one output (and its moved annotation files); return its manifest fields."""
+    def add(self, cell: tuple[str, int], tree: str, sample: Sample, pixels: np.ndarray, moved_files: dict[str, bytes],
+            fields: dict) -> dict:  # fmt: skip
+        """Store one output of ``cell`` (and its moved annotation files) in ``tree``; return its manifest fields."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ class FolderWriter(Writer):
     annotation files beside it in the same tree."""
 
     @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str]) -> None:
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=()) -> None:
         """Make every tree a complete copy of the source's layout before the shards run: its per-tree
         annotation files (but a sample's own where the corruption moves content: written moved, per
         output), the folders it must have, the arrays outputs are written into."""
@@ -45,7 +45,7 @@ class FolderWriter(Writer):
         """A moved tree's dataset-level annotation files, from its manifest rows."""
         adapter.finish_tree(tree, rows)
 
-    def add(self, tree, sample, pixels, moved_files, fields):
+    def add(self, cell, tree, sample, pixels, moved_files, fields):
         root = contained(self.out, tree)
         for relative, data in moved_files.items():
             atomic_write(contained(root, relative), data)
@@ -70,5 +70,6 @@ class FolderWriter(Writer):
                 image = _mapped(path, path.stat().st_mtime_ns)[row["index"]]
             except (OSError, ValueError, IndexError) as exc:
                 raise SampleError(f"{row['output']}[{row['index']}] cannot be read ({type(exc).__name__}).") from None
-            return np.asarray(image).squeeze(-1)
+            image = np.asarray(image)
+            return image[:, :, 0] if image.shape[-1] == 1 else image  # MNIST-C's H x W x 1 is grey
         return decode_image(path, row["output"])[0]

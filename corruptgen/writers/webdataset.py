@@ -63,12 +63,12 @@ class TarWriter(Writer):
     """One tar per corruption/severity of the shard, written under a fixed temporary name and
     renamed into place at :meth:`close` (a killed worker's leftover is overwritten by the rerun)."""
 
-    def __init__(self, adapter: Adapter, out: Path, shard: int):
-        super().__init__(adapter, out, shard)
+    def __init__(self, adapter: Adapter, out: Path, shard: int, cells=()):
+        super().__init__(adapter, out, shard, cells)
         self.open: dict[str, tuple[_TarStream, Path, Path]] = {}
 
     @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str]) -> None:
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=()) -> None:
         """Only the trees' folders: each sample's targets travel as members of its tar."""
         for tree in trees.values():
             contained(out, tree).mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,7 @@ class TarWriter(Writer):
             self.open[tree] = (_TarStream(tmp), tmp, final)
         return self.open[tree][0], name
 
-    def add(self, tree, sample, pixels, moved_files, fields):
+    def add(self, cell, tree, sample, pixels, moved_files, fields):
         tar, name = self._tar(tree)
         key, extension = tar_key(sample.key), _extension(sample.output)
         image = self.adapter.encode(sample, pixels)

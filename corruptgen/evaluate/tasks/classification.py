@@ -9,7 +9,7 @@ from .base import Task, keyed_payload, model_array
 from .registry import register
 
 
-@register("imagenet", "mnist", "folder")
+@register("imagenet", "mnist", "cifar10", "cifar100", "folder")
 class ClassificationTask(Task):
     """Top-1 error (%) against the labels the source holds: ImageNet's class folders (index = the
     wnid's position in sorted order, as torchvision's ImageFolder), MNIST's label files, a folder

@@ -1,0 +1,203 @@
+"""CIFAR-10 and CIFAR-100, the python release as distributed -> CIFAR-10-C / CIFAR-100-C.
+
+Source: the extracted folder (``cifar-10-batches-py/``: ``data_batch_1`` .. ``data_batch_5``,
+``test_batch``, ``batches.meta``; ``cifar-100-python/``: ``train``, ``test``, ``meta``), the folder
+holding it, or the archive itself (``cifar-10-python.tar.gz``, ``cifar-100-python.tar.gz``), read
+without unpacking. Each batch is a pickle whose ``data`` rows are channel-planar (1,024 R, G then
+B values): an image is its row reshaped ``(3, 32, 32)`` and transposed to H x W x C, as
+torchvision's ``CIFAR10`` does. CIFAR-100's labels are its fine labels.
+
+Output: the release layout (:mod:`corruptgen.writers.arrays`): ``<out>/<corruption>.npy``, uint8
+``(S x N, 32, 32, 3)`` severity-major, and ``<out>/labels.npy``, uint8 ``(S x N,)``; the train split's
+arrays under ``<out>/train/``. ``--output-format webdataset`` writes PNG members with ``.cls``.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .base import Adapter, DatasetError, Sample, SampleError
+
+
+@dataclass(frozen=True)
+class Release:
+    """One CIFAR release: its folder name, archive name, batch files per split and label key."""
+
+    folder: str
+    archive: str
+    batches: dict[str, tuple[str, ...]]
+    labels_key: bytes
+    classes: int
+
+
+CIFAR10 = Release("cifar-10-batches-py", "cifar-10-python.tar.gz",
+                  {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}, b"labels", 10)
+CIFAR100 = Release("cifar-100-python", "cifar-100-python.tar.gz", {"train": ("train",), "test": ("test",)},
+                   b"fine_labels", 100)  # fmt: skip
+
+
+def decode_batch(data: bytes, display: str, labels_key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A pickled batch -> (images N x 32 x 32 x 3 uint8, labels N uint8); DatasetError naming it."""
+    try:
+        batch = pickle.loads(data, encoding="bytes")
+        rows = np.asarray(batch[b"data"], dtype=np.uint8)
+        labels = np.asarray(batch[labels_key])
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise DatasetError(f"{display} is not a CIFAR batch ({type(exc).__name__}: {exc}); it may be truncated or "
+                           "another file: give the python release as downloaded.") from None  # fmt: skip
+    if rows.ndim != 2 or rows.shape[1] != 3072 or labels.shape != (len(rows),):
+        raise DatasetError(f"{display} holds data of shape {rows.shape} and {labels.size} labels; a CIFAR batch has "
+                           "N x 3072 bytes and N labels.")  # fmt: skip
+    if labels.size and (labels.min() < 0 or labels.max() > 255):
+        raise DatasetError(f"{display} holds labels outside 0-255.")
+    return rows.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels.astype(np.uint8)
+
+
+@dataclass
+class CifarAdapter(Adapter):
+    """CIFAR-10's python release (``--split test``, the default, or ``train``)."""
+
+    name = "cifar10"
+    release = CIFAR10
+    release_arrays = True
+    """Written in the -C release's arrays (``writers.arrays``) rather than one file per image."""
+    default_profile = "cifar"
+    default_corruptions = "benchmark,extra"
+    """The release's file set: the 15 benchmark corruptions and the 4 extra ones."""
+    _arrays: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.split = self.split or "test"
+        if self.split not in self.release.batches:
+            raise DatasetError(f"unknown {self.name} split {self.split!r}; valid splits are test and train.")
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_arrays"] = {}  # re-read in each worker, never pickled
+        return state
+
+    def expected_layout(self) -> str:
+        files = ", ".join(self.release.batches[self.split])
+        return f"{self.release.folder}/ ({files}) or {self.release.archive}"
+
+    def _batch_bytes(self) -> list[tuple[str, bytes]]:
+        """Each batch file of the split: (what to call it in a message, its bytes)."""
+        names = self.release.batches[self.split]
+        src = Path(self.src)
+        if src.is_file():
+            try:
+                with tarfile.open(src) as archive:
+                    members = {Path(m.name).name: m for m in archive.getmembers()
+                               if m.isfile() and Path(m.name).parent.name == self.release.folder}  # fmt: skip
+                    missing = [n for n in names if n not in members]
+                    if missing:
+                        raise DatasetError(f"{src} holds no {self.release.folder}/{missing[0]}; give "
+                                           f"{self.expected_layout()}.")  # fmt: skip
+                    return [(f"{src}:{self.release.folder}/{n}", archive.extractfile(members[n]).read()) for n in names]
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                raise DatasetError(f"{src} is not a readable {self.release.archive} ({type(exc).__name__}: {exc}).") from None
+        folder = src if (src / names[0]).is_file() else src / self.release.folder
+        out = []
+        for name in names:
+            path = folder / name
+            try:
+                out.append((str(path), path.read_bytes()))
+            except FileNotFoundError:
+                raise DatasetError(f"{path} not found; {self.name} needs {self.expected_layout()}.") from None
+            except OSError as exc:
+                raise DatasetError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+        return out
+
+    def _data(self) -> tuple[np.ndarray, np.ndarray]:
+        if "data" not in self._arrays:
+            parts = [decode_batch(data, display, self.release.labels_key) for display, data in self._batch_bytes()]
+            images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+            labels = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+            if labels.size and labels.max() >= self.release.classes:
+                raise DatasetError(f"{self.src}: a label {int(labels.max())} is not one of {self.name}'s "
+                                   f"{self.release.classes} classes.")  # fmt: skip
+            self._arrays["data"] = (np.ascontiguousarray(images), labels)
+        return self._arrays["data"]
+
+    def labels(self) -> np.ndarray:
+        """The split's labels (N uint8) in the release's order."""
+        return self._data()[1]
+
+    def samples(self) -> list[Sample]:
+        if self.settings.image_format != "source":
+            raise DatasetError(f"{self.name}-C is written as its release's arrays; --image-format "
+                               f"{self.settings.image_format} is not available for {self.name} (--output-format "
+                               "webdataset writes PNG members).")  # fmt: skip
+        images, _ = self._data()
+        batches = self.release.batches[self.split]
+        per_batch = -(-len(images) // len(batches))  # the release's batches are equal
+
+        def source(i: int) -> str:
+            return f"{batches[i // per_batch]}#{i % per_batch}"
+
+        return [Sample(key=f"{self.split}/{i:05d}", source=source(i), output=f"{self.split}/{i:05d}.png")
+                for i in range(len(images))]  # fmt: skip
+
+    @staticmethod
+    def index(sample: Sample) -> int:
+        """The sample's position in the split (its row in every array)."""
+        return int(sample.key.rsplit("/", 1)[1])
+
+    def load(self, sample: Sample):
+        images, _ = self._data()
+        i = self.index(sample)
+        if i >= len(images):
+            raise SampleError(f"{sample.source}: index out of range.")
+        return images[i], None
+
+    def label(self, sample: Sample) -> int:
+        return int(self.labels()[self.index(sample)])
+
+    def release_folder(self) -> str:
+        """Where the arrays go under ``--out``: the top for the test split (the release's files), ``train/``
+        for the train split (never mistaken for them)."""
+        return "" if self.split == "test" else self.split
+
+    def labels_file(self, severities: int) -> bytes:
+        """``labels.npy``: the split's labels repeated once per severity, as the release's."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.tile(self.labels(), severities))
+        return buffer.getvalue()
+
+    @classmethod
+    def check(cls, out: Path) -> list[str]:
+        problems = []
+        for folder in (out, out / "train"):
+            labels_path = folder / "labels.npy"
+            if not labels_path.is_file():
+                continue
+            try:
+                labels = np.load(labels_path, mmap_mode="r")
+            except (OSError, ValueError) as exc:
+                problems.append(f"{labels_path}: does not load ({exc}).")
+                continue
+            for path in sorted(folder.glob("*.npy")):
+                if path.name == "labels.npy":
+                    continue
+                try:
+                    images = np.load(path, mmap_mode="r")
+                except (OSError, ValueError) as exc:
+                    problems.append(f"{path}: does not load ({exc}).")
+                    continue
+                if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3) or len(images) != len(labels):
+                    problems.append(f"{path}: shape {images.shape} {images.dtype} vs {len(labels)} labels in labels.npy.")
+        return problems
+
+
+@dataclass
+class Cifar100Adapter(CifarAdapter):
+    """CIFAR-100's python release, fine labels."""
+
+    name = "cifar100"
+    release = CIFAR100
