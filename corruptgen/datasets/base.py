@@ -129,6 +129,18 @@ def output_name(relative: str, image_format: str) -> str:
     return str(PurePosixPath(relative).with_suffix(FORMAT_EXTENSIONS[image_format]))
 
 
+def array_problems(images_path: Path, labels_path: Path, image_shape: tuple[int, ...]) -> list[str]:
+    """What is wrong with a release's image array and its labels (MNIST-C's, CIFAR-10-C's): empty when
+    both load, the images are uint8 ``N x image_shape`` and there are as many labels."""
+    try:
+        images, labels = np.load(images_path, mmap_mode="r"), np.load(labels_path, mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        return [f"{images_path}: does not load with its labels {labels_path.name} ({exc})."]
+    if images.dtype != np.uint8 or images.shape[1:] != image_shape or len(images) != len(labels):
+        return [f"{images_path}: shape {images.shape} {images.dtype} vs {len(labels)} labels in {labels_path.name}."]
+    return []
+
+
 def walk_images(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith("."):

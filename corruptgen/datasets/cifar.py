@@ -14,7 +14,6 @@ arrays under ``<out>/train/``. ``--output-format webdataset`` writes PNG members
 
 from __future__ import annotations
 
-import io
 import pickle
 import tarfile
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Adapter, DatasetError, Sample, SampleError
+from .base import Adapter, DatasetError, Sample, SampleError, array_problems
 
 
 @dataclass(frozen=True)
@@ -164,34 +163,12 @@ class CifarAdapter(Adapter):
         for the train split (never mistaken for them)."""
         return "" if self.split == "test" else self.split
 
-    def labels_file(self, severities: int) -> bytes:
-        """``labels.npy``: the split's labels repeated once per severity, as the release's."""
-        buffer = io.BytesIO()
-        np.save(buffer, np.tile(self.labels(), severities))
-        return buffer.getvalue()
-
     @classmethod
     def check(cls, out: Path) -> list[str]:
         problems = []
         for folder in (out, out / "train"):
-            labels_path = folder / "labels.npy"
-            if not labels_path.is_file():
-                continue
-            try:
-                labels = np.load(labels_path, mmap_mode="r")
-            except (OSError, ValueError) as exc:
-                problems.append(f"{labels_path}: does not load ({exc}).")
-                continue
-            for path in sorted(folder.glob("*.npy")):
-                if path.name == "labels.npy":
-                    continue
-                try:
-                    images = np.load(path, mmap_mode="r")
-                except (OSError, ValueError) as exc:
-                    problems.append(f"{path}: does not load ({exc}).")
-                    continue
-                if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3) or len(images) != len(labels):
-                    problems.append(f"{path}: shape {images.shape} {images.dtype} vs {len(labels)} labels in labels.npy.")
+            for path in sorted(p for p in folder.glob("*.npy") if p.name != "labels.npy"):
+                problems += array_problems(path, folder / "labels.npy", (32, 32, 3))
         return problems
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Adapter, CarriedFile, DatasetError, Sample, SampleError
+from .base import Adapter, CarriedFile, DatasetError, Sample, SampleError, array_problems
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}  # fmt: skip
@@ -150,11 +150,5 @@ class MnistAdapter(Adapter):
         problems = []
         for images_path in sorted([*out.glob("*/*_images.npy"), *out.glob("*/*/*_images.npy")]):
             labels_path = images_path.with_name(images_path.name.replace("_images", "_labels"))
-            try:
-                images, labels = np.load(images_path, mmap_mode="r"), np.load(labels_path)
-            except (OSError, ValueError) as exc:
-                problems.append(f"{images_path}: does not load with its labels ({exc}).")
-                continue
-            if images.dtype != np.uint8 or images.shape[1:] != (28, 28, 1) or len(images) != len(labels):
-                problems.append(f"{images_path}: shape {images.shape} {images.dtype} vs {len(labels)} labels.")
+            problems += array_problems(images_path, labels_path, (28, 28, 1))
         return problems
