@@ -37,7 +37,7 @@ TEST_SPLIT = 10_000
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=2000, help="images in the built batch")
-    parser.add_argument("--reference-images", type=int, default=8)
+    parser.add_argument("--reference-images", type=int, default=40)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     cores = os.cpu_count() or 1

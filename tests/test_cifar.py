@@ -179,6 +179,10 @@ def test_classify_and_evaluate_a_cifar_c_build(tmp_path, monkeypatch):
         "--out", tmp_path / "report")  # fmt: skip
     doc = json.loads((tmp_path / "report" / "results.json").read_text())
     assert doc["normalisation"].startswith("baseline") and set(doc["CE"]) == {"fog", "contrast"}
+    cli("evaluate", tree, "--results", tmp_path / "mean_classifier", "--corruptions", "fog", "--severities", "4,5",
+        "--out", tmp_path / "fog")  # fmt: skip  (a published subset: CIFAR-10-C's 15 of 19, or severity 5 alone)
+    doc = json.loads((tmp_path / "fog" / "results.json").read_text())
+    assert doc["corruptions"] == ["fog"] and doc["severities"] == [4, 5] and list(doc["cells"]["fog"]) == ["4", "5"]
 
 
 @pytest.mark.parametrize("kind, folder, loader, corruptions", [

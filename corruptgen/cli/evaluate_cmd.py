@@ -9,7 +9,7 @@ import click
 from corruptgen.evaluate import Tree, evaluate
 from corruptgen.evaluate.report import markdown
 
-from .options import clean_errors
+from .options import clean_errors, parse_corruptions, parse_severities
 
 
 @click.command("evaluate")
@@ -23,12 +23,17 @@ from .options import clean_errors
               help="Classification: another model's results folder on the same tree, to normalise CE by.")
 @click.option("--src", type=click.Path(exists=True, path_type=Path), default=None,
               help="The clean source, where it moved since the build.")
+@click.option("--corruptions", default=None, help="Score and average only these (names or groups, e.g. benchmark: "
+              "CIFAR-10-C's published 15 of its 19). Default: every cell of the tree.")
+@click.option("--severities", default=None, help="Only these severities, e.g. 5. Default: every built one.")
 @clean_errors
-def evaluate_command(tree, results, out, partial, baseline, src) -> None:
+def evaluate_command(tree, results, out, partial, baseline, src, corruptions, severities) -> None:
     """Score --results against TREE (a built tree; omit it for an --on-the-fly run's results)
     and print the table. Detection: P, mPC, rPC (COCO AP, VOC AP50, Cityscapes AP);
     classification: top-1 error, CE, mCE, relative mCE."""
     opened = Tree.open(tree if tree is not None else results, src)
-    doc = evaluate(opened, results, out or results, partial=partial, baseline=baseline)
+    doc = evaluate(opened, results, out or results, partial=partial, baseline=baseline,
+                   corruptions=parse_corruptions(corruptions) if corruptions else None,
+                   severities=parse_severities(severities) if severities else None)  # fmt: skip
     click.echo(markdown(doc), nl=False)
     click.echo(f"\nWrote results.json, table.md, table.csv and plot.png to {out or results}.", err=True)

@@ -43,18 +43,21 @@ def _peek_kind(tree: Tree, results: Path) -> str | None:
     return next((kind for kind in kinds(tree.dataset) if TASKS[tree.dataset, kind].claims(payload)), None)
 
 
-def normalisation(tree: Tree) -> str:
+def normalisation(tree: Tree, cells: list[tuple[str, int]]) -> str:
     """AlexNet's table applies to ImageNet-C proper: ImageNet, its preprocessing, the imagenet
     profile, and corruptions/severities the table has."""
     ident = tree.identity
     imagenet_c = tree.dataset == "imagenet" and ident.get("preprocessing") and ident.get("profile") == "imagenet"
-    covered = all(c in ALEXNET_ERRORS and s in ALEXNET_ERRORS[c] for c, s in tree.cells)
+    covered = all(c in ALEXNET_ERRORS and s in ALEXNET_ERRORS[c] for c, s in cells)
     return "alexnet" if imagenet_c and covered else "unnormalised"
 
 
-def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: bool = False,
-             baseline: Path | None = None) -> dict:  # fmt: skip
-    """Score ``results`` (the layout of :mod:`.results`) against ``tree``; write the report to ``out``."""
+def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: bool = False, baseline: Path | None = None,
+             corruptions: list[str] | None = None, severities: list[int] | None = None) -> dict:  # fmt: skip
+    """Score ``results`` (the layout of :mod:`.results`) against ``tree``; write the report to ``out``.
+
+    ``corruptions`` / ``severities`` narrow the grid scored and averaged (None: every cell of the
+    tree), e.g. CIFAR-10-C's 15 benchmark corruptions of the release's 19."""
     results = Path(results)
     if not results.is_dir():
         raise EvaluationError(f"--results {results} is not a folder.")
@@ -62,18 +65,21 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     task = task_for(tree, run.get("task") or _peek_kind(tree, results))
     samples = tree.samples(run.get("limit"))
     ids = [task.sample_id(s) for s in samples]
-    cells: list[Cell] = [None, *tree.select(None, None)]
+    grid = tree.select(corruptions, severities)
+    if not grid:
+        raise EvaluationError(f"the tree holds no cell of corruptions {corruptions} at severities {severities}.")
+    cells: list[Cell] = [None, *grid]
     scores = score_cells(task, results, cells, ids, partial)
     if higher_is_better(task.metrics[0]):
-        doc = performance_summary(tree.dataset, task.kind, task.metrics, scores, tree.select(None, None), partial)
+        doc = performance_summary(tree.dataset, task.kind, task.metrics, scores, grid, partial)
     else:
         metric = task.metrics[0]
-        base, name = None, normalisation(tree)
+        base, name = None, normalisation(tree, grid)
         if baseline is not None:
             base_scores = score_cells(task, Path(baseline), cells, ids, False)
             base = {"clean": base_scores[None][metric], "cells": cells_of(base_scores, metric)}
             name = f"baseline {baseline}"
-        doc = error_summary(tree.dataset, task.kind, metric, scores, tree.select(None, None), partial, base, name)
+        doc = error_summary(tree.dataset, task.kind, metric, scores, grid, partial, base, name)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})
     if out is not None:
         write_report(doc, Path(out))
