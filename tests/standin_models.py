@@ -40,8 +40,9 @@ def constant_classifier():
 
 
 def mean_classifier():
-    """The class is the image's mean grey level modulo 10: its predictions depend on every pixel."""
-    return lambda images: np.array([int(image.mean() * 100) % 10 for image in images])
+    """The class is the image's mean grey level (in hundredths, exactly) modulo 10: its predictions depend on
+    every pixel."""
+    return lambda images: np.array([int(image.astype(np.int64).sum()) * 100 // image.size % 10 for image in images])
 
 
 def wrong_shapes():
@@ -67,3 +68,28 @@ def halves_segmenter():
         return maps
 
     return segment
+
+
+def stacked_mean_classifier():
+    """``mean_classifier`` asking for one stacked uint8 array per batch (``batch_format``)."""
+
+    def predict(batch):
+        assert isinstance(batch, np.ndarray) and batch.dtype == np.uint8 and batch.ndim == 4, type(batch)
+        flat = batch.reshape(len(batch), -1).astype(np.int64)
+        return flat.sum(axis=1) * 100 // flat.shape[1] % 10
+
+    predict.batch_format = "numpy"
+    return predict
+
+
+def tensor_mean_classifier():
+    """``mean_classifier`` on a torch tensor batch, answering with a tensor."""
+    import torch
+
+    def predict(batch):
+        assert isinstance(batch, torch.Tensor) and batch.dtype == torch.uint8
+        flat = batch.reshape(len(batch), -1).long()
+        return torch.div(flat.sum(dim=1) * 100, flat.shape[1], rounding_mode="floor") % 10
+
+    predict.batch_format = "torch"
+    return predict

@@ -10,6 +10,7 @@ import click
 from corruptgen.datasets import ADAPTERS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
+from corruptgen.pipeline.executors import worker_count
 
 from .options import (
     clean_errors,
@@ -41,6 +42,9 @@ def _make(name: str):
     @click.option("--severities", default=None, help="Only these severities, e.g. 3,5 (default every built one).")
     @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images.")
     @click.option("--batch-size", type=click.IntRange(min=1), default=default_batch, show_default=True)
+    @click.option("--workers", type=click.IntRange(min=0), default=0,
+                  help="Threads loading (on the fly: corrupting) images ahead of the model (default: every core; "
+                       "1 = in this process). The results are the same bytes for any number.")
     @click.option("--on-the-fly", is_flag=True,
                   help=f"TARGET is a dataset kind ({datasets}); corrupt in memory with the build's seeds.")
     @click.option("--src", type=click.Path(exists=True, path_type=Path), default=None,
@@ -50,8 +54,8 @@ def _make(name: str):
     @profile_option
     @click.option("--quiet", is_flag=True, help="No progress bar.")
     @clean_errors
-    def command(target, model, results, corruptions, severities, limit, batch_size, on_the_fly, src, split, seed,
-                profile, quiet):  # fmt: skip
+    def command(target, model, results, corruptions, severities, limit, batch_size, workers, on_the_fly, src, split,
+                seed, profile, quiet):  # fmt: skip
         names = parse_corruptions(corruptions) if corruptions else None
         sevs = parse_severities(severities) if severities else None
         if on_the_fly:
@@ -67,7 +71,7 @@ def _make(name: str):
                                            "or a dataset kind with --on-the-fly.")  # fmt: skip
             tree = Tree.open(Path(target), src)
         report = run_model(tree, task_kind, model, results, batch_size=batch_size, limit=limit, corruptions=names,
-                           severities=sevs, quiet=quiet)  # fmt: skip
+                           severities=sevs, quiet=quiet, workers=worker_count(workers))  # fmt: skip
         for problem in report.unreadable[:10]:
             click.echo(f"  unreadable: {problem}", err=True)
         click.echo(f"{len(report.cells_run)} cells run, {len(report.cells_skipped)} already in {results}"

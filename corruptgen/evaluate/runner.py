@@ -1,5 +1,11 @@
-"""The runners behind ``corruptgen detect`` and ``corruptgen classify``: import a model factory,
+"""The runners behind ``corruptgen detect``, ``classify`` and ``segment``: import a model factory,
 feed it every cell's images (RGB uint8 H x W x 3), write one results file per cell.
+
+Images are loaded (on the fly: decoded once per source and corrupted for every cell) by worker
+threads ahead of the model (:mod:`.loader`), a bounded number of units in flight; from a built tree
+the model sees each cell's images in batches of that cell, on the fly batches follow the samples
+across cells. Either way each cell's payload is filled in sample order, so the results files are the
+same bytes for any worker count.
 
 A factory is named ``module:attribute`` (uvicorn's convention; the current folder is importable)
 and called once with no arguments. It returns a callable that takes a list of images and
@@ -10,7 +16,9 @@ returns, per image:
 - a classifier: a class index (the whole batch: a sequence or array of N ints);
 - a segmenter (Cityscapes): an H x W map of Cityscapes label ids (0-33).
 
-NumPy arrays, lists and CPU torch tensors are all accepted.
+NumPy arrays, lists and CPU torch tensors are all accepted. A callable with ``batch_format =
+"numpy"`` receives one stacked N x H x W x 3 uint8 array instead of the list, ``"torch"`` that array
+as a tensor (pinned when CUDA is there): one copy less for a GPU model.
 """
 
 from __future__ import annotations
@@ -18,15 +26,18 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from corruptgen import __version__
+from corruptgen.datasets import Sample
 from corruptgen.pipeline.layout import STATE_FILE
 
+from .loader import Loader, Unit
 from .results import RUN_FILE, cell_path, read_run, write_json
 from .tasks import Task, task_for
 from .tree import Cell, EvaluationError, Tree, cell_name
@@ -60,9 +71,12 @@ class RunReport:
 
 
 def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_size: int = 1, limit: int | None = None,
-              corruptions: list[str] | None = None, severities: list[int] | None = None,
-              quiet: bool = False) -> RunReport:  # fmt: skip
-    """Run ``model`` over the clean source and every selected cell; skip cells already written."""
+              corruptions: list[str] | None = None, severities: list[int] | None = None, quiet: bool = False,
+              workers: int = 1) -> RunReport:  # fmt: skip
+    """Run ``model`` over the clean source and every selected cell; skip cells already written.
+
+    ``workers`` threads load (and on the fly, corrupt) images ahead of the model; the results
+    files are the same bytes for any number of them."""
     results = Path(results)
     task = task_for(tree, task_kind)
     _check_run_record(results, model, limit, tree.on_the_fly)
@@ -78,16 +92,131 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
                                     "batch_size": batch_size, "corruptgen_version": __version__})  # fmt: skip
     if tree.on_the_fly:
         write_json(results / STATE_FILE, tree.state())
+    if not todo:
+        return report
     bar = tqdm(total=len(samples) * len(todo), unit="img", disable=quiet, file=sys.stderr, dynamic_ncols=True,
                desc=f"{model}: {len(todo)} cells")  # fmt: skip
+    run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo})
     try:
-        for cell in todo:
-            payload = _run_cell(task, tree, cell, samples, predict, model, batch_size, report, bar, results)
-            write_json(cell_path(results, cell), payload)
-            report.cells_run.append(cell)
+        with Loader(tree, workers) as loader:
+            for unit, images in loader.map(_units(tree, todo, samples, batch_size)):
+                for sample, loaded in zip(unit.samples, images, strict=True):
+                    for cell, (pixels, problem) in zip(unit.cells, loaded, strict=True):
+                        run.add(cell, sample, pixels, problem, mixed=tree.on_the_fly)
+            run.flush()
     finally:
         bar.close()
     return report
+
+
+UNIT_IMAGES = 16
+"""Images per unit of loading work: enough that a worker's round trip is small beside the decoding."""
+UNIT_BYTES = 64 << 20
+"""On the fly, a unit's outputs stay under this (a source's cells are split into groups, each group
+decoding the source again, only where frames are so large that all its cells would not fit)."""
+
+
+def _units(tree: Tree, todo: list[Cell], samples: list[Sample], batch_size: int) -> Iterator[Unit]:
+    """The loading work in the order the model sees it: from a built tree cell by cell (batches of one
+    cell, as the cells' files are written); on the fly sample by sample, each source decoded once for
+    every cell (or once per group of cells for frames too large to hold all their outputs at once)."""
+    if not tree.on_the_fly:
+        for cell in todo:
+            rows = tree.rows_for(cell, samples)
+            for i in range(0, len(samples), UNIT_IMAGES):
+                yield Unit(tuple(samples[i : i + UNIT_IMAGES]), (cell,), tuple((row,) for row in rows[i : i + UNIT_IMAGES]))
+        return
+    first = next((pixels for pixels, _ in tree.load(samples[0], (None,), (None,)) if pixels is not None), None)
+    frame = first.nbytes if first is not None else 224 * 224 * 3
+    group = max(1, min(len(todo), UNIT_BYTES // frame))
+    per_unit = max(1, UNIT_IMAGES // group) if group == len(todo) else 1
+    for i in range(0, len(samples), per_unit):
+        chunk = tuple(samples[i : i + per_unit])
+        for j in range(0, len(todo), group):
+            cells = tuple(todo[j : j + group])
+            yield Unit(chunk, cells, tuple((None,) * len(cells) for _ in chunk))
+
+
+class _Run:
+    """Batches for the model, each cell's payload filled in sample order and written once complete."""
+
+    def __init__(self, task: Task, predict, model: str, batch_size: int, report: RunReport, bar, results: Path,
+                 left: dict):  # fmt: skip
+        self.task, self.predict, self.model, self.batch_size = task, predict, model, batch_size
+        self.report, self.bar, self.results, self.left = report, bar, results, left
+        self.payloads = {cell: task.new_payload() for cell in left}
+        self.batch: list[tuple[Cell, Sample, np.ndarray]] = []
+        self.batch_format = getattr(predict, "batch_format", "list")
+        if self.batch_format not in BATCH_FORMATS:
+            raise EvaluationError(f"--model {model}: batch_format {self.batch_format!r} is not one of {', '.join(BATCH_FORMATS)}.")
+
+    def add(self, cell: Cell, sample: Sample, pixels, problem, mixed: bool) -> None:
+        """One image; ``mixed``: a batch may hold several cells' images (on the fly), else one cell's."""
+        if not mixed and self.batch and self.batch[-1][0] != cell:
+            self.flush()
+        if pixels is None:
+            self.report.unreadable.append(f"{cell_name(cell)}: {problem}")
+            self.task.unreadable(self.payloads[cell], sample)
+            self.bar.update(1)
+            self._done(cell, 1)
+            return
+        self.batch.append((cell, sample, pixels))
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        outputs = self.predict(_as_batch([pixels for _, _, pixels in batch], self.batch_format, self.model))
+        groups: dict[Cell, list[int]] = {}
+        for i, (cell, _, _) in enumerate(batch):
+            groups.setdefault(cell, []).append(i)
+        for cell, indices in groups.items():
+            where = f"--model {self.model} ({cell_name(cell)})"
+            part = outputs if len(groups) == 1 else _take(outputs, indices, len(batch), where)
+            files = cell_path(self.results, cell).with_suffix("")  # what does not fit in the cell's JSON goes beside it
+            self.task.process(self.payloads[cell], [(batch[i][1], batch[i][2]) for i in indices], part, where, files)
+        self.bar.update(len(batch))
+        for cell, indices in groups.items():
+            self._done(cell, len(indices))
+
+    def _done(self, cell: Cell, n: int) -> None:
+        self.left[cell] -= n
+        if self.left[cell] == 0:
+            write_json(cell_path(self.results, cell), self.payloads.pop(cell))
+            self.report.cells_run.append(cell)
+
+
+BATCH_FORMATS = ("list", "numpy", "torch")
+"""What a model may ask for with a ``batch_format`` attribute: a list of H x W x 3 uint8 arrays (the
+default), one stacked N x H x W x 3 uint8 array, or that array as a torch tensor (in pinned memory when
+CUDA is there, so ``.to("cuda", non_blocking=True)`` overlaps the copy)."""
+
+
+def _as_batch(images: list[np.ndarray], batch_format: str, model: str):
+    if batch_format == "list":
+        return images
+    if len({image.shape for image in images}) > 1:
+        raise EvaluationError(f"--model {model} asks for batch_format {batch_format!r}, which needs images of one size; "
+                              f"this batch holds {sorted({image.shape for image in images})[:2]}: use the list format.")  # fmt: skip
+    stacked = np.stack(images)
+    if batch_format == "numpy":
+        return stacked
+    import torch
+
+    tensor = torch.from_numpy(stacked)
+    return tensor.pin_memory() if torch.cuda.is_available() else tensor
+
+
+def _take(outputs, indices: list[int], n: int, where: str):
+    """The outputs of some images of a batch (a list per image, or an array / tensor of N rows)."""
+    if isinstance(outputs, Mapping) or not hasattr(outputs, "__len__") or len(outputs) != n:
+        count = len(outputs) if hasattr(outputs, "__len__") and not isinstance(outputs, Mapping) else type(outputs).__name__
+        raise EvaluationError(f"{where} returned {count} outputs for a batch of {n} images; a model returns one per image.")
+    if isinstance(outputs, list | tuple):
+        return [outputs[i] for i in indices]
+    return outputs[np.asarray(indices)] if isinstance(outputs, np.ndarray) else outputs[indices]
 
 
 def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: bool) -> None:
@@ -101,29 +230,3 @@ def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: 
         raise EvaluationError(f"{results} holds results of --model {before[0]} with --limit {before[1]} "
                               f"{'on the fly' if before[2] else 'from a built tree'}; rerun with the same settings "
                               "to resume, or choose another --results folder.")  # fmt: skip
-
-
-def _run_cell(task: Task, tree: Tree, cell: Cell, samples, predict, model: str, batch_size: int, report: RunReport, bar,
-              results: Path):  # fmt: skip
-    payload = task.new_payload()
-    files = cell_path(results, cell).with_suffix("")  # what does not fit in the cell's JSON goes beside it
-    where = f"--model {model} ({cell_name(cell)})"
-    batch: list = []
-
-    def flush():
-        task.process(payload, batch, predict([pixels for _, pixels in batch]), where, files)
-        bar.update(len(batch))
-        batch.clear()
-
-    for sample, pixels, problem in tree.images(cell, samples):
-        if pixels is None:
-            report.unreadable.append(f"{cell_name(cell)}: {problem}")
-            task.unreadable(payload, sample)
-            bar.update(1)
-            continue
-        batch.append((sample, pixels))
-        if len(batch) >= batch_size:
-            flush()
-    if batch:
-        flush()
-    return payload

@@ -133,21 +133,46 @@ class Tree:
     def images(self, cell: Cell, samples: list[Sample]) -> Iterator[tuple[Sample, np.ndarray | None, str | None]]:
         """``(sample, RGB pixels, None)`` per sample, or ``(sample, None, message)`` where an image
         cannot be had (a failed build row, an unreadable file)."""
-        adapter = self.adapter
-        rows = None if cell is None or self.on_the_fly else self._manifest_rows(cell)
-        for sample in samples:
+        rows = self.rows_for(cell, samples)
+        for sample, row in zip(samples, rows, strict=True):
+            (pixels, problem), = self.load(sample, (cell,), (row,))
+            yield sample, pixels, problem
+
+    def rows_for(self, cell: Cell, samples: list[Sample]) -> list[dict | None]:
+        """Each sample's manifest row of a built cell (None for the clean cell, on the fly, or an output
+        the build did not reach)."""
+        if cell is None or self.on_the_fly:
+            return [None] * len(samples)
+        rows = self._manifest_rows(cell)
+        return [rows.get(sample.key) for sample in samples]
+
+    def load(self, sample: Sample, cells: tuple[Cell, ...], rows: tuple[dict | None, ...]) -> list[tuple[np.ndarray | None, str | None]]:
+        """The sample's RGB image in each of ``cells`` (``rows``: its manifest row of each), or None and
+        the sentence saying why it cannot be had. On the fly, the source is decoded once for all cells."""
+        seed, profile = int(self.identity.get("seed") or 0), self.identity.get("profile") or "imagenet"
+        out: list[tuple[np.ndarray | None, str | None]] = []
+        source = None
+        for cell, row in zip(cells, rows, strict=True):
             try:
-                if cell is None or self.on_the_fly:
-                    pixels, _ = adapter.load(sample)
-                    if cell is not None:
-                        pixels = corrupt_sample(pixels, self.dataset, sample.key, cell[0], cell[1],
-                                                int(self.identity.get("seed") or 0), self.identity.get("profile") or "imagenet")  # fmt: skip
+                if cell is not None and not self.on_the_fly:
+                    pixels = self.built_pixels(cell, row, sample)
                 else:
-                    pixels = self._built_pixels(cell, rows.get(sample.key), sample)
+                    if source is None:
+                        source = self.adapter.load(sample)[0]
+                    pixels = source if cell is None else corrupt_sample(source, self.dataset, sample.key, cell[0], cell[1],
+                                                                        seed, profile)  # fmt: skip
             except SampleError as exc:
-                yield sample, None, str(exc)
+                if cell is None or self.on_the_fly:  # the source itself is unreadable: so is every cell of it
+                    return out + [(None, str(exc))] * (len(cells) - len(out))
+                out.append((None, str(exc)))
                 continue
-            yield sample, as_rgb(pixels), None
+            out.append((as_rgb(pixels), None))
+        return out
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_rows"] = {}  # manifest rows travel with the work that needs them
+        return state
 
     def _manifest_rows(self, cell: tuple[str, int]) -> dict[str, dict]:
         if cell not in self._rows:
@@ -160,7 +185,8 @@ class Tree:
             self._rows[cell] = rows
         return self._rows[cell]
 
-    def _built_pixels(self, cell, row: dict | None, sample: Sample) -> np.ndarray:
+    def built_pixels(self, cell, row: dict | None, sample: Sample) -> np.ndarray:
+        """A built output's pixels from its manifest row; SampleError naming what is missing."""
         if row is None:
             raise SampleError(f"{sample.source}: no output for {cell_name(cell)} in {self.root} (the build did not reach it).")
         if row.get("status") != "ok":
