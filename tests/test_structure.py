@@ -139,3 +139,17 @@ def test_readme_map_names_existing_paths_and_every_room():
     for name in LAYERS:
         if name not in ("__main__", "kernels"):
             assert f"corruptgen/{name}" in table, f"README's map does not say where corruptgen/{name} is"
+
+
+def test_every_package_of_the_source_is_installed():
+    """setup.cfg lists the packages explicitly: a new subpackage missing there imports in an editable
+    install and nowhere else."""
+    import configparser
+
+    root = Path(__file__).parent.parent
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "corruptgen").rglob("__init__.py")}
+    found |= {"corruptgen.kernels"} if (root / "kernels" / "__init__.py").is_file() else set()
+    assert found == listed, f"in the source, not in setup.cfg: {sorted(found - listed)}; the reverse: {sorted(listed - found)}"
