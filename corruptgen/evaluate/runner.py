@@ -99,7 +99,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo})
     try:
         with Loader(tree, workers) as loader:
-            for unit, images in loader.map(_units(tree, todo, samples, batch_size)):
+            for unit, images in loader.map(_units(tree, todo, samples)):
                 for sample, loaded in zip(unit.samples, images, strict=True):
                     for cell, (pixels, problem) in zip(unit.cells, loaded, strict=True):
                         run.add(cell, sample, pixels, problem, mixed=tree.on_the_fly)
@@ -116,7 +116,7 @@ UNIT_BYTES = 64 << 20
 decoding the source again, only where frames are so large that all its cells would not fit)."""
 
 
-def _units(tree: Tree, todo: list[Cell], samples: list[Sample], batch_size: int) -> Iterator[Unit]:
+def _units(tree: Tree, todo: list[Cell], samples: list[Sample]) -> Iterator[Unit]:
     """The loading work in the order the model sees it: from a built tree cell by cell (batches of one
     cell, as the cells' files are written); on the fly sample by sample, each source decoded once for
     every cell (or once per group of cells for frames too large to hold all their outputs at once)."""
