@@ -25,9 +25,25 @@ def _source_checkout_kernels() -> None:
 
 _source_checkout_kernels()
 
-from .api import corrupt  # noqa: E402
-from .corruptions import get_corruption, list_corruptions  # noqa: E402
-
 __version__ = "0.4.0"
+
+_LAZY = {"corrupt": "corruptgen.api", "get_corruption": "corruptgen.corruptions", "list_corruptions": "corruptgen.corruptions"}
+"""Public names imported on first use (PEP 562): ``import corruptgen`` (every CLI call, every
+DataLoader worker) does not pay for NumPy, OpenCV and Numba until a corruption is asked for."""
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'corruptgen' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = ["__version__", "corrupt", "get_corruption", "list_corruptions"]

@@ -9,7 +9,6 @@ from functools import lru_cache
 import cv2
 import numpy as np
 from numba import njit
-from scipy.signal import convolve2d
 
 from ._scratch import scratch
 from ._validate import image_hwc
@@ -359,6 +358,8 @@ def _defocus_plan(radius: float, alias_blur: float, channels: int):
     disk_runs = _runs(counts, True, channels)
     left_right = {b: _reflect_fix(counts, b - pad, pad) for b in edge_taps}
     top_bottom = {a: _reflect_fix(counts.T, a - pad, pad).T for a in edge_taps}
+    from scipy.signal import convolve2d  # here, once per plan: scipy.signal costs 0.5 s to import
+
     # what the runs and weights below add up to, on the (size + 2 pad)-square grid, against K
     kept = convolve2d(mask, np.outer(blur, blur))
     for b in edge_taps:

@@ -19,7 +19,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from scipy.special import ndtr
 
 from ._validate import image_hwc
 from .counter import check_key, halves, splitmix64
@@ -82,6 +81,8 @@ def gaussian_table(sigma: float) -> InverseCdf:
     ``floor(255 * sigma * n) <= o - l``: the same offset distribution for every level, so one
     row, over ``d`` from -256 (always 0) to 255 (always 255); entry ``i`` is ``d = i - 256``.
     """
+    from scipy.special import ndtr  # here, once per table: scipy.special costs 0.2 s to import
+
     upper = np.arange(-_LEVELS, _LEVELS, dtype=np.float64)[None, :] + 1.0
     return _table(ndtr(upper / (255.0 * sigma)), _OFFSET_BITS)
 
@@ -89,6 +90,8 @@ def gaussian_table(sigma: float) -> InverseCdf:
 @lru_cache(maxsize=64)
 def speckle_table(sigma: float) -> InverseCdf:
     """Output levels of ``uint8(clip(x + x * N(0, sigma), 0, 1) * 255)``, ``x = l / 255``."""
+    from scipy.special import ndtr
+
     levels = np.arange(1, _LEVELS, dtype=np.float64)[:, None]
     upper = np.arange(1, _LEVELS + 1, dtype=np.float64)[None, :]
     cdf = np.ones((_LEVELS, _LEVELS))  # level 0 stays 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import numpy as np
 from click.testing import CliRunner
 from PIL import Image
@@ -67,3 +68,20 @@ def test_preview_of_a_file_and_bad_files(tmp_path):
 
 def test_version():
     assert "corruptgen, version" in run("--version").output
+
+
+def test_help_lists_each_command_as_its_own_short_help_without_importing_it():
+    """``--help`` reads the command table (so it starts fast); each entry is what the command says."""
+    import subprocess
+    import sys
+
+    from corruptgen.cli import COMMANDS
+    from corruptgen.cli import main as group
+
+    ctx = click.Context(group)
+    for name, (_, _, short) in COMMANDS.items():
+        assert group.get_command(ctx, name).get_short_help_str(limit=64) == short, name  # click: 80 columns - 2 - 6 - the longest name
+    code = "import sys; from corruptgen.cli import main; main(['--help'], standalone_mode=False); " \
+           "print(sorted(m for m in ('numpy', 'cv2', 'numba', 'corruptgen.api') if m in sys.modules))"  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]") and "build     Build the corrupted version" in done.stdout

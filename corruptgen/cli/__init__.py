@@ -1,29 +1,49 @@
-"""The ``corruptgen`` command: one click group, one module per command."""
+"""The ``corruptgen`` command: one click group, one module per command.
+
+Commands are imported when they run (a ``--help`` lists them from :data:`COMMANDS` without importing
+any), so ``corruptgen --version`` and ``--help`` start without NumPy, OpenCV or Numba.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from corruptgen import __version__
 
+COMMANDS = {
+    "build": ("build_cmd", "build_command", "Build the corrupted version of DATASET from --src into --out."),
+    "classify": ("run_cmd", "classify_command", "Run a classifier over TARGET: its clean source and every..."),
+    "detect": ("run_cmd", "detect_command", "Run a detector over TARGET: its clean source and every..."),
+    "evaluate": ("evaluate_cmd", "evaluate_command", "Score --results against TREE (a built tree; omit it for an..."),
+    "list": ("list_cmd", "list_command", "List the corruptions a profile has: family, set, and..."),
+    "preview": ("preview_cmd", "preview_command", "Draw IMAGE under each corruption (rows) and severity..."),
+    "segment": ("run_cmd", "segment_command", "Run a semantic segmenter over TARGET: its clean source and..."),
+    "verify": ("verify_cmd", "verify_command", "Check that every output listed in OUT's manifests exists with..."),
+}
+"""name -> (module in this package, command object, the short help ``--help`` lists: the command's own,
+checked by the tests)."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="corruptgen")
 def main() -> None:
     """Fast, seeded image corruptions and -C robustness datasets."""
-
-
-def _register() -> None:
-    from . import build_cmd, evaluate_cmd, list_cmd, preview_cmd, run_cmd, verify_cmd
-
-    main.add_command(build_cmd.build_command)
-    main.add_command(verify_cmd.verify_command)
-    main.add_command(list_cmd.list_command)
-    main.add_command(preview_cmd.preview_command)
-    main.add_command(run_cmd.detect_command)
-    main.add_command(run_cmd.classify_command)
-    main.add_command(run_cmd.segment_command)
-    main.add_command(evaluate_cmd.evaluate_command)
-
-
-_register()
