@@ -43,3 +43,11 @@ def write_section(name: str, body: str, doc: Path | None = None) -> None:
         text = text.rstrip() + "\n\n" + block + "\n"
     doc.parent.mkdir(exist_ok=True)
     doc.write_text(text)
+
+
+def publish(name: str, lines: list[str], write: bool = True) -> None:
+    """Print a script's section and, unless told not to, put it in docs/benchmarks.md."""
+    body = "\n".join(lines)
+    print(body)
+    if write:
+        write_section(name, body)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _benchdoc import machine, write_section  # noqa: E402
+from _benchdoc import machine, publish  # noqa: E402
 from fixtures import cifar_images, make_cifar  # noqa: E402
 from reference import reference_corrupt  # noqa: E402
 
@@ -76,10 +76,7 @@ def main() -> None:
         f"Ratio: **{ref_full / ours_full:.0f}x** on the whole build (the reference's time is its corruptions alone: "
         f"no decoding, no writing). The arrays take {size / args.images * TEST_SPLIT / 1e9:.1f} GB for the test split.",
     ]
-    body = "\n".join(lines)
-    print(body)
-    if not args.no_write:
-        write_section("cifar-c", body)
+    publish("cifar-c", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from skimage import data
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _benchdoc import machine, write_section  # noqa: E402
+from _benchdoc import machine, publish  # noqa: E402
 
 from corruptgen.evaluate import Tree  # noqa: E402
 from corruptgen.evaluate.loader import Loader, Unit  # noqa: E402
@@ -142,10 +142,7 @@ def main() -> None:
         f"| `classify --on-the-fly`, {cores} workers | {fly_rate:,.0f} | >= {0.8 * build_rate:,.0f} (0.8 x the build) | "
         f"{fly_rate / build_rate:.2f}x of the build |",
     ]
-    body = "\n".join(lines)
-    print(body)
-    if not args.no_write:
-        write_section("runner", body)
+    publish("runner", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

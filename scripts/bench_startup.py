@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _benchdoc import machine, write_section  # noqa: E402
+from _benchdoc import machine, publish  # noqa: E402
 
 FIRST_CALL = ("import numpy as np, corruptgen; "
               "corruptgen.corrupt(np.full((224, 224, 3), 128, np.uint8), 'fog', 3, seed=0)")  # fmt: skip
@@ -67,10 +67,7 @@ def main() -> None:
     for name, ours, target, before in rows:
         extra = f" {before:.2f} | {before / ours:.1f}x |" if before else ""
         lines.append(f"| {name} | {ours:.2f} | < {target} |{extra}")
-    body = "\n".join(lines)
-    print(body)
-    if not args.no_write:
-        write_section("startup", body)
+    publish("startup", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,20 @@ from PIL import Image
 from skimage import data
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
+FEW = ["--corruptions", "gaussian_noise,glass_blur,fog", "--severities", "1,3"]
+"""A small grid of cells for runner and evaluation tests (a noise, glass blur's shuffle, fog's plasma)."""
+CELLS = [(c, s) for c in ("gaussian_noise", "glass_blur", "fog") for s in (1, 3)]
+
+
+def cli(*args, expect=0):
+    """``corruptgen ARGS`` in this process; its exit code checked, the result returned."""
+    from click.testing import CliRunner
+
+    from corruptgen.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == expect, result.output + repr(result.exception)
+    return result
 
 
 def photo(index: int, height: int = 40, width: int = 52) -> np.ndarray:

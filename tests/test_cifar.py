@@ -11,20 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from fixtures import make_cifar, photo, tree_digest
+from fixtures import cli, make_cifar, photo, tree_digest
 from PIL import Image
 
-from corruptgen.cli import main
 from corruptgen.corruptions import IMAGECORRUPTIONS
 from corruptgen.datasets import make_adapter
 from corruptgen.pipeline.recipe import corrupt_sample
-
-
-def cli(*args, expect=0):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == expect, result.output + repr(result.exception)
-    return result
 
 
 def torchvision_cifar(root: Path, kind: str, train: bool):

@@ -8,22 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from fixtures import make_cityscapes, make_coco, make_imagenet, make_mnist, make_voc
+from fixtures import CELLS, FEW, cli, make_cityscapes, make_coco, make_imagenet, make_mnist, make_voc
 
 from corruptgen import metrics
-from corruptgen.cli import main
 from corruptgen.evaluate import Tree, evaluate
 from corruptgen.evaluate.tasks.voc import class_ap
-
-FEW = ["--corruptions", "gaussian_noise,glass_blur,fog", "--severities", "1,3"]
-CELLS = [(c, s) for c in ("gaussian_noise", "glass_blur", "fog") for s in (1, 3)]
-
-
-def cli(*args, expect=0):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == expect, result.output + repr(result.exception)
-    return result
 
 
 def write(path: Path, doc) -> None:

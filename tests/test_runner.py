@@ -8,22 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from fixtures import make_cityscapes, make_coco, make_mnist, photo
+from fixtures import CELLS, FEW, cli, make_cityscapes, make_coco, make_mnist, photo
 from PIL import Image
 
-from corruptgen.cli import main
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.loader import Loader, Unit
-
-FEW = ["--corruptions", "gaussian_noise,glass_blur,fog", "--severities", "1,3"]
-CELLS = [(c, s) for c in ("gaussian_noise", "glass_blur", "fog") for s in (1, 3)]
-
-
-def cli(*args, expect=0):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == expect, result.output + repr(result.exception)
-    return result
 
 
 def files(results: Path) -> dict[str, bytes]:
