@@ -116,12 +116,11 @@ class CifarAdapter(Adapter):
     def _data(self) -> tuple[np.ndarray, np.ndarray]:
         if "data" not in self._arrays:
             parts = [decode_batch(data, display, self.release.labels_key) for display, data in self._batch_bytes()]
-            images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
-            labels = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+            images, labels = (np.concatenate(column) for column in zip(*parts, strict=True))
             if labels.size and labels.max() >= self.release.classes:
                 raise DatasetError(f"{self.src}: a label {int(labels.max())} is not one of {self.name}'s "
                                    f"{self.release.classes} classes.")  # fmt: skip
-            self._arrays["data"] = (np.ascontiguousarray(images), labels)
+            self._arrays["data"] = (images, labels)  # concatenate copies the batches' transposed views: contiguous
         return self._arrays["data"]
 
     def labels(self) -> np.ndarray:

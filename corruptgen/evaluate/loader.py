@@ -1,9 +1,9 @@
-"""Images for the model, loaded ahead of it in worker processes, in a fixed order.
+"""Images for the model, loaded ahead of it by worker threads (or processes), in a fixed order.
 
 A unit of work is a run of samples and the cells wanted for them: from a built tree one cell's
 outputs (decoded from the files, tar members or array rows the manifests name), on the fly every
 requested cell of each sample from one decode of its source (the build's seeds: a PNG build's
-pixels). Units run in a process pool (``--workers``; inline for one) while the model works on the
+pixels). Units run on ``--workers`` workers (inline for one) while the model works on the
 previous batches; results come back in submission order with a fixed number of units in flight, so
 memory stays bounded and what the model sees does not depend on the worker count.
 
@@ -11,8 +11,8 @@ Workers are threads by default: decoding (Pillow, OpenCV) and the corruption ker
 with ``nogil``) release the GIL, and threads hand images over without copying them between
 processes: on a 2-core machine whole ``classify`` runs over 22,800 built images took 7.0 and 7.9 s with
 threads against 13.0 and 11.6 s with a process pool, and the loader alone reads 3.8x as fast
-(``scripts/bench_runner.py``, pool start-up included). ``processes=True`` keeps the pool for models
-that hold the GIL.
+(``scripts/bench_runner.py``, pool start-up included). ``processes=True`` (``run_model(...,
+processes=True)``) keeps a process pool for models that hold the GIL while they run.
 """
 
 from __future__ import annotations

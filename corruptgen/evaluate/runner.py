@@ -72,11 +72,12 @@ class RunReport:
 
 def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_size: int = 1, limit: int | None = None,
               corruptions: list[str] | None = None, severities: list[int] | None = None, quiet: bool = False,
-              workers: int = 1) -> RunReport:  # fmt: skip
+              workers: int = 1, processes: bool = False) -> RunReport:  # fmt: skip
     """Run ``model`` over the clean source and every selected cell; skip cells already written.
 
-    ``workers`` threads load (and on the fly, corrupt) images ahead of the model; the results
-    files are the same bytes for any number of them."""
+    ``workers`` threads (``processes``: a process pool, for a model that holds the GIL while it runs)
+    load, and on the fly corrupt, images ahead of the model; the results files are the same bytes for
+    any number of them."""
     results = Path(results)
     task = task_for(tree, task_kind)
     _check_run_record(results, model, limit, tree.on_the_fly)
@@ -98,7 +99,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
                desc=f"{model}: {len(todo)} cells")  # fmt: skip
     run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo})
     try:
-        with Loader(tree, workers) as loader:
+        with Loader(tree, workers, processes=processes) as loader:
             for unit, images in loader.map(_units(tree, todo, samples)):
                 for sample, loaded in zip(unit.samples, images, strict=True):
                     for cell, (pixels, problem) in zip(unit.cells, loaded, strict=True):

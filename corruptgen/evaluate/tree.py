@@ -18,7 +18,7 @@ import numpy as np
 
 from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets import ADAPTERS, Adapter, Sample, SampleError, adapter_from_identity
-from corruptgen.pipeline.layout import MANIFEST_DIR, STATE_FILE, LayoutError, read_rows, read_state, tree_name
+from corruptgen.pipeline.layout import STATE_FILE, LayoutError, read_rows, read_state, shard_manifests, tree_name
 from corruptgen.pipeline.recipe import corrupt_sample, refuse_moving_content, warped_corruptions
 from corruptgen.writers import Writer, writer_for
 
@@ -177,7 +177,7 @@ class Tree:
     def _manifest_rows(self, cell: tuple[str, int]) -> dict[str, dict]:
         if cell not in self._rows:
             rows = {}
-            for path in sorted((self.root / MANIFEST_DIR / cell[0] / str(cell[1])).glob("shard-*.jsonl")):
+            for path in shard_manifests(self.root, *cell):
                 try:
                     rows.update((row["key"], row) for row in read_rows(path))
                 except LayoutError as exc:

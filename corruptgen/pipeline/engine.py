@@ -32,6 +32,7 @@ from .layout import (
     manifest_path,
     read_rows,
     read_state,
+    shard_manifests,
     tree_name,
 )
 from .lock import build_lock
@@ -165,7 +166,7 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
         if not item.per_tree:
             place(out, item.target, item)  # the dataset-level annotation files, once
     for corruption, severity in writer.prepare(adapter, out, trees, warped, samples) or ():
-        for stale in manifest_path(out, corruption, severity, 0).parent.glob("shard-*.jsonl"):
+        for stale in shard_manifests(out, corruption, severity):
             stale.unlink()  # its rows were lost with a damaged array: build them again
 
     tasks = []
@@ -220,8 +221,8 @@ def _summarise(out: Path, shards: list[list[Sample]], built: list[tuple[str, int
                 missing += len(shard)
                 status[index] = "missing"
                 continue
-            texts.append(path.read_text())
-            rows = read_rows(path)
+            texts.append(path.read_text(encoding="utf-8"))
+            rows = read_rows(path, texts[-1])
             tree_rows += rows
             n_ok = sum(r["status"] == "ok" for r in rows)
             ok += n_ok

@@ -31,6 +31,11 @@ def manifest_path(out: Path, corruption: str, severity: int, shard: int) -> Path
     return Path(out) / MANIFEST_DIR / corruption / str(severity) / f"shard-{shard:05d}.jsonl"
 
 
+def shard_manifests(out: Path, corruption: str, severity: int) -> list[Path]:
+    """Every shard manifest on disk of one corruption/severity, in shard order."""
+    return sorted(manifest_path(out, corruption, severity, 0).parent.glob("shard-*.jsonl"))
+
+
 def combined_manifest_path(out: Path, corruption: str, severity: int) -> Path:
     """A complete corruption/severity's manifest: its shards' rows in key order.
 
@@ -69,10 +74,12 @@ def read_state(out: Path) -> dict:
     return state
 
 
-def read_rows(path: Path) -> list[dict]:
-    """A manifest's rows, in file order; LayoutError naming the file and line when one is damaged."""
+def read_rows(path: Path, text: str | None = None) -> list[dict]:
+    """A manifest's rows, in file order (``text``: its content, when the caller has read it already);
+    LayoutError naming the file and line when one is damaged."""
     rows = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    text = Path(path).read_text(encoding="utf-8") if text is None else text
+    for number, line in enumerate(text.splitlines(), 1):
         if not line:
             continue
         try:

@@ -38,12 +38,13 @@ def verify(out: Path) -> list[str]:
             if not path.is_file():
                 problems.append(f"{path.relative_to(out)} is missing: {c} severity {s} shard {shard['shard']} was not finished.")
                 continue
+            text = path.read_text(encoding="utf-8")
             try:
-                rows = read_rows(path)
+                rows = read_rows(path, text)
             except LayoutError as exc:
                 problems.append(f"{exc}; rerun the build to rewrite it.")
                 continue
-            texts.append(path.read_text())
+            texts.append(text)
             if len(rows) != shard["samples"]:
                 problems.append(f"{path.relative_to(out)} has {len(rows)} rows; the shard has {shard['samples']} samples.")
             for row in rows:
