@@ -25,7 +25,7 @@ def _source_checkout_kernels() -> None:
 
 _source_checkout_kernels()
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 _LAZY = {"corrupt": "corruptgen.api", "get_corruption": "corruptgen.corruptions", "list_corruptions": "corruptgen.corruptions"}
 """Public names imported on first use (PEP 562): ``import corruptgen`` (every CLI call, every

@@ -56,7 +56,7 @@ def corrupt_rgb_or_gray(
         if out.dtype != np.uint8:
             out = out.astype(np.float32)
         out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
-    out = to_uint8(out)
+    out = to_uint8(out, rounded=p.rounded)
     return (out, spec.warp(work.shape, p, **draws)) if with_warp else out
 
 

@@ -130,7 +130,7 @@ def _check_offsets(shape: tuple[int, ...], offsets: np.ndarray, max_delta: int) 
         raise ValueError(f"offsets must lie in [-{max_delta}, {max_delta}).")
 
 
-def _blur_shuffle_blur(image: np.ndarray, sigma: float, shuffle) -> np.ndarray:
+def _blur_shuffle_blur(image: np.ndarray, sigma: float | tuple[float, float], shuffle) -> np.ndarray:
     blurred = gaussian_filter(image, sigma, out=scratch("glass.blurred", image.shape))
     blurred *= np.float32(255)
     levels = scratch("glass.levels", image.shape, np.uint8)
@@ -140,15 +140,16 @@ def _blur_shuffle_blur(image: np.ndarray, sigma: float, shuffle) -> np.ndarray:
     return gaussian_filter(blurred, sigma)
 
 
-def glass_blur(image: np.ndarray, sigma: float, max_delta: int, offsets: np.ndarray, *, swap: bool = False) -> np.ndarray:
-    """Gaussian blur, quantise to uint8 (truncating, as the reference does), shuffle, blur again."""
+def glass_blur(image: np.ndarray, sigma: float | tuple[float, float], max_delta: int, offsets: np.ndarray, *, swap: bool = False) -> np.ndarray:
+    """Gaussian blur, quantise to uint8 (truncating, as the reference does), shuffle, blur again.
+    ``sigma`` is one value or (rows, columns), as :func:`corruptgen.kernels.filters.gaussian_filter`."""
     image = image_hwc(image)
     _check_offsets(image.shape, offsets, max_delta)
     offsets = np.ascontiguousarray(offsets)
     return _blur_shuffle_blur(image, sigma, lambda levels: _shuffle(levels, offsets, int(max_delta), bool(swap)))
 
 
-def glass_blur_from_key(image: np.ndarray, sigma: float, max_delta: int, key: int, iterations: int,
+def glass_blur_from_key(image: np.ndarray, sigma: float | tuple[float, float], max_delta: int, key: int, iterations: int,
                         visit_probability: float | None = None) -> np.ndarray:
     """``glass_blur(image, sigma, max_delta, offsets_from_key(key, iterations, H, W, max_delta,
     visit_probability), swap=visit_probability is not None)``, bit for bit, each offset computed

@@ -7,7 +7,7 @@ from numba import njit
 
 from ._validate import image_hwc
 from .counter import check_key, halves, splitmix64, value
-from .quantise import quantise
+from .quantise import to_level
 
 
 def next_power_of_2(n: int) -> int:
@@ -141,7 +141,7 @@ def plasma_heights(mapsize: int, wibbledecay: float, key: int, out: np.ndarray) 
 
 
 @njit(cache=True)
-def _fog(levels, plasma, low, peak, amount):
+def _fog(levels, plasma, low, peak, amount, rounded):
     height, width, channels = levels.shape
     top = 0
     for v in levels.reshape(-1):
@@ -156,16 +156,18 @@ def _fog(levels, plasma, low, peak, amount):
             h = layer[x] - low
             fog = amount * (h / peak if peak > 0 else h)
             for c in range(channels):
-                dst[x, c] = quantise((values[src[x, c]] + fog) * scale)
+                dst[x, c] = to_level((values[src[x, c]] + fog) * scale, rounded)
     return out
 
 
-def fog(levels: np.ndarray, plasma: np.ndarray, amount: float, *, low: float = 0.0, peak: float = 1.0) -> np.ndarray:
-    """Add ``amount * plasma`` and rescale by the image's peak, as the reference's ``fog``; uint8 in and out.
+def fog(levels: np.ndarray, plasma: np.ndarray, amount: float, *, low: float = 0.0, peak: float = 1.0,
+        rounded: bool = False) -> np.ndarray:
+    """Add ``amount * plasma`` and rescale by the image's peak, as the reference's ``fog``; uint8 in and
+    out, truncated (rounded with ``rounded``).
 
     ``plasma`` is a map from :func:`plasma_fractal`, or an unscaled one from :func:`plasma_heights`
     with its ``low`` and ``peak``: it is then scaled where it is read (the same arithmetic)."""
     levels = image_hwc(levels, "levels", np.uint8)
     if plasma.shape[0] < levels.shape[0] or plasma.shape[1] < levels.shape[1]:
         raise ValueError(f"plasma must cover the image {levels.shape[:2]}; got {plasma.shape}.")
-    return _fog(levels, plasma, float(low), float(peak), float(amount))
+    return _fog(levels, plasma, float(low), float(peak), float(amount), bool(rounded))

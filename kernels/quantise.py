@@ -1,4 +1,5 @@
-"""uint8 <-> float [0, 1] as the reference does it: divide by 255; clip, scale by 255, truncate."""
+"""uint8 <-> float [0, 1] as the references do it: divide by 255; clip, scale by 255, and truncate
+(ImageNet-C's ``np.uint8(x)``) or, for MNIST-C, round (its ``np.round(x).astype(np.uint8)``)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,41 @@ def quantise(v):
 
 
 @njit(cache=True)
-def _to_uint8(values):
+def quantise_rounded(v):
+    """One value in [0, 1] (clipped) -> uint8, rounding half to even like ``np.round(v * 255)``."""
+    v = v * 255.0
+    if v <= 0.0:
+        return np.uint8(0)
+    if v >= 255.0:
+        return np.uint8(255)
+    return np.uint8(np.rint(v))
+
+
+@njit(cache=True, inline="always")
+def to_level(v, rounded):
+    """``quantise_rounded(v)`` when ``rounded``, else ``quantise(v)``: for kernels that serve both."""
+    return quantise_rounded(v) if rounded else quantise(v)
+
+
+@njit(cache=True)
+def _to_uint8(values, rounded):
     flat = values.reshape(-1)
     out = np.empty(flat.size, dtype=np.uint8)
     for i in range(flat.size):
-        out[i] = quantise(flat[i])
+        out[i] = to_level(flat[i], rounded)
     return out.reshape(values.shape)
 
 
-def to_uint8(values: np.ndarray) -> np.ndarray:
-    """``np.clip(values * 255, 0, 255).astype(np.uint8)`` in one pass; uint8 input comes back as is."""
+def to_uint8(values: np.ndarray, *, rounded: bool = False) -> np.ndarray:
+    """``np.clip(values * 255, 0, 255).astype(np.uint8)`` in one pass, or with ``rounded``
+    ``np.round(...)`` before the cast; uint8 input comes back as is.
+
+    >>> to_uint8(np.float32([0.5, 1 / 3])), to_uint8(np.float32([0.5, 1 / 3]), rounded=True)
+    (array([127,  85], dtype=uint8), array([128,  85], dtype=uint8))
+    """
     if values.dtype == np.uint8:
         return values
-    return _to_uint8(np.ascontiguousarray(values, dtype=np.float32))
+    return _to_uint8(np.ascontiguousarray(values, dtype=np.float32), bool(rounded))
 
 
 @njit(cache=True)

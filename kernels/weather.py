@@ -139,8 +139,15 @@ def _wrap_levels(liquid, out):
         flat_out[i] = np.uint8(np.int64(flat_in[i] * np.float32(255.0)) & 255)
 
 
+@njit(cache=True, inline="always")
+def _level255(v, rounded):
+    """A 0-255 float clipped and truncated to uint8 (rounded half to even with ``rounded``)."""
+    v = min(max(v, np.float32(0.0)), np.float32(255.0))
+    return np.uint8(np.rint(v)) if rounded else np.uint8(v)
+
+
 @njit(cache=True)
-def _tint(levels, mask, rgb):
+def _tint(levels, mask, rgb, rounded):
     """``clip(x + mask * rgb)`` per channel, quantised: the water's last step, on 0-255 levels."""
     height, width, channels = levels.shape
     out = np.empty_like(levels)
@@ -151,13 +158,12 @@ def _tint(levels, mask, rgb):
         for x in range(width):
             for c in range(channels):
                 i = x * channels + c
-                v = np.float32(src[i]) + m[x] * tint[c]
-                dst[i] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))
+                dst[i] = _level255(np.float32(src[i]) + m[x] * tint[c], rounded)
     return out
 
 
 @njit(cache=True)
-def _cover(levels, mask, rgb):
+def _cover(levels, mask, rgb, rounded):
     """``x * (1 - mask) + mask * rgb`` per channel, quantised: the mud's last step."""
     height, width, channels = levels.shape
     out = np.empty_like(levels)
@@ -167,7 +173,7 @@ def _cover(levels, mask, rgb):
         for x in range(width):
             for c in range(channels):
                 v = (np.float32(src[x, c]) * scale * (np.float32(1.0) - m[x]) + m[x] * rgb[c]) * np.float32(255.0)
-                dst[x, c] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))
+                dst[x, c] = _level255(v, rounded)
     return out
 
 
@@ -180,6 +186,7 @@ def spatter(
     intensity: float,
     mud: bool,
     mud_rgb: tuple[int, int, int] = (63, 42, 20),
+    rounded: bool = False,
 ) -> np.ndarray:
     """imagecorruptions' spatter: water drops (``mud=False``) or mud splashes (``mud=True``); uint8
     RGB in and out.
@@ -188,7 +195,8 @@ def spatter(
     ``sigma`` and values under ``threshold`` are cleared. Water follows the reference's
     Canny / distance-transform recipe and tints by pale turquoise; mud darkens with brown
     where the blurred mask exceeds 0.8 (``intensity`` is then the mask's blur sigma), in
-    ``mud_rgb`` (0-255). The last step (tint or cover, clip, quantise) is one pass.
+    ``mud_rgb`` (0-255). The last step (tint or cover, clip, quantise: truncate, or round with
+    ``rounded``) is one pass.
     """
     levels = image_hwc(levels, "levels", np.uint8)
     same_hw(levels, noise, "noise")
@@ -213,8 +221,8 @@ def spatter(
         peak = mask.max()
         if peak > 0:
             mask *= np.float32(intensity / peak)
-        return _tint(levels, mask, _WATER_RGB)
+        return _tint(levels, mask, _WATER_RGB, bool(rounded))
     mask = (liquid > threshold).astype(np.float32)[:, :, None]
     mask = gaussian_filter(mask, intensity)[:, :, 0]
     mask[mask < 0.8] = 0
-    return _cover(levels, np.ascontiguousarray(mask), np.asarray(mud_rgb, np.float32) / np.float32(255))
+    return _cover(levels, np.ascontiguousarray(mask), np.asarray(mud_rgb, np.float32) / np.float32(255), bool(rounded))

@@ -305,8 +305,10 @@ def test_readme_training_examples_run():
     section = text.split("## Training with corruptions", 1)[1].split("\n## ", 1)[0]
     blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
     runnable = [b for b in blocks if "my_dataset" not in b]
-    assert len(runnable) == 3  # plain, torchvision v2, albumentations
+    assert len(runnable) == 4  # plain, torchvision v2, SanitizeBoundingBoxes after it, albumentations
+    namespace: dict = {}  # one namespace, as a reader runs them top to bottom
     for block in runnable:
-        namespace: dict = {}
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 (our own documentation)
+        if "SanitizeBoundingBoxes" in block:
+            assert len(namespace["target"]["boxes"]) == len(namespace["target"]["labels"]) == 1
     assert namespace["out"].shape == (224, 224, 3)

@@ -179,6 +179,75 @@ def test_objects_pushed_out_are_dropped_and_counted_and_keypoints_leave():
     assert kept[0]["keypoints"] == [70, 12, 2, 0, 0, 0, 0, 0, 0] and kept[0]["num_keypoints"] == 1
 
 
+SLIVER = AffineWarp(np.array([[1, 0, -60.6], [0, 1, 0], [0, 0, 1]], float))
+"""Content moves 60.6 px right: on a 100 px wide image, an object spanning x 38-60 keeps 1.4 px,
+one spanning 39-60 a 0.4 px sliver, 16 px tall."""
+
+
+def test_slivers_a_warp_leaves_are_dropped_from_coco_and_counted():
+    def polygon(x0, x1):
+        return [[x0, 10, x1, 10, x1, 26, x0, 26]]
+
+    anns = [
+        {"id": 1, "segmentation": polygon(39, 60), "bbox": [39, 10, 21, 16]},  # a 0.4 px polygon sliver
+        {"id": 2, "bbox": [39, 10, 21, 16]},  # a box without a mask
+        {"id": 3, "segmentation": polygon(38, 60), "bbox": [38, 10, 22, 16]},  # 1.4 px: kept
+        {"id": 4, "bbox": [38, 10, 22, 16]},
+    ]
+    kept, dropped = warp_coco_annotations(anns, SLIVER, width=100, height=50)
+    assert dropped == 2 and [a["id"] for a in kept] == [3, 4]
+    assert all(min(a["bbox"][2:]) >= 1 and a["area"] > 0 for a in kept)
+    mask = np.zeros((50, 100), np.uint8)
+    mask[10:26, 39:40] = 1  # one column: after the move, whole pixels or nothing
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    moved = warp_coco_annotation({"id": 5, "segmentation": {**rle, "counts": rle["counts"].decode()}},
+                                 AffineWarp(np.array([[1, 0, -60], [0, 1, 0], [0, 0, 1]], float)), 100, 50)  # fmt: skip
+    assert moved["bbox"] == [99.0, 10.0, 1.0, 16.0] and moved["area"] == 16.0
+
+
+def test_slivers_a_warp_leaves_are_dropped_from_voc_and_cityscapes():
+    xml = (b"<annotation><size><width>100</width><height>50</height><depth>3</depth></size>"
+           b"<object><name>cat</name><bndbox><xmin>40</xmin><ymin>11</ymin><xmax>60</xmax><ymax>26</ymax></bndbox></object>"
+           b"<object><name>dog</name><bndbox><xmin>39</xmin><ymin>11</ymin><xmax>60</xmax><ymax>26</ymax></bndbox></object>"
+           b"</annotation>")  # 1-based inclusive: the cat spans x 39-60 continuous, the dog 38-60  # fmt: skip
+    data, dropped = warp_voc_xml(xml, SLIVER, "000001.xml")
+    assert dropped == 1 and [o.findtext("name") for o in ET.fromstring(data).findall("object")] == ["dog"]
+    objects = [{"label": "car", "polygon": [[38, 10], [60, 10], [60, 26], [38, 26]]},
+               {"label": "bus", "polygon": [[37, 10], [60, 10], [60, 26], [37, 26]]}]  # fmt: skip
+    kept, dropped = warp_polygons(objects, SLIVER, 100, 50, "x_polygons.json")  # pixel centres: clipped to x <= 99
+    assert dropped == 1 and [o["label"] for o in kept] == ["bus"]
+
+
+def test_no_coco_build_keeps_an_annotation_a_warp_left_undetectable(tmp_path):
+    """The issue's case: shear and translate at severity 4 on objects near the edges."""
+    src = coco_with_shapes(tmp_path / "src")
+    doc_path = src / "annotations" / "instances_val.json"
+    doc = json.loads(doc_path.read_text())
+    for image in doc["images"]:  # objects that translate's shift (4/28 of a side) leaves 0.4 px of, either way
+        w, h = image["width"], image["height"]
+        sx, sy = 4 * w / 28, 4 * h / 28
+        boxes = ((sx - 7, h / 2 - 10, 7.4, 20), (w - sx - 0.4, h / 2 - 10, 7.4, 20),
+                 (w / 2 - 10, sy - 7, 20, 7.4), (w / 2 - 10, h - sy - 0.4, 20, 7.4))  # fmt: skip
+        for k, (x, y, bw, bh) in enumerate(boxes):
+            for polygon in (None, [[x, y, x + bw, y, x + bw, y + bh, x, y + bh]]):
+                doc["annotations"].append({"id": 100 * image["id"] + 10 * k + (polygon is None), "image_id": image["id"],
+                                           "category_id": 1, "iscrowd": 0, "area": bw * bh, "bbox": [x, y, bw, bh],
+                                           **({"segmentation": polygon} if polygon else {})})  # fmt: skip
+    doc_path.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    build("coco", "--src", src, "--split", "val", "--out", out, "--corruptions", "shear,translate", "--severities", "4",
+          "--seed", "3")  # fmt: skip
+    total_dropped = 0
+    for name in ("shear", "translate"):
+        moved = json.loads((out / name / "4" / "annotations" / "instances_val.json").read_text())["annotations"]
+        assert all(min(a["bbox"][2:]) >= 1 and a["area"] > 0 for a in moved), name
+        rows = [json.loads(line) for line in (out / "manifests" / name / "4.jsonl").read_text().splitlines()]
+        dropped = sum(r["dropped"] for r in rows)
+        assert dropped == len(doc["annotations"]) - len(moved), name
+        total_dropped += dropped
+    assert total_dropped > 0  # the edge boxes do get pushed out
+
+
 def test_polygons_are_clipped_to_the_image():
     clipped = clip_polygon(np.array([[-10, -10], [20, -10], [20, 20], [-10, 20]], float), 10, 10)
     assert sorted(map(tuple, clipped.tolist())) == [(0, 0), (0, 10), (10, 0), (10, 10)]

@@ -15,15 +15,23 @@ PROFILES = ("imagenet", "cifar", "tinyimagenet", "mnist-c")
 CIFAR-10-C (32 px tables), Tiny-ImageNet-C (64 px tables) and MNIST-C (one fixed severity for
 each of its 15 corruptions)."""
 
+ROUNDED_PROFILES = ("mnist-c",)
+"""Profiles whose float results become uint8 levels by rounding: MNIST-C's code converts with
+``np.round(x).astype(np.uint8)`` (``round_and_astype``); ImageNet-C's scripts, imagecorruptions and
+CIFAR-10-C's truncate (``np.uint8(x)``). docs/fidelity.md says why MNIST-C's is taken at its word."""
+
 FAMILIES = ("noise", "blur", "weather", "digital", "geometric", "artifact")
 SEVERITIES = (1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
 class Params:
-    """One severity's parameters, named (``params.sigma``) and listable (``params.as_dict()``)."""
+    """One severity's parameters, named (``params.sigma``) and listable (``params.as_dict()``), and
+    whether its profile rounds float results to levels (``params.rounded``; kernels that quantise
+    inside take it, :data:`ROUNDED_PROFILES` says which)."""
 
     values: dict[str, Any]
+    rounded: bool = False
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -45,7 +53,8 @@ class Corruption:
     ``apply`` receives an ``H x W x C`` image with C = 3, or C = 1 when ``gray_native`` is set
     and the input is greyscale; float32 in [0, 1] when ``dtype`` is ``"float"``, else uint8.
     It returns the same layout, float (clipped and truncated to uint8 by the caller, as the
-    reference's ``np.uint8(...)`` does) or uint8.
+    reference's ``np.uint8(...)`` does, or rounded where ``params.rounded`` says) or uint8 (a kernel
+    that quantises inside follows ``params.rounded`` itself).
     """
 
     name: ClassVar[str]
@@ -79,7 +88,8 @@ class Corruption:
         row = self.tables[profile][severity - 1]
         values = row if len(self.param_names) != 1 else (row,)
         given = dict(zip(self.param_names, values))
-        return Params({name: given[name] if name in given else self.defaults[name] for name in self.param_names})
+        values = {name: given[name] if name in given else self.defaults[name] for name in self.param_names}
+        return Params(values, rounded=profile in ROUNDED_PROFILES)
 
     def is_geometric(self, profile: str = "imagenet") -> bool:
         """Whether the corruption moves image content (so annotations have to move with it)."""

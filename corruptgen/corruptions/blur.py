@@ -40,7 +40,9 @@ class GlassBlur(Corruption):
     from one 64-bit key expanded by a counter stream (``glass.offsets_from_key``).
 
     ``mnist-c``: MNIST-C's loop on a 2-D digit, where the tuple swap of two scalars really
-    swaps, and each pixel is visited with probability ``swap_probability`` (0.5).
+    swaps, and each pixel is visited with probability ``swap_probability`` (0.5). Its ``sigma`` is
+    ``(0.7, 0)``, (rows, columns): MNIST-C's ``gaussian(x, 0.7, multichannel=True)`` ran on a 2-D
+    digit, which scikit-image before 0.19 took for rows x channels and blurred along axis 0 only.
     """
 
     name = "glass_blur"
@@ -50,7 +52,7 @@ class GlassBlur(Corruption):
         "imagenet": ((0.7, 1, 2), (0.9, 2, 1), (1, 2, 3), (1.1, 3, 2), (1.5, 4, 2)),
         "cifar": ((0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)),
         "tinyimagenet": ((0.1, 1, 1), (0.5, 1, 1), (0.6, 1, 2), (0.7, 2, 1), (0.9, 2, 2)),
-        "mnist-c": ((0.7, 1, 2, 0.5),),
+        "mnist-c": (((0.7, 0.0), 1, 2, 0.5),),
     }
     defaults = {"swap_probability": None}
 

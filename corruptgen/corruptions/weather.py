@@ -150,11 +150,14 @@ class Fog(Corruption):
         mapsize = self._mapsize(image.shape, p)
         heights = scratch("fog.heights", (mapsize, mapsize), np.float64)
         low, peak = plasma.plasma_heights(mapsize, p.wibbledecay, key, heights)
-        return plasma.fog(image, heights, p.amount, low=low, peak=peak)
+        return plasma.fog(image, heights, p.amount, low=low, peak=peak, rounded=p.rounded)
 
 
 class Brightness(Corruption):
-    """Add to the HSV value channel (closed form, no HSV image built)."""
+    """Add to the HSV value channel (closed form, no HSV image built).
+
+    ``mnist-c``: MNIST-C promotes the digit to RGB and converts back with ``rgb2gray``, whose float
+    sum puts some exact half levels on the other side of its rounding; the profile follows it."""
 
     name = "brightness"
     family = "weather"
@@ -170,8 +173,8 @@ class Brightness(Corruption):
 
     def apply(self, image, p: Params):
         if image.shape[2] == 1:
-            return tone.add_value(image, p.delta)
-        return hsv.brightness(image, p.delta)
+            return tone.add_value(image, p.delta, rounded=p.rounded, via_luma=p.rounded)
+        return hsv.brightness(image, p.delta, rounded=p.rounded)
 
 
 class Spatter(Corruption):
@@ -206,5 +209,5 @@ class Spatter(Corruption):
         noise += np.float32(p.loc)
         return weather.spatter(
             image, noise, sigma=p.sigma, threshold=p.threshold, intensity=p.intensity, mud=bool(p.mud),
-            mud_rgb=p.mud_rgb,
+            mud_rgb=p.mud_rgb, rounded=p.rounded,
         )

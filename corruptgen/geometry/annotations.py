@@ -2,8 +2,8 @@
 
 COCO coordinates are continuous (pixel ``i`` spans ``[i, i + 1)``), VOC boxes are 1-based
 inclusive pixel indices, Cityscapes polygons are pixel coordinates; each is converted to the
-warp's pixel-centre convention and back. Objects with nothing left inside the image are
-dropped and counted by the caller.
+warp's pixel-centre convention and back. Objects a warp leaves undetectable (nothing inside
+the image, no area, or a box side under :data:`MIN_SIDE`) are dropped and counted by the caller.
 """
 
 from __future__ import annotations
@@ -21,6 +21,22 @@ from .warps import Warp
 
 class AnnotationError(ValueError):
     """An annotation cannot be warped (a malformed polygon, RLE or box); the message names it."""
+
+
+MIN_SIDE = 1.0
+"""The thinnest box side, in pixels, that a warped annotation keeps. A warp that pushes an object
+almost out of the image can leave a sliver (16 x 0.4 px, area 0) no detector can find, which
+COCOeval would count as a miss against every model: such objects are dropped, as torchvision's
+``SanitizeBoundingBoxes(min_size=1)`` drops them."""
+
+
+def detectable(width: float, height: float, area: float) -> bool:
+    """Whether a warped object is kept: both box sides at least :data:`MIN_SIDE` and some area.
+
+    >>> detectable(16.3, 0.36, 5.9), detectable(3, 2, 0.0), detectable(1, 1, 1.0)
+    (False, False, True)
+    """
+    return min(width, height) >= MIN_SIDE and area > 0
 
 
 def clip_polygon(xy: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -54,11 +70,13 @@ def _continuous(warp: Warp, xy: np.ndarray) -> np.ndarray:
 def warp_box(warp: Warp, x0: float, y0: float, x1: float, y1: float, width: int, height: int, *,
              keep_empty: bool = False):
     """The box ``(x0, y0, x1, y1)`` (continuous coordinates) moved: its warped corners' enclosing box,
-    clipped to the image; None when nothing is left, unless ``keep_empty`` (a zero-area box then)."""
+    clipped to the image; None when it is not :func:`detectable`, unless ``keep_empty`` (the
+    clipped box is then returned whatever its size, as torchvision's geometric transforms do)."""
     corners = _continuous(warp, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
     lo = np.clip(corners.min(axis=0), 0, [width, height])
-    hi = np.clip(corners.max(axis=0), 0, [width, height])
-    return (*lo, *np.maximum(hi, lo)) if keep_empty or (hi - lo).min() > 0 else None
+    hi = np.maximum(np.clip(corners.max(axis=0), 0, [width, height]), lo)
+    sides = hi - lo
+    return (*lo, *hi) if keep_empty or detectable(sides[0], sides[1], sides[0] * sides[1]) else None
 
 
 def _numbers(values, what: str) -> np.ndarray:
@@ -94,6 +112,8 @@ def warp_coco_annotation(ann: dict, warp: Warp, width: int, height: int) -> dict
         area = float(mask_utils.area(mask_utils.merge(mask_utils.frPyObjects(flat, height, width))))
         every = np.concatenate(polygons)
         lo, hi = every.min(axis=0), every.max(axis=0)
+        if not detectable(*(hi - lo), area):
+            return None
         out.update(segmentation=flat, area=area, bbox=np.round([*lo, *(hi - lo)], 2).tolist())
     elif isinstance(seg, dict):
         warped = _warp_rle(seg, warp, width, height, what)
@@ -142,19 +162,22 @@ def _warp_rle(seg: dict, warp: Warp, width: int, height: int, what: str) -> dict
         return None
     encoded = mask_utils.encode(np.asfortranarray(warped))
     bbox = [round(float(v), 2) for v in mask_utils.toBbox(encoded)]
+    area = float(mask_utils.area(encoded))
+    if not detectable(bbox[2], bbox[3], area):  # a mask's box is whole pixels: only an empty one fails
+        return None
     encoded["counts"] = encoded["counts"].decode("ascii")
-    return {"segmentation": encoded, "area": float(mask_utils.area(encoded)), "bbox": bbox}
+    return {"segmentation": encoded, "area": area, "bbox": bbox}
 
 
 def warp_coco_annotations(anns: list[dict], warp: Warp, width: int, height: int) -> tuple[list[dict], int]:
-    """One image's annotations warped; those with nothing left in the image are dropped and counted."""
+    """One image's annotations warped; those left undetectable are dropped and counted."""
     kept = [a for a in (warp_coco_annotation(ann, warp, width, height) for ann in anns) if a is not None]
     return kept, len(anns) - len(kept)
 
 
 def warp_voc_xml(data: bytes, warp: Warp, display: str) -> tuple[bytes, int]:
     """A VOC annotation XML with every ``bndbox`` mapped (1-based inclusive pixel indices), clipped to
-    ``size``; objects that leave the image are removed and counted."""
+    ``size``; objects left undetectable are removed and counted."""
     try:
         root = ET.fromstring(data)
         width, height = int(root.findtext("size/width")), int(root.findtext("size/height"))
@@ -203,7 +226,8 @@ def warp_label_png(data: bytes, warp: Warp, fill: int, display: str) -> bytes:
 
 def warp_polygons(objects: list[dict], warp: Warp, width: int, height: int, display: str) -> tuple[list[dict], int]:
     """Cityscapes ``polygons.json`` objects (``polygon``: [[x, y], ...] in pixels) mapped and clipped;
-    objects left with no area are dropped and counted."""
+    objects left undetectable (no area, or a side of their extent under :data:`MIN_SIDE`) are
+    dropped and counted."""
     kept = []
     for n, obj in enumerate(objects):
         try:
@@ -211,6 +235,6 @@ def warp_polygons(objects: list[dict], warp: Warp, width: int, height: int, disp
         except (KeyError, TypeError, ValueError):
             raise AnnotationError(f"{display}: object {n} ({obj.get('label')}) has no [[x, y], ...] polygon.") from None
         xy = clip_polygon(warp.points(xy), width - 1, height - 1) if len(xy) else xy
-        if len(xy) >= 3 and _polygon_area(xy) > 0:
+        if len(xy) >= 3 and detectable(*np.ptp(xy, axis=0), _polygon_area(xy)):
             kept.append({**obj, "polygon": np.round(xy, 2).tolist()})
     return kept, len(objects) - len(kept)
