@@ -6,6 +6,8 @@ any), so ``corruptgen --version`` and ``--help`` start without NumPy, OpenCV or 
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 
 import click
@@ -47,3 +49,9 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="corruptgen")
 def main() -> None:
     """Fast, seeded image corruptions and -C robustness datasets."""
+    # A command that ran a kernel leaves Numba's compiler objects on the heap, which the interpreter's
+    # last full collection walks at exit: about 0.25 s of every such command (scripts/bench_startup.py).
+    # Freezing the heap at exit skips that walk, as Spack's launcher does; atexit handlers, weakref
+    # finalizers and stream flushes still run. Registered once however often main() runs (tests).
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
