@@ -25,7 +25,8 @@ LAYERS = {
     "writers": 6, "augment": 6,
     "pipeline": 7,
     "evaluate": 8, "preview": 8,
-    "cli": 9, "__main__": 10,
+    "report": 9,
+    "cli": 10, "__main__": 11,
 }  # fmt: skip
 """Each room of :mod:`corruptgen` and its layer (``../shared/design.md``): a module imports its own room
 or rooms below it, never a room above or a sibling room of its layer."""

@@ -21,6 +21,7 @@ COMMANDS = {
     "evaluate": ("evaluate_cmd", "evaluate_command", "Score --results against TREE (a built tree; omit it for an..."),
     "list": ("list_cmd", "list_command", "List the corruptions a profile has: family, set, and..."),
     "preview": ("preview_cmd", "preview_command", "Draw IMAGE under each corruption (rows) and severity..."),
+    "report": ("report_cmd", "report_command", "Write an HTML page of TARGET (a built tree): the build, a..."),
     "segment": ("run_cmd", "segment_command", "Run a semantic segmenter over TARGET: its clean source and..."),
     "verify": ("verify_cmd", "verify_command", "Check that every output listed in OUT's manifests exists with..."),
 }

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from corruptgen.evaluate import Tree, evaluate
-from corruptgen.evaluate.report import markdown
+from corruptgen.evaluate.summary import markdown
 
 from .options import clean_errors, parse_corruptions, parse_severities
 

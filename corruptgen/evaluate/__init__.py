@@ -5,7 +5,7 @@
 - :mod:`.runner`: ``corruptgen detect`` / ``classify`` / ``segment``: feed the model, write each cell;
 - :mod:`.tasks`: one module per task (COCO, VOC, Cityscapes, classification): what a model's outputs
   become in a results file, and how a cell is scored; the registry picks one per dataset and kind;
-- :mod:`.scoring`, :mod:`.report`: ``corruptgen evaluate`` and its files.
+- :mod:`.scoring`, :mod:`.summary`: ``corruptgen evaluate`` and its files.
 
 The metrics themselves (CE, mCE, mPC, rPC) are :mod:`corruptgen.metrics`.
 """

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from corruptgen.metrics import ALEXNET_ERRORS, higher_is_better
 
-from .report import cells_of, error_summary, performance_summary, write_report
 from .results import cell_path, read_json, read_run
+from .summary import cells_of, error_summary, performance_summary, write_summary
 from .tasks import Task, task_for
 from .tasks.registry import TASKS, kinds
 from .tree import Cell, EvaluationError, Tree, cell_name
@@ -54,7 +54,7 @@ def normalisation(tree: Tree, cells: list[tuple[str, int]]) -> str:
 
 def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: bool = False, baseline: Path | None = None,
              corruptions: list[str] | None = None, severities: list[int] | None = None) -> dict:  # fmt: skip
-    """Score ``results`` (the layout of :mod:`.results`) against ``tree``; write the report to ``out``.
+    """Score ``results`` (the layout of :mod:`.results`) against ``tree``; write the summary files to ``out``.
 
     ``corruptions`` / ``severities`` narrow the grid scored and averaged (None: every cell of the
     tree), e.g. CIFAR-10-C's 15 benchmark corruptions of the release's 19."""
@@ -82,5 +82,5 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
         doc = error_summary(tree.dataset, task.kind, metric, scores, grid, partial, base, name)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})
     if out is not None:
-        write_report(doc, Path(out))
+        write_summary(doc, Path(out))
     return doc

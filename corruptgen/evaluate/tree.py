@@ -143,7 +143,7 @@ class Tree:
         the build did not reach)."""
         if cell is None or self.on_the_fly:
             return [None] * len(samples)
-        rows = self._manifest_rows(cell)
+        rows = self.manifest_rows(cell)
         return [rows.get(sample.key) for sample in samples]
 
     def load(self, sample: Sample, cells: tuple[Cell, ...], rows: tuple[dict | None, ...]) -> list[tuple[np.ndarray | None, str | None]]:
@@ -174,7 +174,8 @@ class Tree:
         state["_rows"] = {}  # manifest rows travel with the work that needs them
         return state
 
-    def _manifest_rows(self, cell: tuple[str, int]) -> dict[str, dict]:
+    def manifest_rows(self, cell: tuple[str, int]) -> dict[str, dict]:
+        """A built cell's manifest rows by sample key (read once); EvaluationError naming a damaged file."""
         if cell not in self._rows:
             rows = {}
             for path in shard_manifests(self.root, *cell):

@@ -195,7 +195,7 @@ def plot_png(doc: dict) -> bytes:
     return buffer.getvalue()
 
 
-def write_report(doc: dict, out: Path) -> list[Path]:
+def write_summary(doc: dict, out: Path) -> list[Path]:
     """Render everything first, then write: a failure leaves no half-written report."""
     files = {"results.json": (json.dumps(doc, indent=2) + "\n").encode(), "table.md": markdown(doc).encode(),
              "table.csv": csv_text(doc).encode(), "plot.png": plot_png(doc)}  # fmt: skip
