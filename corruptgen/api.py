@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .corruptions import SEVERITIES, Corruption, get_corruption
+from .corruptions import SEVERITIES, Corruption, Params, get_corruption
 from .kernels._scratch import scratch
 from .kernels.quantise import to_uint8, to_unit
 from .rng import Seed, as_generator, check_seed
@@ -35,17 +35,18 @@ def check_array(image: np.ndarray) -> None:
 
 def corrupt_rgb_or_gray(
     pixels: np.ndarray, spec: Corruption, severity: int, rng: np.random.Generator, profile: str, *,
-    with_warp: bool = False,
+    with_warp: bool = False, params: Params | None = None,
 ):
     """Run ``spec`` on a uint8 ``H x W x 1`` or ``H x W x 3`` array; the same shape comes back.
 
     The building block under :func:`corrupt` for callers that validated their input already.
     ``with_warp=True`` returns ``(pixels, warp)``: the :class:`corruptgen.geometry.Warp` the
-    corruption moved pixels by (None when it moves none), from the same draws.
+    corruption moved pixels by (None when it moves none), from the same draws. ``params`` replaces
+    the severity's (a C-bar magnitude of :func:`magnitude_params`).
     """
     gray = pixels.shape[2] == 1
     work = pixels if (not gray or spec.gray_native) else np.repeat(pixels, 3, axis=2)
-    p = spec.params(severity, profile)
+    p = params if params is not None else spec.params(severity, profile)
     draws = spec.sample(rng, work.shape, p)
     if spec.dtype == "uint8":
         image = work
@@ -60,13 +61,24 @@ def corrupt_rgb_or_gray(
     return (out, spec.warp(work.shape, p, **draws)) if with_warp else out
 
 
-@overload
-def corrupt(image: np.ndarray, corruption: str, severity: int = 1, *, seed: Seed = None, profile: str = "imagenet") -> np.ndarray: ...  # noqa: E501
-@overload
-def corrupt(image: Image.Image, corruption: str, severity: int = 1, *, seed: Seed = None, profile: str = "imagenet") -> Image.Image: ...  # noqa: E501
+def magnitude_params(spec: Corruption, magnitude) -> Params:
+    """A C-bar corruption's parameters at a real-valued ``magnitude`` (0-10, the reference's scale);
+    ValueError for another corruption or a magnitude out of range."""
+    if "magnitude" not in spec.param_names:
+        raise ValueError(f"magnitude applies to the C-bar corruptions (profiles imagenet-cbar, cifar-cbar); "
+                         f"{spec.name} takes a severity.")  # fmt: skip
+    if isinstance(magnitude, bool) or not isinstance(magnitude, numbers.Real) or not 0 <= magnitude <= 10:
+        raise ValueError(f"magnitude must be a number from 0 to 10; got {magnitude!r}.")
+    return Params({"magnitude": float(magnitude)})
 
 
-def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
+@overload
+def corrupt(image: np.ndarray, corruption: str, severity: int | None = None, *, seed: Seed = None, profile: str = "imagenet", magnitude: float | None = None) -> np.ndarray: ...  # noqa: E501
+@overload
+def corrupt(image: Image.Image, corruption: str, severity: int | None = None, *, seed: Seed = None, profile: str = "imagenet", magnitude: float | None = None) -> Image.Image: ...  # noqa: E501
+
+
+def corrupt(image, corruption, severity=None, *, seed=None, profile="imagenet", magnitude=None):
     """Corrupt one image with one of the catalogue's corruptions at a severity from 1 to 5.
 
     Parameters
@@ -77,13 +89,17 @@ def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
     corruption : str
         A name from :func:`corruptgen.list_corruptions`, e.g. ``"glass_blur"``.
     severity : int
-        1 (mild) to 5 (severe).
+        1 (mild) to 5 (severe); 1 when omitted.
     seed : None, int or numpy.random.Generator
         The same int gives the same bytes in any process; a Generator is advanced.
     profile : str
         Which severity tables: ``"imagenet"`` (default, at any size, as imagecorruptions),
         ``"cifar"`` (32 px tables), ``"tinyimagenet"`` (64 px tables) or ``"mnist-c"``
-        (MNIST-C's one setting of each of its corruptions: severity 1 only).
+        (MNIST-C's one setting of each of its corruptions: severity 1 only), ``"imagenet-cbar"`` or
+        ``"cifar-cbar"`` (ImageNet-C-bar's and CIFAR-10-C-bar's five benchmark magnitudes).
+    magnitude : float, optional
+        C-bar corruptions only, instead of a severity: the reference's real-valued magnitude from 0
+        to 10 (e.g. to sweep it); the draws, and so the layout, are those of every severity.
 
     Returns
     -------
@@ -97,7 +113,10 @@ def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
     (28, 28)
     """
     spec = get_corruption(corruption)
-    severity = check_severity(severity)
+    if magnitude is not None and severity is not None:
+        raise ValueError("give a severity or a magnitude, not both.")
+    params = None if magnitude is None else magnitude_params(spec, magnitude)
+    severity = check_severity(1 if severity is None else severity)
     profile = check_profile(profile)
     # deterministic corruptions never draw: skip building a generator (OS entropy for seed=None)
     rng = as_generator(seed) if spec.random else check_seed(seed)
@@ -118,7 +137,7 @@ def corrupt(image, corruption, severity=1, *, seed=None, profile="imagenet"):
     hwc = pixels.reshape(shape[0], shape[1], -1)
     alpha = hwc[:, :, 3:] if hwc.shape[2] == 4 else None
     color = np.ascontiguousarray(hwc[:, :, :3])
-    out = corrupt_rgb_or_gray(color, spec, severity, rng, profile)
+    out = corrupt_rgb_or_gray(color, spec, severity, rng, profile, params=params)
     if alpha is not None:
         out = np.concatenate([out, alpha], axis=2)
     out = out.reshape(shape)

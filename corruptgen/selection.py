@@ -1,8 +1,8 @@
 """Which corruptions and severities to run under a profile: the one resolver behind the CLI (builds,
 runners, preview), augmentation and on-the-fly evaluation, so each accepts and refuses the same.
 
-Corruptions: None (the profile's suite: MNIST-C's under ``mnist-c``, the 15 benchmark ones
-otherwise), a group or a name, a comma list of them (``"fog,snow"``, ``"weather,glass_blur"``), or a
+Corruptions: None (the profile's suite: MNIST-C's under ``mnist-c``, ImageNet-C-bar's under
+``imagenet-cbar``, CIFAR-10-C-bar's under ``cifar-cbar``, the 15 benchmark ones otherwise), a group or a name, a comma list of them (``"fog,snow"``, ``"weather,glass_blur"``), or a
 sequence of them. Severities: None (every severity the profile defines: 1 under ``mnist-c``, 1-5
 otherwise), an int, an inclusive ``(lo, hi)`` tuple, a list, or text (``"1-5"``, ``"3"``,
 ``"1,3,5"``). Every pair is checked against the profile's tables.
@@ -25,7 +25,7 @@ def check_profile(profile) -> str:
 
 def default_corruptions(profile: str) -> list[str]:
     """The suite a profile runs when none is named."""
-    return list_corruptions("mnist-c" if profile == "mnist-c" else "benchmark")
+    return list_corruptions({"mnist-c": "mnist-c", "imagenet-cbar": "cbar", "cifar-cbar": "cifar-cbar"}.get(profile, "benchmark"))
 
 
 def parse_corruptions(corruptions: str | Sequence[str]) -> list[str]:

@@ -11,6 +11,7 @@ from corruptgen.corruptions import FAMILIES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
 from corruptgen.pipeline.engine import BuildOptions, run_build
 from corruptgen.pipeline.executors import worker_count
+from corruptgen.pipeline.layout import SEVERITY_DIRS
 from corruptgen.pipeline.progress import Progress
 from corruptgen.pipeline.shard import BuildFailed
 
@@ -47,6 +48,9 @@ from .options import (
 @click.option("--keys", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="imagenet: build only the samples this file lists, one <wnid>/<file> per line (RobustBench's "
                    "imagenet_test_image_ids.txt); every class folder is still written.")
+@click.option("--severity-dirs", type=click.Choice(SEVERITY_DIRS), default="severity", show_default=True,
+              help="Name severity folders by severity (1-5) or, under --profile imagenet-cbar / cifar-cbar, by the "
+                   "reference's magnitude (<corruption>/3.20/), as make_imagenet_c_bar.py writes ImageNet-C-bar.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples, for a quick look.")
 @click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing build made with other settings.")
@@ -58,14 +62,15 @@ from .options import (
                    "Default: DASK_SCHEDULER_ADDRESS when set.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
-                  image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels, keys, limit, on_error,
-                  overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
+                  image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels, keys, severity_dirs, limit,
+                  on_error, overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
     source image is decoded once per shard and written under <out>/<corruption>/<severity>/ in
     the source's own layout (<out>/<corruption>/ under --profile mnist-c, MNIST-C's release
-    layout; <out>/<corruption>.npy and labels.npy for cifar10 and cifar100, CIFAR-10-C's);
+    layout; <out>/<corruption>.npy and labels.npy for cifar10 and cifar100, CIFAR-10-C's and
+    CIFAR-10-C-bar's; <out>/<corruption>/<magnitude>/ with --severity-dirs magnitude, ImageNet-C-bar's);
     annotations are carried unchanged, or moved with the pixels by geometric corruptions.
     Rerunning finishes what is missing.
     """
@@ -81,6 +86,9 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
     if keys is not None and dataset != "imagenet":
         raise click.BadParameter(f"--keys selects ImageNet samples by <wnid>/<file>; {dataset} has no such keys.",
                                  param_hint="--keys")  # fmt: skip
+    if severity_dirs == "magnitude" and profile not in ("imagenet-cbar", "cifar-cbar"):
+        raise click.BadParameter(f"magnitude folders are ImageNet-C-bar's layout; give --profile imagenet-cbar or "
+                                 f"cifar-cbar (not {profile}).", param_hint="--severity-dirs")  # fmt: skip
     if family:
         corruptions = [c for c in corruptions if c in _family(family)]
         if not corruptions:
@@ -98,7 +106,8 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
         options = BuildOptions(corruptions=corruptions, severities=severities, profile=profile, seed=seed,
                                workers=worker_count(workers), shard_size=shard_size, limit=limit, on_error=on_error,
                                overwrite=overwrite, dask_address=dask_address,
-                               warp_annotations=warp_annotations, output_format=output_format)  # fmt: skip
+                               warp_annotations=warp_annotations, output_format=output_format,
+                               severity_dirs=severity_dirs)  # fmt: skip
         progress = Progress(quiet=quiet)
         try:
             report = run_build(adapter, out, options, progress)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from corruptgen.corruptions import BENCHMARK, EXTRA, MNIST_C, REGISTRY
+from corruptgen.corruptions import BENCHMARK, CIFAR_CBAR, EXTRA, IMAGENET_CBAR, MNIST_C, REGISTRY
 from corruptgen.corruptions.registry import profile_names
 
 from .options import profile_option
@@ -23,16 +23,16 @@ def _fmt(value) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_command(profile: str, as_json: bool) -> None:
     """List the corruptions a profile has: family, set, and parameters at each severity (1-5; one
-    under --profile mnist-c, MNIST-C's suite in its order)."""
+    under --profile mnist-c, MNIST-C's suite in its order; the C-bar profiles in their CSVs' order)."""
     rows = []
     profile = profile or "imagenet"
-    names = MNIST_C if profile == "mnist-c" else profile_names(profile)
+    names = {"mnist-c": MNIST_C, "imagenet-cbar": IMAGENET_CBAR, "cifar-cbar": CIFAR_CBAR}.get(profile) or profile_names(profile)
     for name in names:
         spec = REGISTRY[name]
         rows.append({
             "name": name,
             "family": spec.family,
-            "set": _set(name),
+            "set": _set(name, profile),
             "random": spec.random,
             "severities": [spec.params(s, profile).as_dict() for s in spec.severities(profile)],
         })  # fmt: skip
@@ -48,7 +48,9 @@ def list_command(profile: str, as_json: bool) -> None:
             click.echo("    " + str(s).ljust(10) + "".join(_fmt(v).ljust(14) for v in params.values()))
 
 
-def _set(name: str) -> str:
+def _set(name: str, profile: str) -> str:
+    if profile in ("imagenet-cbar", "cifar-cbar"):
+        return "cbar" if profile == "imagenet-cbar" else "cifar-cbar"
     if name in BENCHMARK:
         return "benchmark"
     return "extra" if name in EXTRA else "mnist-c"

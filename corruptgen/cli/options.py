@@ -53,9 +53,9 @@ def _callback(parser):
 
 corruptions_option = click.option(
     "--corruptions", "corruptions", default=None, callback=_callback(parse_corruptions),
-    help="Comma list of names, or all / benchmark / extra / mnist-c / a family (noise, blur, weather, digital, "
-         "geometric, artifact). Default: benchmark; MNIST-C's suite under --profile mnist-c; the release's 19 "
-         "(benchmark,extra) for cifar10 and cifar100.",
+    help="Comma list of names, or all / benchmark / extra / mnist-c / cbar / cifar-cbar / a family (noise, blur, "
+         "weather, digital, geometric, artifact). Default: benchmark; the profile's suite under --profile mnist-c, "
+         "imagenet-cbar (cbar) or cifar-cbar; the release's 19 (benchmark,extra) for cifar10 and cifar100.",
 )  # fmt: skip
 severities_option = click.option(
     "--severities", default=None, callback=_callback(parse_severities),
@@ -64,7 +64,8 @@ severities_option = click.option(
 profile_option = click.option(
     "--profile", type=click.Choice(PROFILES), default=None,
     help="Severity tables: imagenet (any size; the default), cifar (32 px; the default for cifar10 and cifar100), "
-         "tinyimagenet (64 px) or mnist-c (MNIST-C's one setting per corruption).",
+         "tinyimagenet (64 px), mnist-c (MNIST-C's one setting per corruption), imagenet-cbar or cifar-cbar "
+         "(ImageNet-C-bar's and CIFAR-10-C-bar's five magnitudes of their 10 held-out corruptions).",
 )  # fmt: skip
 seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
 

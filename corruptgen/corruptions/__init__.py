@@ -1,8 +1,9 @@
 """The corruption catalogue.
 
 One class per corruption in the family modules (``noise``, ``blur``, ``weather``,
-``digital``, ``geometric``, ``artifact``); each holds its severity tables per profile, its
-random draws and its apply. The kernels they call live in :mod:`corruptgen.kernels`.
+``digital``, ``geometric``, ``artifact``), and ImageNet-C-bar's and CIFAR-10-C-bar's held-out
+ones in ``cbar``; each holds its severity tables per profile, its random draws and its apply. The
+kernels they call live in :mod:`corruptgen.kernels`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from .artifact import CannyEdges, DottedLine, Stripe, Zigzag
 from .base import FAMILIES, PROFILES, SEVERITIES, Corruption, Params
 from .blur import DefocusBlur, GaussianBlur, GlassBlur, MotionBlur, ZoomBlur
+from .cbar import CIFAR_CBAR, IMAGENET_CBAR
+from .cbar import CLASSES as CBAR_CLASSES
 from .digital import Contrast, ElasticTransform, Identity, JpegCompression, Pixelate, Saturate
 from .geometric import Rotate, Scale, Shear, Translate
 from .noise import GaussianNoise, ImpulseNoise, ShotNoise, SpeckleNoise
@@ -23,6 +26,7 @@ _ORDER = (
     Snow, Frost, Fog, Brightness, Contrast, ElasticTransform, Pixelate, JpegCompression,
     SpeckleNoise, GaussianBlur, Spatter, Saturate,
     Shear, Scale, Rotate, Translate, Stripe, DottedLine, Zigzag, CannyEdges, Identity,
+    *CBAR_CLASSES,  # their own profiles only: no group or profile above gains one
 )  # fmt: skip
 REGISTRY.update({cls.name: cls() for cls in _ORDER})
 BENCHMARK: tuple[str, ...] = tuple(REGISTRY)[:15]
@@ -34,7 +38,7 @@ MNIST_C: tuple[str, ...] = (
     "brightness", "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag", "canny_edges",
 )  # fmt: skip
 """MNIST-C's suite in its order (google-research/mnist-c ``CORRUPTIONS``), identity first."""
-GROUPS = ("all", "benchmark", "extra", "mnist-c", *FAMILIES)
+GROUPS = ("all", "benchmark", "extra", "mnist-c", "cbar", "cifar-cbar", *FAMILIES)
 
 
 def list_corruptions(group: str = "benchmark") -> list[str]:
@@ -43,9 +47,10 @@ def list_corruptions(group: str = "benchmark") -> list[str]:
     Parameters
     ----------
     group : ``"benchmark"`` (the 15 ImageNet-C ones, default), ``"extra"`` (the 4 held-out
-        ones), ``"mnist-c"`` (MNIST-C's 15 and its identity), ``"all"`` (the 27 with five
-        severities), or a family: ``"noise"``, ``"blur"``, ``"weather"``, ``"digital"``,
-        ``"geometric"``, ``"artifact"``.
+        ones), ``"mnist-c"`` (MNIST-C's 15 and its identity), ``"cbar"`` and ``"cifar-cbar"``
+        (ImageNet-C-bar's and CIFAR-10-C-bar's 10, in their CSVs' order), ``"all"`` (the 27 of the
+        ``imagenet`` profile), or a family of those: ``"noise"``, ``"blur"``, ``"weather"``,
+        ``"digital"``, ``"geometric"``, ``"artifact"``.
 
     Examples
     --------
@@ -60,6 +65,10 @@ def list_corruptions(group: str = "benchmark") -> list[str]:
         return list(EXTRA)
     if group == "mnist-c":
         return list(MNIST_C)
+    if group == "cbar":
+        return list(IMAGENET_CBAR)
+    if group == "cifar-cbar":
+        return list(CIFAR_CBAR)
     five = profile_names("imagenet")
     if group == "all":
         return five
@@ -69,6 +78,6 @@ def list_corruptions(group: str = "benchmark") -> list[str]:
 
 
 __all__ = [
-    "BENCHMARK", "EXTRA", "FAMILIES", "GROUPS", "IMAGECORRUPTIONS", "MNIST_C", "PROFILES", "REGISTRY",
+    "BENCHMARK", "CIFAR_CBAR", "EXTRA", "FAMILIES", "GROUPS", "IMAGECORRUPTIONS", "IMAGENET_CBAR", "MNIST_C", "PROFILES", "REGISTRY",
     "SEVERITIES", "Corruption", "Params", "get_corruption", "list_corruptions",
 ]  # fmt: skip

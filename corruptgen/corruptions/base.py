@@ -10,10 +10,11 @@ import numpy as np
 
 from .registry import profile_names
 
-PROFILES = ("imagenet", "cifar", "tinyimagenet", "mnist-c")
+PROFILES = ("imagenet", "cifar", "tinyimagenet", "mnist-c", "imagenet-cbar", "cifar-cbar")
 """Severity-table profiles: ImageNet-C (default, used at every size as imagecorruptions does),
-CIFAR-10-C (32 px tables), Tiny-ImageNet-C (64 px tables) and MNIST-C (one fixed severity for
-each of its 15 corruptions)."""
+CIFAR-10-C (32 px tables), Tiny-ImageNet-C (64 px tables), MNIST-C (one fixed severity for
+each of its 15 corruptions), and ImageNet-C-bar's and CIFAR-10-C-bar's five magnitudes of their
+10 held-out corruptions each."""
 
 ROUNDED_PROFILES = ("mnist-c",)
 """Profiles whose float results become uint8 levels by rounding: MNIST-C's code converts with
@@ -69,6 +70,9 @@ class Corruption:
     promoted to RGB (per-channel operations). False: grey input is promoted to RGB, corrupted,
     and converted back to luma (ITU-R 601), because the corruption mixes or tints channels."""
     dtype: ClassVar[str] = "float"
+    draws_per_severity: ClassVar[bool] = True
+    """False: a build draws once per image and shares the draws among its severities (the C-bar
+    corruptions, whose reference draws the same layout at every magnitude)."""
 
     def severities(self, profile: str = "imagenet") -> tuple[int, ...]:
         """The severities ``profile`` defines (1-5; MNIST-C has only 1); empty when it lacks the corruption."""

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from corruptgen import metrics
-from corruptgen.corruptions import BENCHMARK, MNIST_C, SEVERITIES
+from corruptgen.corruptions import BENCHMARK, CIFAR_CBAR, IMAGENET_CBAR, MNIST_C, SEVERITIES
 from corruptgen.files import atomic_write
 
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
@@ -87,8 +87,9 @@ def error_summary(dataset: str, task: str, metric: str, scores: Scores, built: l
 
 def _grid_note(names, sevs, partial, scores, built) -> dict:
     missing = [f"{c}/{s}" for c, s in built if (c, s) not in scores] + ([] if None in scores else ["clean"])
+    five = sevs == list(SEVERITIES)
     return {"corruptions": names, "severities": sevs,
-            "benchmark_grid": (set(names) == set(BENCHMARK) and sevs == list(SEVERITIES))
+            "benchmark_grid": (five and set(names) in (set(BENCHMARK), set(IMAGENET_CBAR), set(CIFAR_CBAR)))
                               or (set(names) == set(MNIST_C[1:]) and sevs == [1]),
             "partial": bool(partial and missing), "missing_cells": missing}  # fmt: skip
 
@@ -138,7 +139,8 @@ def markdown(doc: dict) -> str:
     lines += ["", "| summary | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary]
     if not doc["benchmark_grid"]:
         lines += ["", f"Averaged over the {len(doc['corruptions'])} corruptions x severities {doc['severities']} built, "
-                      "not the benchmark's 15 x 1-5 (MNIST-C: 15 x 1): not comparable with published numbers."]  # fmt: skip
+                      "not the benchmark's 15 x 1-5 (MNIST-C: 15 x 1; C-bar: 10 x 1-5): not comparable with "
+                      "published numbers."]  # fmt: skip
     if doc["partial"]:
         lines += ["", f"PARTIAL: missing cells {', '.join(doc['missing_cells'])}."]
     return "\n".join(lines) + "\n"

@@ -122,7 +122,7 @@ class Tree:
         profile = self.identity.get("profile", "imagenet")
         if cell[0] not in warped_corruptions([cell[0]], profile, bool(self.identity.get("warp_annotations"))):
             return None
-        return self.root / tree_name(cell[0], cell[1], profile)
+        return self.root / tree_name(cell[0], cell[1], profile, self.identity.get("severity_dirs", "severity"))
 
     def select(self, corruptions: list[str] | None, severities: list[int] | None) -> list[tuple[str, int]]:
         """The tree's cells, narrowed to the given corruptions and severities (None: all)."""

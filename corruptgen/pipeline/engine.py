@@ -57,6 +57,8 @@ class BuildOptions:
     off by default, as the detection benchmarks' protocol leaves them unchanged."""
     output_format: str = "folder"
     """``folder`` (the source's own layout) or ``webdataset`` (tar shards): see :mod:`.writers`."""
+    severity_dirs: str = "severity"
+    """Severity folders named by severity, or by the C-bar magnitude (``layout.SEVERITY_DIRS``)."""
 
 
 @dataclass
@@ -136,7 +138,8 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
 
 def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, samples: list[Sample],
                   started: float, client) -> BuildReport:  # fmt: skip
-    ident = build_identity(adapter, options.seed, options.profile, options.warp_annotations, options.output_format)
+    ident = build_identity(adapter, options.seed, options.profile, options.warp_annotations, options.output_format,
+                           options.severity_dirs)  # fmt: skip
     previous = _prepare_out(out, ident, options)
     shard_size = options.shard_size
     if previous and previous.get("shard_size") != shard_size:
@@ -161,7 +164,7 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
     adapter.save_cache(out)
 
     warped = warped_corruptions([c for c, _ in built_sorted], options.profile, options.warp_annotations)
-    trees = {cs: tree_name(*cs, options.profile) for cs in built_sorted}
+    trees = {cs: tree_name(*cs, options.profile, options.severity_dirs) for cs in built_sorted}
     for item in adapter.carried():
         if not item.per_tree:
             place(out, item.target, item)  # the dataset-level annotation files, once
@@ -175,7 +178,7 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
                 if not shard_done(manifest_path(out, c, s, index), shard)]  # fmt: skip
         if todo:
             tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail",
-                                   warped, options.output_format, tuple(built_sorted)))  # fmt: skip
+                                   warped, options.output_format, tuple(built_sorted), options.severity_dirs))  # fmt: skip
     outputs_now = sum(len(t.samples) * len(t.todo) for t in tasks)
     if progress:
         progress.start(images=sum(len(t.samples) for t in tasks), shards=len(tasks), outputs=outputs_now)

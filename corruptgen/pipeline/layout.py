@@ -47,16 +47,27 @@ def combined_manifest_path(out: Path, corruption: str, severity: int) -> Path:
     return Path(out) / MANIFEST_DIR / corruption / f"{severity}.jsonl"
 
 
-def tree_name(corruption: str, severity: int, profile: str) -> str:
-    """Where an output tree goes under ``--out``: ``<corruption>/<severity>``, or ``<corruption>``
-    under a profile with one severity (MNIST-C's release layout).
+SEVERITY_DIRS = ("severity", "magnitude")
+"""How severity folders are named: by severity (1-5), or for the C-bar profiles by the
+reference's magnitude as ``make_imagenet_c_bar.py`` names them (``"{:.2f}"``)."""
+
+
+def tree_name(corruption: str, severity: int, profile: str, severity_dirs: str = "severity") -> str:
+    """Where an output tree goes under ``--out``: ``<corruption>/<severity>``, ``<corruption>`` under a
+    profile with one severity (MNIST-C's release layout), or ``<corruption>/<magnitude>`` with
+    ``severity_dirs="magnitude"`` (ImageNet-C-bar's).
 
     Examples
     --------
     >>> tree_name("fog", 3, "imagenet"), tree_name("fog", 1, "mnist-c")
     ('fog/3', 'fog')
+    >>> tree_name("caustic_refraction", 2, "imagenet-cbar", "magnitude")
+    'caustic_refraction/3.20'
     """
-    return corruption if len(get_corruption(corruption).severities(profile)) == 1 else f"{corruption}/{severity}"
+    spec = get_corruption(corruption)
+    if severity_dirs == "magnitude":
+        return f"{corruption}/{spec.params(severity, profile).magnitude:.2f}"
+    return corruption if len(spec.severities(profile)) == 1 else f"{corruption}/{severity}"
 
 
 def read_state(out: Path) -> dict:

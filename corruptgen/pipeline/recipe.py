@@ -15,12 +15,13 @@ from corruptgen.datasets.base import Adapter, DatasetError
 from corruptgen.rng import derive_seed, generator
 
 IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing",
-                 "warp_annotations", "output_format", "keys")  # fmt: skip
+                 "warp_annotations", "output_format", "keys", "severity_dirs")  # fmt: skip
 """What a rerun into the same ``--out`` must share with the first run."""
 
 
 def output_seed(seed: int, dataset: str, key: str, corruption: str, severity: int) -> np.random.Generator:
-    """Each output's generator depends on its identity only: never on workers, shards or order.
+    """Each output's generator depends on its identity only: never on workers, shards or order; and
+    not on the severity for a corruption that shares its draws among severities (the C-bar ones).
 
     Examples
     --------
@@ -29,6 +30,8 @@ def output_seed(seed: int, dataset: str, key: str, corruption: str, severity: in
     >>> bool(a == b)
     True
     """
+    if not get_corruption(corruption).draws_per_severity:
+        return generator(derive_seed(seed, dataset, key, corruption))
     return generator(derive_seed(seed, dataset, key, corruption, severity))
 
 
@@ -68,7 +71,8 @@ def refuse_moving_content(adapter: Adapter, corruptions, profile: str) -> None:
         )
 
 
-def build_identity(adapter: Adapter, seed: int, profile: str, warp_annotations: bool, output_format: str) -> dict:
+def build_identity(adapter: Adapter, seed: int, profile: str, warp_annotations: bool, output_format: str,
+                   severity_dirs: str = "severity") -> dict:  # fmt: skip
     """What identifies a build in ``corruptgen.json`` (the keys of :data:`IDENTITY_KEYS`)."""
     ident = {**adapter.describe(), "seed": seed, "profile": profile}
     ident.update({"image_format": adapter.settings.image_format, "jpeg_quality": adapter.settings.jpeg_quality})
@@ -77,4 +81,6 @@ def build_identity(adapter: Adapter, seed: int, profile: str, warp_annotations: 
         ident["warp_annotations"] = True
     if output_format != "folder":
         ident["output_format"] = output_format
+    if severity_dirs != "severity":
+        ident["severity_dirs"] = severity_dirs
     return ident

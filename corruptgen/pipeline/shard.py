@@ -33,6 +33,7 @@ class ShardTask:
     output_format: str = "folder"
     cells: tuple[tuple[str, int], ...] = ()
     """Every (corruption, severity) of the build, in its order (a release's arrays are laid out by them)."""
+    severity_dirs: str = "severity"
 
 
 @dataclass
@@ -58,7 +59,7 @@ def build_shard(task: ShardTask) -> ShardResult:
     files are complete.
     """
     adapter, out = task.adapter, task.out
-    trees = {cs: tree_name(*cs, task.profile) for cs in task.todo}
+    trees = {cs: tree_name(*cs, task.profile, task.severity_dirs) for cs in task.todo}
     rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
     result = ShardResult(task.index, images=len(task.samples))
     # the writer is closed (outputs durable) before the manifests: a manifest on disk means its outputs are complete
