@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -11,6 +13,44 @@ from pathlib import Path, PurePosixPath
 
 class UnsafePathError(ValueError):
     """A path that would leave the folder it must stay in."""
+
+
+_STORAGE_FAULTS = {
+    errno.ENOSPC: ("no space is left on its device", "free space and rerun the same command"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free space or raise the quota, and rerun the same command"),
+    errno.EROFS: ("its file system is read-only", "write to a writable folder, or remount it, and rerun"),
+    errno.EACCES: ("permission is denied", "make the folder writable, or write elsewhere, and rerun"),
+    errno.EPERM: ("the operation is not permitted", "make the folder writable, or write elsewhere, and rerun"),
+    errno.ENOENT: ("its folder disappeared", "rerun the same command"),
+}
+
+
+class StorageError(OSError):
+    """A file corruptgen writes could not be written because of where it goes (a full disk, a quota,
+    a read-only or vanished folder): one sentence naming the path and what to do. Nothing half-written
+    is left under the file's name; builds resume from their last complete shard."""
+
+    def __init__(self, message: str, errno_: int | None = None):
+        super().__init__(message)
+        self.message, self.errno = message, errno_
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):  # crosses process and Dask boundaries with its sentence
+        return (StorageError, (self.message, self.errno))
+
+
+def storage_error(exc: OSError, path: Path) -> OSError:
+    """``exc`` as a :class:`StorageError` when the storage caused it (else ``exc`` itself).
+
+    >>> str(storage_error(OSError(errno.ENOSPC, "No space left on device"), Path("out/fog/1/a.png")))
+    'cannot write out/fog/1/a.png: no space is left on its device; free space and rerun the same command (a build resumes from its last complete shard).'
+    """
+    if isinstance(exc, StorageError) or exc.errno not in _STORAGE_FAULTS:
+        return exc
+    reason, advice = _STORAGE_FAULTS[exc.errno]
+    return StorageError(f"cannot write {path}: {reason}; {advice} (a build resumes from its last complete shard).", exc.errno)
 
 
 def contained(root: Path, relative: str) -> Path:
@@ -43,13 +83,18 @@ def atomic_write(path: Path, data: bytes) -> None:
     """
     tmp = path.with_name(f".{path.name}.partial")
     try:
-        fh = open(tmp, "wb")
-    except FileNotFoundError:  # first file in this folder: create it (cheaper than mkdir before every write)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(tmp, "wb")
-    with fh:
-        fh.write(data)
-    os.replace(tmp, path)
+        try:
+            fh = open(tmp, "wb")
+        except FileNotFoundError:  # first file in this folder: create it (cheaper than mkdir before every write)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(tmp, "wb")
+        with fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # nothing half-written stays behind
+            tmp.unlink()
+        raise storage_error(exc, path) from None
 
 
 def sha256_bytes(data: bytes) -> str:

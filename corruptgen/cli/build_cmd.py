@@ -123,13 +123,16 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
                    f"({report.samples} samples x {len(corruptions)} corruptions x {len(severities)} severities) "
                    f"in {report.seconds:.1f} s, {rate:.1f} images/s, {rate * len(corruptions) * len(severities):.0f} "
                    f"outputs/s.", err=True)  # fmt: skip
-        for message in report.errors[:20]:
-            click.echo(f"  error: {message}", err=True)
-        if len(report.errors) > 20:
-            click.echo(f"  ... and {len(report.errors) - 20} more (see the manifests' error rows).", err=True)
-        for message in report.problems:
-            click.echo(f"  problem: {message}", err=True)
         click.echo(f"Check it with: corruptgen verify {out}", err=True)
+    # what failed is said even with --quiet (it silences progress, not faults)
+    for message in report.errors[:20]:
+        click.echo(f"  error: {message}", err=True)
+    if len(report.errors) > 20:
+        click.echo(f"  ... and {len(report.errors) - 20} more (see the manifests' error rows).", err=True)
+    if report.errors:
+        click.echo("Fix what the errors name and rerun the same command: it redoes the failed outputs.", err=True)
+    for message in report.problems:
+        click.echo(f"  problem: {message}", err=True)
     if not report.ok:
         raise SystemExit(1)
 

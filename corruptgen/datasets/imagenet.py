@@ -213,10 +213,10 @@ class ImageNetAdapter(Adapter):
             return
         try:
             doc = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return  # a damaged index is rebuilt
-        if doc.get("stamp") == self._stamp():
-            self._index = [tuple(entry) for entry in doc["members"]]
+            if doc.get("stamp") == self._stamp():
+                self._index = [tuple(entry) for entry in doc["members"]]
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):
+            self._index = None  # a damaged index is read from the archive again
 
     def save_cache(self, out: Path) -> None:
         if self._archive() and self._index is not None:

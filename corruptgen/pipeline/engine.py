@@ -9,7 +9,9 @@ pixels, the build's identity), :mod:`.shard` (the worker), :mod:`.executors` (po
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -20,7 +22,7 @@ from pathlib import Path
 from corruptgen import __version__
 from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets.base import Adapter, DatasetError, Sample
-from corruptgen.files import atomic_write, contained
+from corruptgen.files import StorageError, atomic_write, contained
 from corruptgen.writers import place, writer_for
 
 from .executors import dask_client, run_shards
@@ -84,6 +86,26 @@ def _check_locations(src: Path, out: Path) -> None:
         raise DatasetError(f"--out {out} is inside --src {src}; choose an output folder outside the source.")
 
 
+def _same_source(before, now) -> bool:
+    """Sources are the same when their paths resolve to the same folder (an older build recorded the
+    path as given, maybe relative: it is resolved from here)."""
+    if before == now:
+        return True
+    if before is None or now is None or "bundled sample" in (before, now):
+        return False
+    return Path(before).resolve() == Path(now).resolve()
+
+
+def _remove_partials(out: Path) -> None:
+    """Delete what an interrupted run left half-written (``.<name>.partial``): never reported done,
+    and rewritten under the same names anyway (the caller holds the build's lock)."""
+    for folder, _, names in os.walk(out):
+        for name in names:
+            if name.startswith(".") and name.endswith(".partial"):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
+
+
 def _bytes_release(version: str) -> str:
     """The part of a version that decides output bytes: releases that differ only in the last
     number give the same bytes (README), so a build may resume across them."""
@@ -102,7 +124,12 @@ def _prepare_out(out: Path, ident: dict, options: BuildOptions) -> dict | None:
         if _bytes_release(built_by) != _bytes_release(__version__) and not options.overwrite:
             raise DatasetError(f"--out {out} was built by corruptgen {built_by}, whose outputs differ from {__version__}'s; "
                                f"resume it with corruptgen {built_by} or pass --overwrite to rebuild it.")
-        diffs = [k for k in IDENTITY_KEYS if previous.get("identity", {}).get(k) != ident.get(k)]
+        before = previous.get("identity", {})
+        diffs = [k for k in IDENTITY_KEYS if before.get(k) != ident.get(k) and not (k == "source" and _same_source(before.get(k), ident.get(k)))]
+        if diffs == ["source"] and not options.overwrite and not Path(str(before.get("source"))).is_absolute():
+            raise DatasetError(f"--out {out} was built from source {before.get('source')!r}, a path relative to the folder that "
+                               f"build ran in; from here it is not {ident.get('source')}. Rerun from that folder, or pass "
+                               "--overwrite to rebuild it.")  # fmt: skip
         if diffs and not options.overwrite:
             detail = ", ".join(f"{k} {previous.get('identity', {}).get(k)!r} -> {ident.get(k)!r}" for k in diffs)
             raise DatasetError(f"--out {out} holds a build with a different {detail}; pass --overwrite to replace it.")
@@ -141,6 +168,8 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
     ident = build_identity(adapter, options.seed, options.profile, options.warp_annotations, options.output_format,
                            options.severity_dirs)  # fmt: skip
     previous = _prepare_out(out, ident, options)
+    if previous is not None and previous.get("status") != "complete":
+        _remove_partials(out)
     shard_size = options.shard_size
     if previous and previous.get("shard_size") != shard_size:
         shard_size = previous["shard_size"]  # shard indices name manifests: keep the first run's plan
@@ -193,15 +222,23 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
         if progress:
             progress.shard_done(result)
 
+    failure = None
     try:
         run_shards(tasks, options.workers, on_result, client)
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
         seconds = time.perf_counter() - started
         moved_trees = {cs: t for cs, t in trees.items() if cs[0] in warped}
-        state.update(_summarise(out, shards, built_sorted, adapter, moved_trees, writer.finish))
-        state["status"] = "complete" if state["counts"]["missing"] == 0 else "incomplete"
-        state["timing"] = {"seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
+        try:
+            state.update(_summarise(out, shards, built_sorted, adapter, moved_trees, writer.finish))
+            state["status"] = "complete" if state["counts"]["missing"] == 0 else "incomplete"
+            state["timing"] = {"seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
+        except StorageError:
+            if failure is None:
+                raise  # else the storage error that stopped the shards is the one to tell
     total = len(samples) * len(options.corruptions) * len(options.severities)
     return BuildReport(
         samples=len(samples), outputs=total, written=written, skipped=total - outputs_now, failed=failed,

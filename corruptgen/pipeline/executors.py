@@ -14,6 +14,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from corruptgen.datasets.base import DatasetError
+from corruptgen.files import StorageError
 
 from .shard import BuildFailed, ShardResult, ShardTask, build_shard
 
@@ -94,7 +95,7 @@ def run_shards(tasks: list[ShardTask], workers: int, on_result: Callable[[ShardR
             for future in as_completed(futures):
                 try:
                     result = future.result()
-                except (BuildFailed, KeyboardInterrupt):
+                except (BuildFailed, StorageError, KeyboardInterrupt):
                     raise
                 except Exception as exc:  # a pool or cluster that lost the task for good (e.g. Dask's KilledWorker)
                     raise DatasetError(f"shard {futures[future]} could not be run ({type(exc).__name__}: {exc}); rerun the "

@@ -7,6 +7,8 @@ a model, so the two agree byte for byte.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from corruptgen.api import corrupt_rgb_or_gray
@@ -75,6 +77,8 @@ def build_identity(adapter: Adapter, seed: int, profile: str, warp_annotations: 
                    severity_dirs: str = "severity") -> dict:  # fmt: skip
     """What identifies a build in ``corruptgen.json`` (the keys of :data:`IDENTITY_KEYS`)."""
     ident = {**adapter.describe(), "seed": seed, "profile": profile}
+    if ident.get("source") not in (None, "bundled sample"):  # resolved: a resume from another folder names it alike
+        ident["source"] = str(Path(ident["source"]).resolve())
     ident.update({"image_format": adapter.settings.image_format, "jpeg_quality": adapter.settings.jpeg_quality})
     ident.setdefault("preprocessing", None)
     if warp_annotations:  # absent, not False, so that builds from before the option resume

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corruptgen.datasets.base import Adapter, Sample, SampleError
-from corruptgen.files import atomic_write
+from corruptgen.files import StorageError, atomic_write, storage_error
 from corruptgen.writers import writer_for
 
 from .layout import LayoutError, manifest_path, read_rows, tree_name
@@ -56,8 +56,20 @@ def build_shard(task: ShardTask) -> ShardResult:
 
     Files are written under temporary names and renamed; each (corruption, severity)
     manifest of the shard is written after all its files, so a manifest on disk means its
-    files are complete.
+    files are complete. Storage that refuses a write (a full disk, a read-only ``--out``) stops the
+    shard with a :class:`~corruptgen.files.StorageError`: it is no image's fault, and no manifest
+    of the shard is written, so a rerun builds it again.
     """
+    try:
+        return _build_shard(task)
+    except OSError as exc:
+        fault = storage_error(exc, Path(exc.filename) if exc.filename else task.out)
+        if fault is exc:
+            raise
+        raise fault from None
+
+
+def _build_shard(task: ShardTask) -> ShardResult:
     adapter, out = task.adapter, task.out
     trees = {cs: tree_name(*cs, task.profile, task.severity_dirs) for cs in task.todo}
     rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
@@ -86,6 +98,14 @@ def build_shard(task: ShardTask) -> ShardResult:
                                                    task.profile)  # fmt: skip
                     cell = (corruption, severity)
                     fields = {**writer.add(cell, trees[cell], sample, corrupted, files, moved), **moved}
+                except StorageError:
+                    raise
+                except OSError as exc:
+                    if storage_error(exc, out) is not exc:
+                        raise
+                    message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
+                    _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
+                    continue
                 except Exception as exc:  # a build never dies because one image is broken
                     message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                     _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
@@ -118,11 +138,13 @@ def _record_failure(task, result, shard_rows, sample, corruption, severity, mess
 
 def shard_done(path: Path, shard: list[Sample]) -> bool:
     """A manifest on disk means its files are complete, if it covers exactly this shard's samples
-    (a first run with --limit covers fewer); a damaged one is built again."""
+    (a first run with --limit covers fewer) and none of them failed; a damaged one, or one with a
+    failed output (a source image that was missing, say), is built again."""
     if not path.exists():
         return False
     try:
         rows = read_rows(path)
     except LayoutError:
         return False
-    return len(rows) == len(shard) and rows[0]["key"] == shard[0].key and rows[-1]["key"] == shard[-1].key
+    return (len(rows) == len(shard) and rows[0]["key"] == shard[0].key and rows[-1]["key"] == shard[-1].key
+            and all(row.get("status") == "ok" for row in rows))  # fmt: skip
