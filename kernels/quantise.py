@@ -7,32 +7,22 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def to_level(v, rounded):
+    """One value in [0, 1] (clipped) -> uint8: truncated like ``np.uint8(v * 255)``, or with
+    ``rounded`` rounded half to even like ``np.round(v * 255)``; for kernels that serve both."""
+    v = v * 255.0
+    if v <= 0.0:
+        return np.uint8(0)
+    if v >= 255.0:
+        return np.uint8(255)
+    return np.uint8(np.rint(v)) if rounded else np.uint8(v)
+
+
 @njit(cache=True)
 def quantise(v):
     """One value in [0, 1] (clipped) -> uint8, truncating like ``np.uint8(v * 255)``; for fused kernels."""
-    v = v * 255.0
-    if v <= 0.0:
-        return np.uint8(0)
-    if v >= 255.0:
-        return np.uint8(255)
-    return np.uint8(v)
-
-
-@njit(cache=True)
-def quantise_rounded(v):
-    """One value in [0, 1] (clipped) -> uint8, rounding half to even like ``np.round(v * 255)``."""
-    v = v * 255.0
-    if v <= 0.0:
-        return np.uint8(0)
-    if v >= 255.0:
-        return np.uint8(255)
-    return np.uint8(np.rint(v))
-
-
-@njit(cache=True, inline="always")
-def to_level(v, rounded):
-    """``quantise_rounded(v)`` when ``rounded``, else ``quantise(v)``: for kernels that serve both."""
-    return quantise_rounded(v) if rounded else quantise(v)
+    return to_level(v, False)
 
 
 @njit(cache=True)

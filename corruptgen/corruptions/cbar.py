@@ -57,6 +57,13 @@ class _CBar(Corruption):
     draws_per_severity = False  # one image, one layout at every magnitude, as the reference
 
 
+class _SeededField(_CBar):
+    """A corruption whose only draw is the seed of its ``RandomState`` (the reference's bulk noise)."""
+
+    def sample(self, rng, shape, p):
+        return {"seed": int(rng.integers(0, 2**32))}
+
+
 class SingleFrequencyGreyscale(_CBar):
     """A plane wave of random direction and frequency (up to Nyquist) added in grey, amplitude
     ``19.6 m``. Its frequency is in radians per pixel, so it does not scale with the image."""
@@ -144,44 +151,35 @@ class InverseSparkles(_CBar):
                                      100 - scaled(p.magnitude, 65), seed)  # fmt: skip
 
 
-class PerlinNoise(_CBar):
+class PerlinNoise(_SeededField):
     """A grey haze of Perlin turbulence (one noise unit per ``n / 7`` px) blended in with weight ``0.05 m``."""
 
     name = "perlin_noise"
     family = "noise"
     tables = {"imagenet-cbar": (4.6, 5.2, 5.8, 7.6, 8.8)}
 
-    def sample(self, rng, shape, p):
-        return {"seed": int(rng.integers(0, 2**32))}
-
     def apply(self, image, p: Params, *, seed):
         return cbar.perlin_noise(image, seed, scaled(p.magnitude, 0.5), 1 / (32 * _short(image.shape) / 224))
 
 
-class BlueNoiseSample(_CBar):
+class BlueNoiseSample(_SeededField):
     """Black out the pixels where a blue-noise field falls under ``0.3 m - 2.5`` standard deviations."""
 
     name = "blue_noise_sample"
     family = "noise"
     tables = {"imagenet-cbar": (0.8, 1.6, 2.4, 4.0, 5.6), "cifar-cbar": (0.7, 1.4, 2.1, 3.5, 4.2)}
 
-    def sample(self, rng, shape, p):
-        return {"seed": int(rng.integers(0, 2**32))}
-
     def apply(self, image, p: Params, *, seed):
         return cbar.blue_noise_sample(image, seed, scaled(p.magnitude, 3.0) - 2.5)
 
 
-class BrownishNoise(_CBar):
+class BrownishNoise(_SeededField):
     """Add brown-ish (``1 / (k^2 + 1)``) noise per channel, amplitude ``6.4 m``; its DC term gives each
     channel a random cast, as in the reference."""
 
     name = "brownish_noise"
     family = "noise"
     tables = {"imagenet-cbar": (1.0, 2.0, 3.0, 4.0, 5.0), "cifar-cbar": (2.5, 4.0, 5.5, 6.5, 7.0)}
-
-    def sample(self, rng, shape, p):
-        return {"seed": int(rng.integers(0, 2**32))}
 
     def apply(self, image, p: Params, *, seed):
         return cbar.brownish_noise(image, seed, scaled(p.magnitude, 64))
