@@ -1,20 +1,28 @@
-"""End-to-end build throughput, folder tree and WebDataset shards, against the work itself.
+"""End-to-end build throughput on ImageNet-sized sources, with each stage's floor and the projected
+time of ImageNet-C's validation set on this machine.
 
-    python scripts/bench_build.py [--images 48]    # writes the build section of docs/benchmarks.md
+    python scripts/bench_build.py [--images 96] [--scale 4] [--no-write]   # writes the build section of docs/benchmarks.md
 
-Generates an ImageNet-style source (224x224 JPEGs in class folders, cut from scikit-image's
-photographs), builds the 15 benchmark corruptions x 5 severities (75 JPEG outputs per image,
-quality 85) as a folder tree and as WebDataset tar shards, with 1 and 2 workers, and compares
-with two floors measured in the same run: the codec floor (decode each image once, encode it
-75 times with OpenCV's JPEG) and kernels + codec (the same, with each output's corruption
-computed in between by the build's own ``corrupt_sample``): what any build must do, in one
-process, with no files. A build's own overhead is its time over kernels + codec.
+Source: generated ImageNet-sized JPEGs (375 x 500 and 500 x 375, quality 90, cut from scikit-image's
+photographs) in class folders. Build: what users run, ``corruptgen build imagenet`` with its defaults
+(Resize(256) + CenterCrop(224), the 15 benchmark corruptions x 5 severities, 75 JPEG q85 outputs per
+image), as a folder tree and as WebDataset shards, with 1 and 2 workers, each at ``--images`` and
+``--scale`` times as many images: the difference gives the time per image once running (the slope)
+apart from the start-up (the intercept: worker processes, imports, the output tree's folders).
+Stages, timed in this process, warm (its first image discarded), the way one worker runs them: decode
++ resize, the 75 corruptions (``corrupt_sample``), the 75 encodes, the 75 file writes
+(``atomic_write``), hashing and manifest rows. Their sum is the floor a build cannot go under on one
+core. Projection: the intercept plus 50,000 times the 2-worker slope.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,119 +34,151 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _benchdoc import machine, write_section  # noqa: E402
+from _benchdoc import machine, publish  # noqa: E402
 
 from corruptgen import list_corruptions  # noqa: E402
 from corruptgen.datasets import BuildSettings  # noqa: E402
+from corruptgen.datasets.base import encode_image  # noqa: E402
 from corruptgen.datasets.imagenet import ImageNetAdapter  # noqa: E402
-from corruptgen.pipeline.engine import BuildOptions, run_build  # noqa: E402
+from corruptgen.files import atomic_write  # noqa: E402
 from corruptgen.pipeline.recipe import corrupt_sample  # noqa: E402
 
+VAL = 50_000
 
-def make_source(root: Path, n: int) -> list[Path]:
+
+def make_source(root: Path, n: int) -> None:
     rng = np.random.default_rng(0)
     photos = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()]
-    paths = []
     for i in range(n):
         photo = photos[i % len(photos)]
-        y, x = rng.integers(0, photo.shape[0] - 224), rng.integers(0, photo.shape[1] - 224)
+        h, w = (375, 500) if i % 2 == 0 else (500, 375)
+        big = cv2.resize(photo, (max(w, photo.shape[1]), max(h, photo.shape[0])), interpolation=cv2.INTER_AREA)
+        y, x = int(rng.integers(0, big.shape[0] - h + 1)), int(rng.integers(0, big.shape[1] - w + 1))
         folder = root / "val" / f"n{i % 4:08d}"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"img_{i:05d}.JPEG"
-        cv2.imwrite(str(path), cv2.cvtColor(photo[y : y + 224, x : x + 224], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        paths.append(path)
-    return paths
+        cv2.imwrite(str(folder / f"ILSVRC2012_val_{i:08d}.JPEG"), cv2.cvtColor(big[y : y + h, x : x + w], cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, 90])  # fmt: skip
 
 
-def codec_floor(paths: list[Path], outputs: int) -> float:
-    """Seconds per image: decode once, encode ``outputs`` times (OpenCV JPEG q85)."""
-    t0 = time.perf_counter()
-    for path in paths:
-        pixels = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
-        for _ in range(outputs):
-            cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return (time.perf_counter() - t0) / len(paths)
+def adapter(src: Path) -> ImageNetAdapter:
+    return ImageNetAdapter(src=src, settings=BuildSettings(jpeg_quality=85), preprocess=True)
 
 
-def kernels_and_codec(paths: list[Path], src: Path) -> float:
-    """Seconds per image: decode once, then per output corrupt (the build's seeds) and encode."""
+def stages(src: Path, scratch: Path) -> dict[str, float]:
+    """Milliseconds per source image of each stage, one process, the first image discarded (warm-up)."""
+    source = adapter(src)
+    samples = source.samples()
     names = list_corruptions()
-    t0 = time.perf_counter()
-    for path in paths:
-        pixels = cv2.cvtColor(cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        key = path.relative_to(src / "val").as_posix()
-        for name in names:
-            for severity in range(1, 6):
-                out = corrupt_sample(pixels, "imagenet", key, name, severity, 0, "imagenet")
-                cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return (time.perf_counter() - t0) / len(paths)
+    totals = dict.fromkeys(("decode + resize", "75 corruptions", "75 encodes", "75 file writes", "hashing + rows"), 0.0)
+    for i, sample in enumerate(samples):
+        t0 = time.perf_counter()
+        pixels, _ = source.load(sample)
+        t1 = time.perf_counter()
+        outputs = [corrupt_sample(pixels, "imagenet", sample.key, c, s, 0, "imagenet") for c in names for s in range(1, 6)]
+        t2 = time.perf_counter()
+        encoded = [encode_image(o, ".JPEG", 85) for o in outputs]
+        t3 = time.perf_counter()
+        for k, data_ in enumerate(encoded):
+            atomic_write(scratch / f"{k // 5}" / f"{k % 5}" / sample.key, data_)
+        t4 = time.perf_counter()
+        rows = [json.dumps({"key": sample.key, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d), "status": "ok"},
+                           sort_keys=True) for d in encoded]  # fmt: skip
+        t5 = time.perf_counter()
+        assert len(rows) == 75
+        if i == 0:
+            continue
+        for name, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            totals[name] += seconds
+    return {name: 1000 * seconds / (len(samples) - 1) for name, seconds in totals.items()}
 
 
-def timed_build(src: Path, out: Path, workers: int, shard_size: int, output_format: str = "folder") -> float:
+def timed_build(src: Path, out: Path, workers: int, output_format: str) -> float:
+    """The command users run, in its own process (so one worker is not slowed by this script's heap)."""
     shutil.rmtree(out, ignore_errors=True)
-    adapter = ImageNetAdapter(src=src, settings=BuildSettings(jpeg_quality=85), preprocess=False)
-    options = BuildOptions(corruptions=list_corruptions(), severities=[1, 2, 3, 4, 5], workers=workers, shard_size=shard_size,
-                           output_format=output_format)  # fmt: skip
+    os.sync()  # each run pays its own writes' flushing, not the previous one's
+    command = [sys.executable, "-m", "corruptgen", "build", "imagenet", "--src", str(src), "--out", str(out),
+               "--workers", str(workers), "--output-format", output_format, "--quiet"]  # fmt: skip
     t0 = time.perf_counter()
-    report = run_build(adapter, out, options)
+    subprocess.run(command, check=True)
     seconds = time.perf_counter() - t0
-    assert report.failed == 0 and report.written == report.outputs
+    shutil.rmtree(out, ignore_errors=True)
     return seconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--images", type=int, default=48)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=96)
+    parser.add_argument("--scale", type=int, default=4, help="the larger source is this many times --images")
+    parser.add_argument("--repeats", type=int, default=2, help="each build and the stages: the best of this many runs")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--stages-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stages_child:
+        print(json.dumps(stages(*args.stages_child)))
+        return
+    small_n, large_n = args.images, args.images * args.scale
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "src"
-        paths = make_source(src, args.images)
-        floor = codec_floor(paths, 75)
-        timed_build(src, Path(tmp) / "warm", 1, 8)  # compile / load Numba's cache once
-        shard = max(1, args.images // 8)
-        # this machine's speed drifts by 20 % from minute to minute: every figure is the best of
-        # --repeats runs, interleaved, so that the ratios compare like with like
-        work, runs = float("inf"), {}
+        small, large = Path(tmp) / "small", Path(tmp) / "large"
+        make_source(small, small_n)
+        make_source(large, large_n)
+        timed_build(small, Path(tmp) / "warm", 1, "folder")  # Numba's cache and the OS's files, once
+        floors = []
+        for k in range(args.repeats):  # each in a fresh process, as a worker runs them
+            os.sync()
+            child = [sys.executable, __file__, "--stages-child", str(small), str(Path(tmp) / f"scratch{k}")]
+            floors.append(json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout))
+        floor = {name: min(f[name] for f in floors) for name in floors[0]}
+        # this machine's speed drifts from minute to minute: every build is the best of --repeats runs,
+        # interleaved, so that the figures compare like with like
+        best: dict = {}
         for _ in range(args.repeats):
-            work = min(work, kernels_and_codec(paths, src))
-            for w in (1, 2):
-                for fmt in ("folder", "webdataset"):
-                    runs[fmt, w] = min(runs.get((fmt, w), float("inf")), timed_build(src, Path(tmp) / f"{fmt}-{w}", w, shard, fmt))
-    n = args.images
-
-    def row(label: str, seconds_per_image: float) -> str:
-        return (f"| {label} | {seconds_per_image * n:.2f} | {1 / seconds_per_image:.1f} | {75 / seconds_per_image:.0f} | "
-                f"{seconds_per_image * 1000:.1f} | {seconds_per_image / floor:.1f} | {seconds_per_image / work:.2f} |")  # fmt: skip
-
+            for output_format in ("folder", "webdataset"):
+                for workers in (1, 2):
+                    for n, src in ((small_n, small), (large_n, large)):
+                        seconds = timed_build(src, Path(tmp) / "out", workers, output_format)
+                        best[output_format, workers, n] = min(best.get((output_format, workers, n), seconds), seconds)
+        fits = {}
+        for output_format in ("folder", "webdataset"):
+            for workers in (1, 2):
+                a, b = best[output_format, workers, small_n], best[output_format, workers, large_n]
+                slope = (b - a) / (large_n - small_n)
+                fits[output_format, workers] = (slope, a - slope * small_n, a, b)
+                print(output_format, workers, f"{1000 * slope:.1f} ms/image, start-up {a - slope * small_n:.2f} s", flush=True)
+    total = sum(floor.values())
     lines = [
         "## End-to-end build (`scripts/bench_build.py`)",
         "",
-        f"Machine: {machine()}. Source: {n} generated 224x224 JPEGs in ImageNet class folders; build: 15 benchmark "
-        "corruptions x 5 severities = 75 JPEG (q85) outputs per image, written with manifests "
-        f"(shard size {shard}); timings include process start-up of the workers. Kernels + codec: the same "
-        f"corruptions and encodes in one process, no files. Best of {args.repeats} interleaved runs each.",
+        f"Machine: {machine()}. Source: generated ImageNet-sized JPEGs (375 x 500 and 500 x 375, q90) in class folders; "
+        "`corruptgen build imagenet` with its defaults (Resize(256) + CenterCrop(224), 15 corruptions x 5 severities, 75 "
+        f"JPEG q85 outputs per image). Each build ran on {small_n} and on {large_n} images (best of {args.repeats} "
+        "interleaved runs, the file system synced before each): per image once running is the difference over the "
+        "difference in images, start-up the rest.",
         "",
-        "| run | seconds | images/s | outputs/s | ms per image | x codec floor | x kernels + codec |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        row("codec floor (1 decode + 75 encodes, OpenCV)", floor),
-        row("kernels + codec (1 decode, 75 x corrupt + encode)", work),
+        f"Stages of one worker, in one process, warm (ms per source image, best of {args.repeats}):",
+        "",
+        "| stage | ms per image |",
+        "|---|---:|",
+        *(f"| {name} | {ms:.1f} |" for name, ms in floor.items()),
+        f"| **floor: their sum** | **{total:.1f}** |",
+        "",
+        "| build | ms per image once running | start-up (s) | images/s | ImageNet-C val (50,000 images) projected |",
+        "|---|---:|---:|---:|---:|",
     ]
-    for (fmt, w), seconds in runs.items():
-        lines.append(row(f"build, {fmt}, {w} worker{'s' if w > 1 else ''}", seconds / n))
+    for (output_format, workers), (slope, intercept, _, _) in fits.items():
+        minutes = (intercept + VAL * slope) / 60
+        lines.append(f"| {output_format}, {workers} worker{'s' if workers > 1 else ''} | {1000 * slope:.1f} | {intercept:.1f} | "
+                     f"{1 / slope:.1f} | {'**' if workers == 2 else ''}{minutes:.1f} min{'**' if workers == 2 else ''} |")  # fmt: skip
+    one = fits["folder", 1][0] * 1000
     lines += [
         "",
-        f"On one worker the build's own overhead over kernels + codec is **{runs['folder', 1] / n / work:.2f}x** "
-        f"as a folder tree and **{runs['webdataset', 1] / n / work:.2f}x** as WebDataset shards; tar shards take "
-        f"{runs['webdataset', 1] / runs['folder', 1]:.2f}x the folder tree's time. 2 workers / 1 worker throughput: "
-        f"**{runs['folder', 1] / runs['folder', 2]:.2f}x** (folder), **{runs['webdataset', 1] / runs['webdataset', 2]:.2f}x** "
-        "(webdataset).",
+        f"One worker runs at {one / total:.2f}x the floor of its stages (folder tree); two workers give "
+        f"{fits['folder', 1][0] / fits['folder', 2][0]:.2f}x one's throughput (folder) and "
+        f"{fits['webdataset', 1][0] / fits['webdataset', 2][0]:.2f}x (WebDataset), i.e. "
+        f"{2000 * fits['folder', 2][0]:.0f} ms per image per core. One worker builds in the command's own process, "
+        "two in a pool of fresh ones; on this shared 2-core machine identical runs differ by up to 25 %, so compare "
+        "figures of one run only.",
     ]
-    body = "\n".join(lines)
-    print(body)
-    if not args.no_write:
-        write_section("bench_build", body)
+    publish("bench_build", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":
