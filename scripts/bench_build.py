@@ -9,7 +9,8 @@ photographs) in class folders. Build: what users run, ``corruptgen build imagene
 image), as a folder tree and as WebDataset shards, with 1 and 2 workers, each at ``--images`` and
 ``--scale`` times as many images: the difference gives the time per image once running (the slope)
 apart from the start-up (the intercept: worker processes, imports, the output tree's folders).
-Stages, timed in this process, warm (its first image discarded), the way one worker runs them: decode
+``--before PYTHON`` times another installation's builds beside (an earlier release: where the
+time went before). Stages, timed in this process, warm (its first image discarded), the way one worker runs them: decode
 + resize, the 75 corruptions (``corrupt_sample``), the 75 encodes, the 75 file writes
 (``atomic_write``), hashing and manifest rows. Their sum is the floor a build cannot go under on one
 core. Projection: the intercept plus 50,000 times the 2-worker slope.
@@ -92,14 +93,14 @@ def stages(src: Path, scratch: Path) -> dict[str, float]:
     return {name: 1000 * seconds / (len(samples) - 1) for name, seconds in totals.items()}
 
 
-def timed_build(src: Path, out: Path, workers: int, output_format: str) -> float:
+def timed_build(src: Path, out: Path, workers: int, output_format: str, python: str = sys.executable) -> float:
     """The command users run, in its own process (so one worker is not slowed by this script's heap)."""
     shutil.rmtree(out, ignore_errors=True)
     os.sync()  # each run pays its own writes' flushing, not the previous one's
-    command = [sys.executable, "-m", "corruptgen", "build", "imagenet", "--src", str(src), "--out", str(out),
+    command = [python, "-m", "corruptgen", "build", "imagenet", "--src", str(src), "--out", str(out),
                "--workers", str(workers), "--output-format", output_format, "--quiet"]  # fmt: skip
     t0 = time.perf_counter()
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, cwd=out.parent)  # never a checkout, whose corruptgen/ -m would import
     seconds = time.perf_counter() - t0
     shutil.rmtree(out, ignore_errors=True)
     return seconds
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=4, help="the larger source is this many times --images")
     parser.add_argument("--repeats", type=int, default=2, help="each build and the stages: the best of this many runs")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--before", help="another installation's python (an earlier release), its builds timed beside")
     parser.add_argument("--stages-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages_child:
@@ -121,7 +123,6 @@ def main() -> None:
         small, large = Path(tmp) / "small", Path(tmp) / "large"
         make_source(small, small_n)
         make_source(large, large_n)
-        timed_build(small, Path(tmp) / "warm", 1, "folder")  # Numba's cache and the OS's files, once
         floors = []
         for k in range(args.repeats):  # each in a fresh process, as a worker runs them
             os.sync()
@@ -131,19 +132,26 @@ def main() -> None:
         # this machine's speed drifts from minute to minute: every build is the best of --repeats runs,
         # interleaved, so that the figures compare like with like
         best: dict = {}
+        pythons = {"": sys.executable, **({"before": args.before} if args.before else {})}
+        for python in pythons.values():  # each installation's Numba cache, once
+            timed_build(small, Path(tmp) / "warm", 1, "folder", python)
         for _ in range(args.repeats):
             for output_format in ("folder", "webdataset"):
                 for workers in (1, 2):
                     for n, src in ((small_n, small), (large_n, large)):
-                        seconds = timed_build(src, Path(tmp) / "out", workers, output_format)
-                        best[output_format, workers, n] = min(best.get((output_format, workers, n), seconds), seconds)
-        fits = {}
-        for output_format in ("folder", "webdataset"):
-            for workers in (1, 2):
-                a, b = best[output_format, workers, small_n], best[output_format, workers, large_n]
-                slope = (b - a) / (large_n - small_n)
-                fits[output_format, workers] = (slope, a - slope * small_n, a, b)
-                print(output_format, workers, f"{1000 * slope:.1f} ms/image, start-up {a - slope * small_n:.2f} s", flush=True)
+                        for label, python in pythons.items():
+                            seconds = timed_build(src, Path(tmp) / "out", workers, output_format, python)
+                            key = (label, output_format, workers, n)
+                            best[key] = min(best.get(key, seconds), seconds)
+        fits, before = {}, {}
+        for label in pythons:
+            for output_format in ("folder", "webdataset"):
+                for workers in (1, 2):
+                    a, b = best[label, output_format, workers, small_n], best[label, output_format, workers, large_n]
+                    slope = (b - a) / (large_n - small_n)
+                    (before if label else fits)[output_format, workers] = (slope, a - slope * small_n, a, b)
+                    print(label or "now", output_format, workers, f"{1000 * slope:.1f} ms/image, start-up "
+                          f"{a - slope * small_n:.2f} s", flush=True)  # fmt: skip
     total = sum(floor.values())
     lines = [
         "## End-to-end build (`scripts/bench_build.py`)",
@@ -161,13 +169,18 @@ def main() -> None:
         *(f"| {name} | {ms:.1f} |" for name, ms in floor.items()),
         f"| **floor: their sum** | **{total:.1f}** |",
         "",
-        "| build | ms per image once running | start-up (s) | images/s | ImageNet-C val (50,000 images) projected |",
-        "|---|---:|---:|---:|---:|",
+        "| build | ms per image once running | start-up (s) | images/s | ImageNet-C val (50,000 images) projected |"
+        + (" before: ms per image, start-up, projected |" if before else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|" if before else ""),
     ]
     for (output_format, workers), (slope, intercept, _, _) in fits.items():
         minutes = (intercept + VAL * slope) / 60
+        extra = ""
+        if before:
+            old_slope, old_intercept, _, _ = before[output_format, workers]
+            extra = f" {1000 * old_slope:.1f}, {old_intercept:.1f} s, {(old_intercept + VAL * old_slope) / 60:.1f} min |"
         lines.append(f"| {output_format}, {workers} worker{'s' if workers > 1 else ''} | {1000 * slope:.1f} | {intercept:.1f} | "
-                     f"{1 / slope:.1f} | {'**' if workers == 2 else ''}{minutes:.1f} min{'**' if workers == 2 else ''} |")  # fmt: skip
+                     f"{1 / slope:.1f} | {'**' if workers == 2 else ''}{minutes:.1f} min{'**' if workers == 2 else ''} |{extra}")  # fmt: skip
     one = fits["folder", 1][0] * 1000
     lines += [
         "",
