@@ -263,3 +263,27 @@ def test_the_html_has_no_script_and_reaches_nothing_outside(coco_geo, tmp_path):
     assert "<script" not in text.lower()
     sources = re.findall(r'src="([^"]*)"', text)
     assert sources and all(s.startswith("data:image/") for s in sources)
+
+
+def test_in_a_browser_the_face_examples_report_opens_cleanly(tmp_path, browser, monkeypatch):
+    """The issue's check: the face example's tree, its detector's results scored by evaluate, reported."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)  # --model examples.faces.detector:load is importable from the repository root
+    subprocess.run([sys.executable, "examples/faces/make_coco.py", "--out", str(tmp_path / "faces"), "--images", "2"], check=True)
+    tree, runs, out = tmp_path / "faces-c", tmp_path / "runs", tmp_path / "faces-c.html"
+    cli("build", "coco", "--src", tmp_path / "faces", "--split", "val", "--out", tree, "--corruptions", "defocus_blur,shear",
+        "--severities", "3", "--quiet")  # fmt: skip
+    cli("detect", tree, "--model", "examples.faces.detector:load", "--results", runs, "--quiet")
+    cli("evaluate", tree, "--results", runs)
+    cli("report", tree, "--results", runs, "--out", out)
+    page, errors = open_page(browser, out)
+    assert errors == []
+    assert all(w > 0 for w in page.evaluate("[...document.images].map(i => i.naturalWidth)"))
+    doc = json.loads((runs / "results.json").read_text())
+    shown = page.evaluate("[...document.querySelectorAll('#results table.summary td')].map(td => Number(td.dataset.value))")
+    assert shown == [doc["P"], doc["mPC"], doc["rPC"]]
+    assert page.evaluate("document.querySelectorAll('figure[data-cell=\"shear/3\"] rect').length") > 0  # moved faces drawn
+    page.close()
