@@ -1,4 +1,6 @@
-"""Robustness metrics on mappings ``{corruption: {severity: value}}``: CE, mCE, relative mCE, mPC, rPC.
+"""Robustness metrics on mappings ``{corruption: {severity: value}}``: CE, mCE, relative mCE, mPC, rPC;
+and ImageNet-P's stability metrics on a model's predictions over perturbation sequences: FP, T5D,
+mFR, mT5D.
 
 Values are percentages (errors 0-100, AP 0-100), as the published tables give them. Every
 function looks cells up by corruption name and severity, never by position, so the order of a
@@ -29,6 +31,8 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from corruptgen.corruptions import BENCHMARK, SEVERITIES
 
@@ -273,3 +277,68 @@ def rpc(performance: Cells, clean: float, *, corruptions: Iterable[str] | None =
 
 
 __all__ = ["ALEXNET_CLEAN_ERROR", "ALEXNET_ERRORS", "Result", "ce", "mce", "mpc", "relative_mce", "rpc"]
+
+
+# ---- ImageNet-P's stability metrics (hendrycks/robustness ``ImageNet-P/test.py``) ----
+
+
+def frame_pairs(frames: int, noise: bool, difficulty: int = 1) -> list[tuple[int, int]]:
+    """The frames ``test.py`` compares in one sequence: every later frame with frame 0 for a noise
+    perturbation (frame 0 is the clean image), else consecutive frames of each stride-``difficulty``
+    subsequence.
+
+    >>> frame_pairs(4, noise=True), frame_pairs(4, noise=False), frame_pairs(5, noise=False, difficulty=2)
+    ([(0, 1), (0, 2), (0, 3)], [(0, 1), (1, 2), (2, 3)], [(0, 2), (2, 4), (1, 3)])
+    """
+    if noise:
+        return [(0, j) for j in range(1, frames)]
+    return [(j - difficulty, j) for i in range(difficulty) for j in range(i + difficulty, frames, difficulty)]
+
+
+def rankings(scores) -> np.ndarray:
+    """Each class's rank (1 = the top class) from a model's scores, ``scipy.stats.rankdata(-scores,
+    method="ordinal")`` along the last axis (ties ranked in class order), as ``test.py`` ranks.
+
+    >>> rankings([[0.1, 0.7, 0.2]]).tolist()
+    [[3, 1, 2]]
+    """
+    scores = np.asarray(scores, dtype=float)
+    return np.argsort(np.argsort(-scores, axis=-1, kind="stable"), axis=-1, kind="stable") + 1
+
+
+def flip_probability(predictions, noise: bool, difficulty: int = 1) -> float:
+    """FP in percent: how often the top-1 prediction changes between the frames :func:`frame_pairs`
+    pairs, averaged per sequence, then over sequences. ``predictions``: ``(sequences, frames)``
+    class indices."""
+    predictions = np.asarray(predictions)
+    pairs = np.array(frame_pairs(predictions.shape[1], noise, difficulty))
+    flips = predictions[:, pairs[:, 0]] != predictions[:, pairs[:, 1]]
+    return 100.0 * float(flips.mean(axis=1).mean())
+
+
+def top5_distance(ranks, noise: bool, difficulty: int = 1) -> float:
+    """T5D: ``sum_{k=1..5} |(k - 1) - min(sigma(k) - 1, 5)|``, where ``sigma(k)`` is the later frame's
+    rank of the class the earlier frame ranked ``k``, averaged over :func:`frame_pairs` per sequence,
+    then over sequences. ``ranks``: ``(sequences, frames, classes)``, as :func:`rankings` gives them."""
+    ranks = np.asarray(ranks)
+    pairs = np.array(frame_pairs(ranks.shape[1], noise, difficulty))
+    order = np.argsort(ranks[:, pairs[:, 0]], axis=-1)[..., :5]  # the earlier frame's top five classes
+    sigma = np.take_along_axis(ranks[:, pairs[:, 1]], order, axis=-1)
+    distance = np.abs(np.arange(5) - np.minimum(sigma - 1, 5)).sum(axis=-1)
+    return float(distance.mean(axis=1).mean())
+
+
+def mean_flip_rate(values: Mapping[str, float], baseline: Mapping[str, float] | None = None) -> float:
+    """mFR (or mT5D): the mean over perturbations of each value divided by the baseline model's, in
+    percent; without a baseline (ImageNet-P's AlexNet values are not published in its repository),
+    the unnormalised mean.
+
+    >>> mean_flip_rate({"rotate": 2.0, "scale": 4.0}, {"rotate": 4.0, "scale": 4.0})
+    75.0
+    """
+    if baseline is None:
+        return _mean(values.values())
+    missing = [name for name in values if name not in baseline]
+    if missing:
+        raise ValueError(f"the baseline has no value for {', '.join(missing)}; give it every perturbation scored.")
+    return 100.0 * _mean(values[name] / baseline[name] for name in values)

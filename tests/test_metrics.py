@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import random
 
+import numpy as np
 import pytest
 
 from corruptgen import metrics
@@ -108,3 +109,83 @@ def test_bad_values_and_baselines():
     with pytest.raises(ValueError, match="clean performance must be positive"):
         metrics.rpc({"fog": {1: 1.0}}, 0.0, corruptions=["fog"], severities=[1])
     assert float(metrics.mpc({"fog": {1: 4.0}}, corruptions=["fog"], severities=[1])) == 4.0
+
+
+# ---- ImageNet-P's FP and T5D, against a direct re-implementation of ImageNet-P/test.py ----
+
+def _test_py_flip_prob(predictions, noise, difficulty):
+    """``flip_prob`` of hendrycks/robustness ImageNet-P/test.py, its loops as written (FP as a fraction)."""
+    result = 0
+    step_size = 1 if noise else difficulty
+    for vid_preds in predictions:
+        result_for_vid = []
+        for i in range(step_size):
+            prev_pred = vid_preds[i]
+            for pred in vid_preds[i::step_size][1:]:
+                result_for_vid.append(int(prev_pred != pred))
+                if not noise:
+                    prev_pred = pred
+        result += np.mean(result_for_vid) / len(predictions)
+    return result
+
+
+def _test_py_ranking_dist(ranks, noise, difficulty, classes):
+    """``ranking_dist`` with ``dist(..., mode='top5')`` of the same file, its loops as written."""
+    cum_sum_top5 = np.cumsum(np.asarray([0] + [1] * 5 + [0] * (classes - 1 - 5)))
+    result = 0
+    step_size = 1 if noise else difficulty
+    for vid_ranks in ranks:
+        result_for_vid = []
+        for i in range(step_size):
+            perm1 = vid_ranks[i]
+            perm1_inv = np.argsort(perm1)
+            for rank in vid_ranks[i::step_size][1:]:
+                perm2 = rank
+                sigma = perm2[perm1_inv]
+                result_for_vid.append(np.sum(np.abs(cum_sum_top5[:5] - cum_sum_top5[sigma - 1][:5])))
+                if not noise:
+                    perm1 = perm2
+                    perm1_inv = np.argsort(perm1)
+        result += np.mean(result_for_vid) / len(ranks)
+    return result
+
+
+def test_flip_probability_by_hand():
+    predictions = [[1, 1, 2, 2], [3, 3, 3, 3]]
+    assert metrics.flip_probability(predictions, noise=False) == pytest.approx(100 / 6)  # 1 of 3 flips, then none
+    assert metrics.flip_probability(predictions, noise=True) == pytest.approx(100 / 3)  # 2 of 3 differ from frame 0
+    assert metrics.flip_probability(predictions, noise=False, difficulty=2) == pytest.approx(50)  # (0, 2) and (1, 3)
+
+
+def test_top5_distance_by_hand():
+    first = np.array([1, 2, 3, 4, 5, 6, 7])  # class c ranked c + 1
+    swapped = np.array([2, 1, 3, 4, 5, 6, 7])  # the top two trade places: |0 - 1| + |1 - 0|
+    pushed_out = np.array([7, 1, 2, 3, 4, 5, 6])  # the top class drops to 7th, the rest move up one
+    assert metrics.top5_distance([[first, swapped]], noise=False) == 2
+    assert metrics.top5_distance([[first, pushed_out]], noise=False) == 5 + 1 + 1 + 1 + 1
+    assert metrics.top5_distance([[first, first]], noise=True) == 0
+
+
+@pytest.mark.parametrize("noise", [False, True])
+@pytest.mark.parametrize("difficulty", [1, 2, 3])
+def test_fp_and_t5d_equal_test_py_on_random_predictions(noise, difficulty):
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(difficulty + 10 * noise)
+    scores = rng.normal(size=(7, 31, 20))
+    scores[:, :, :3] += rng.normal(size=(7, 31, 1)) * 2  # correlated frames: flips neither never nor always
+    ranks = metrics.rankings(scores)
+    assert np.array_equal(ranks, np.stack([[rankdata(-f, method="ordinal") for f in video] for video in scores]))
+    predictions = scores.argmax(axis=-1)
+    assert metrics.flip_probability(predictions, noise, difficulty) == pytest.approx(
+        100 * _test_py_flip_prob(predictions, noise, difficulty), abs=1e-9)  # fmt: skip
+    assert metrics.top5_distance(ranks, noise, difficulty) == pytest.approx(
+        _test_py_ranking_dist(ranks, noise, difficulty, 20), abs=1e-9)  # fmt: skip
+
+
+def test_mean_flip_rate_normalises_by_a_baseline_or_not():
+    fp = {"rotate": 2.0, "scale": 6.0}
+    assert metrics.mean_flip_rate(fp) == 4.0
+    assert metrics.mean_flip_rate(fp, {"rotate": 4.0, "scale": 12.0}) == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="no value for scale"):
+        metrics.mean_flip_rate(fp, {"rotate": 4.0})
