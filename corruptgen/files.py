@@ -41,13 +41,18 @@ class StorageError(OSError):
         return (StorageError, (self.message, self.errno))
 
 
+def is_storage_fault(exc: OSError) -> bool:
+    """Whether ``exc`` is the storage's doing (full, quota, read-only, vanished), not a file's."""
+    return isinstance(exc, StorageError) or exc.errno in _STORAGE_FAULTS
+
+
 def storage_error(exc: OSError, path: Path) -> OSError:
     """``exc`` as a :class:`StorageError` when the storage caused it (else ``exc`` itself).
 
     >>> str(storage_error(OSError(errno.ENOSPC, "No space left on device"), Path("out/fog/1/a.png")))
     'cannot write out/fog/1/a.png: no space is left on its device; free space and rerun the same command (a build resumes from its last complete shard).'
     """
-    if isinstance(exc, StorageError) or exc.errno not in _STORAGE_FAULTS:
+    if isinstance(exc, StorageError) or not is_storage_fault(exc):
         return exc
     reason, advice = _STORAGE_FAULTS[exc.errno]
     return StorageError(f"cannot write {path}: {reason}; {advice} (a build resumes from its last complete shard).", exc.errno)

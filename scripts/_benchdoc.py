@@ -14,6 +14,15 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = "# Benchmarks\n\nWritten by the scripts in `scripts/`; rerun them to refresh a section.\n"
 
 
+def quality(clean, corrupted) -> tuple[float, float]:
+    """PSNR (capped at 100 dB for identical images) and SSIM of ``corrupted`` against ``clean``, RGB uint8:
+    the fidelity scripts' measure of a random corruption's strength."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    return (min(peak_signal_noise_ratio(clean, corrupted, data_range=255), 100.0),
+            structural_similarity(clean, corrupted, channel_axis=-1, data_range=255))  # fmt: skip
+
+
 def median_ms(fn, repeats: int) -> float:
     """Median wall time of ``fn()`` in ms over ``repeats`` calls, after one warm-up call (JIT, caches)."""
     fn()

@@ -25,10 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from skimage import data
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _benchdoc import machine, publish, write_section  # noqa: E402
+from _benchdoc import machine, publish, quality, write_section  # noqa: E402
 
 from corruptgen.corruptions import CIFAR_CBAR, IMAGENET_CBAR, get_corruption  # noqa: E402
 from corruptgen.corruptions.cbar import scaled  # noqa: E402
@@ -109,10 +108,6 @@ def ours_and_reference(reference, name: str, profile: str, severity: int, image:
     theirs = transform.transform(image.copy(), **reference_kwargs(name, draws, p.magnitude, image.shape[0]))
     return mine, theirs, draws
 
-
-def quality(clean, corrupted):
-    return (min(peak_signal_noise_ratio(clean, corrupted, data_range=255), 100.0),
-            structural_similarity(clean, corrupted, channel_axis=-1, data_range=255))  # fmt: skip
 
 
 def main() -> None:

@@ -16,11 +16,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 from skimage import data
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
+from _benchdoc import quality  # noqa: E402
 from reference import reference_corrupt  # noqa: E402
 
 import corruptgen  # noqa: E402
@@ -31,10 +32,6 @@ def photos() -> list[np.ndarray]:
     out = [cv2.resize(getattr(data, n)(), (224, 224), interpolation=cv2.INTER_AREA) for n in ("astronaut", "chelsea", "coffee")]
     return out + [cv2.resize(data.rocket(), (263, 150), interpolation=cv2.INTER_AREA)]
 
-
-def quality(clean, corrupted):
-    return (min(peak_signal_noise_ratio(clean, corrupted, data_range=255), 100.0),
-            structural_similarity(clean, corrupted, channel_axis=-1, data_range=255))  # fmt: skip
 
 
 def main() -> None:

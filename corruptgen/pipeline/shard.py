@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corruptgen.datasets.base import Adapter, Sample, SampleError
-from corruptgen.files import StorageError, atomic_write, storage_error
+from corruptgen.files import atomic_write, is_storage_fault, storage_error
 from corruptgen.writers import writer_for
 
 from .layout import LayoutError, manifest_path, read_rows, tree_name
@@ -98,15 +98,9 @@ def _build_shard(task: ShardTask) -> ShardResult:
                                                    task.profile)  # fmt: skip
                     cell = (corruption, severity)
                     fields = {**writer.add(cell, trees[cell], sample, corrupted, files, moved), **moved}
-                except StorageError:
-                    raise
-                except OSError as exc:
-                    if storage_error(exc, out) is not exc:
-                        raise
-                    message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
-                    _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
-                    continue
                 except Exception as exc:  # a build never dies because one image is broken
+                    if isinstance(exc, OSError) and is_storage_fault(exc):
+                        raise  # ... but stops where the storage refuses (build_shard names it)
                     message = f"{sample.source}: {corruption} severity {severity} failed ({type(exc).__name__}: {exc})."
                     _record_failure(task, result, rows[(corruption, severity)], sample, corruption, severity, message)
                     continue

@@ -85,7 +85,8 @@ class Annotations:
 
     def __init__(self, tree: Tree):
         self.tree = tree
-        self.task = task_for(tree) if kinds(tree.dataset) and kinds(tree.dataset)[0] == "detection" else None
+        default = next(iter(kinds(tree.dataset)), None)
+        self.task = task_for(tree) if default == "detection" else None
         self.notes: list[str] = []
 
     def drawn_on(self, cell: Cell) -> bool:

@@ -163,13 +163,13 @@ def _curves_png(runs: list[Run]) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(dict.fromkeys(c for run in runs for c in run.cells()))
+    names = list(dict.fromkeys(c for run in runs for c in run.cells))
     columns = min(5, max(1, len(names)))
     rows = (len(names) + columns - 1) // columns
     fig, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.0 * rows), dpi=90, squeeze=False, sharey=True)
     for ax, name in zip(axes.ravel(), names):
         for i, run in enumerate(runs):
-            row = run.cells().get(name, {})
+            row = run.cells.get(name, {})
             xs = ([0] if run.clean is not None else []) + sorted(row)
             ys = ([run.clean] if run.clean is not None else []) + [row[s] for s in sorted(row)]
             ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.2, color=f"C{i}", label=run.label)
@@ -195,11 +195,12 @@ def results_section(runs: list[Run]) -> str:
              f'<p class="note">{escape(runs[0].metric)}, from each run\'s results.json (corruptgen evaluate); '
              + ("higher is better" if runs[0].higher_is_better else "lower is better") + ".</p>"]  # fmt: skip
     summary_rows = []
-    for i, (name, _) in enumerate(runs[0].headline()):
-        summary_rows.append([f"<th>{escape(name)}</th>"] + [_td(_fmt(run.headline()[i][1]), "num", run.headline()[i][1]) for run in runs])
+    for i, (name, _) in enumerate(runs[0].headline):
+        values = [run.headline[i][1] for run in runs]
+        summary_rows.append([f"<th>{escape(name)}</th>"] + [_td(_fmt(v), "num", v) for v in values])
     parts.append(_table(["", *labels], summary_rows, "summary"))
-    names = list(dict.fromkeys(c for run in runs for c in run.cells()))
-    severities = sorted({s for run in runs for row in run.cells().values() for s in row})
+    names = list(dict.fromkeys(c for run in runs for c in run.cells))
+    severities = sorted({s for run in runs for row in run.cells.values() for s in row})
     with_ce = not runs[0].higher_is_better and any(run.doc.get("normalisation") != "unnormalised" for run in runs)
     span = len(severities) + 1 + with_ce
     second = ("".join(f'<th class="num">{s}</th>' for s in severities) + '<th class="num">mean</th>'
@@ -210,7 +211,7 @@ def results_section(runs: list[Run]) -> str:
     for name in names:
         line = [_td(name)]
         for run in runs:
-            row = run.cells().get(name, {})
+            row = run.cells.get(name, {})
             mean = sum(row.values()) / len(row) if row else None
             line += [_td(_fmt(row.get(s)), "num", row.get(s)) for s in severities] + [_td(_fmt(mean), "num mean")]
             if with_ce:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from corruptgen.evaluate.results import RUN_FILE, read_json
@@ -32,6 +33,7 @@ class Run:
     def clean(self) -> float | None:
         return self.doc.get("P") if self.higher_is_better else self.doc.get("clean_error")
 
+    @cached_property
     def headline(self) -> list[tuple[str, float | None]]:
         """The summary numbers, as the table of ``corruptgen evaluate`` names them."""
         d = self.doc
@@ -40,12 +42,13 @@ class Run:
         return [("clean error", d.get("clean_error")), (f"mCE ({d.get('normalisation')})", d.get("mCE")),
                 ("relative mCE", d.get("relative_mCE"))]  # fmt: skip
 
+    @cached_property
     def cells(self) -> dict[str, dict[int, float]]:
         return {c: {int(s): float(v) for s, v in row.items()} for c, row in (self.doc.get("cells") or {}).items()}
 
     def worst(self, n: int) -> list[tuple[str, int, float]]:
         """The ``n`` cells where the model does worst (lowest performance, or highest error)."""
-        flat = [(c, s, v) for c, row in self.cells().items() for s, v in row.items()]
+        flat = [(c, s, v) for c, row in self.cells.items() for s, v in row.items()]
         return sorted(flat, key=lambda cell: (cell[2] if self.higher_is_better else -cell[2], cell[0], cell[1]))[:n]
 
 
