@@ -43,6 +43,7 @@ HIGHER_IS_BETTER = {
     "bbox AP": True, "bbox AP50": True, "segm AP": True, "segm AP50": True,  # COCO, Cityscapes instances
     "AP50": True, "AP50 (area)": True,  # Pascal VOC
     "mIoU": True, "iIoU": True,  # Cityscapes semantic segmentation
+    "flip probability": False, "top-5 distance": False,  # ImageNet-P
 }  # fmt: skip
 """Which way each metric a task reports improves (lm-evaluation-harness's ``higher_is_better``): errors
 are summarised as CE / mCE against a baseline, performances as P / mPC / rPC."""
@@ -325,6 +326,29 @@ def top5_distance(ranks, noise: bool, difficulty: int = 1) -> float:
     order = np.argsort(ranks[:, pairs[:, 0]], axis=-1)[..., :5]  # the earlier frame's top five classes
     sigma = np.take_along_axis(ranks[:, pairs[:, 1]], order, axis=-1)
     distance = np.abs(np.arange(5) - np.minimum(sigma - 1, 5)).sum(axis=-1)
+    return float(distance.mean(axis=1).mean())
+
+
+def top5_of(scores) -> np.ndarray:
+    """Each frame's five top classes, best first, from its scores (ties in class order, as
+    :func:`rankings`): all :func:`top5_distance` needs of a frame, kept by the runner per frame.
+
+    >>> top5_of([[0.1, 0.7, 0.2, 0.0, 0.5, 0.3]]).tolist()
+    [[1, 4, 5, 2, 0]]
+    """
+    return np.argsort(-np.asarray(scores, dtype=float), axis=-1, kind="stable")[..., :5]
+
+
+def top5_list_distance(top5, noise: bool, difficulty: int = 1) -> float:
+    """:func:`top5_distance` from each frame's five top classes (``(sequences, frames, 5)``, as
+    :func:`top5_of` gives them) instead of full rankings: a class outside the later frame's top five
+    has rank 6 or more, which ``min(sigma(k) - 1, 5)`` clips to 5 either way, so the two agree."""
+    top5 = np.asarray(top5)
+    pairs = np.array(frame_pairs(top5.shape[1], noise, difficulty))
+    earlier, later = top5[:, pairs[:, 0], :, None], top5[:, pairs[:, 1], None, :]
+    hit = earlier == later  # [sequence, pair, k, position in the later frame's top five]
+    position = np.where(hit.any(axis=-1), hit.argmax(axis=-1), 5)
+    distance = np.abs(np.arange(5) - position).sum(axis=-1)
     return float(distance.mean(axis=1).mean())
 
 

@@ -14,6 +14,14 @@ import numbers
 from collections.abc import Sequence
 
 from corruptgen.corruptions import GROUPS, PROFILES, REGISTRY, SEVERITIES, get_corruption, list_corruptions
+from corruptgen.corruptions.sequences import (
+    DIFFICULTIES,
+    P_PROFILES,
+    PERTURBATION_GROUPS,
+    SEQUENCES,
+    get_sequence,
+    list_perturbations,
+)
 
 
 def check_profile(profile) -> str:
@@ -126,3 +134,41 @@ def select(corruptions=None, severities=None, profile: str = "imagenet", *,
     if catalogue_order and corruptions is not None:
         names = [n for n in REGISTRY if n in set(names)]
     return names, levels
+
+
+def select_perturbations(perturbations=None, difficulties=None, profile: str = "imagenet-p") -> tuple[list[str], list[int]]:
+    """The perturbations and difficulties of an ImageNet-P style build: ``perturbations`` a group (``test``,
+    the default: the 10 of mFR; ``validation``; ``all``), a comma list or a list of names, in
+    ``make_imagenet_p.py``'s order; ``difficulties`` 1 (the default, what the benchmark reports) to 3,
+    which only the noise sequences have.
+
+    Examples
+    --------
+    >>> select_perturbations("rotate,shot_noise", "1-2")
+    (['shot_noise', 'rotate'], [1, 2])
+    """
+    if profile not in P_PROFILES:
+        raise SelectionError(f"unknown perturbation profile {profile!r}; valid profiles are {', '.join(P_PROFILES)}.", "profile")
+    if perturbations is None:
+        perturbations = "test"
+    parts = perturbations.split(",") if isinstance(perturbations, str) else list(perturbations)
+    names: set[str] = set()
+    for part in (str(p).strip() for p in parts if str(p).strip()):
+        if part in PERTURBATION_GROUPS:
+            names.update(list_perturbations(part))
+        elif part in SEQUENCES:
+            names.add(part)
+        else:
+            raise SelectionError(f"unknown perturbation {part!r}; valid are {', '.join(SEQUENCES)}, or a group: "
+                                 f"{', '.join(PERTURBATION_GROUPS)}.", "perturbations")  # fmt: skip
+    if not names:
+        raise SelectionError("no perturbation named; give names, test, validation or all.", "perturbations")
+    levels = [1] if difficulties is None else parse_severities(difficulties)
+    if not set(levels) <= set(DIFFICULTIES):
+        raise SelectionError(f"difficulties lie in 1-3 (2 and 3 for the noise sequences only); got {difficulties!r}.",
+                             "difficulties")  # fmt: skip
+    ordered = [n for n in SEQUENCES if n in names]
+    if not any(d in get_sequence(n).difficulties(profile) for n in ordered for d in levels):
+        raise SelectionError(f"none of {', '.join(ordered)} has difficulty {', '.join(map(str, levels))} (only the noise "
+                             "sequences have 2 and 3).", "difficulties")  # fmt: skip
+    return ordered, levels

@@ -75,3 +75,29 @@ def resample_field(image: np.ndarray, dx: np.ndarray, dy: np.ndarray, *, fill: f
         lambda a: cv2.remap(a, grid_x, grid_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=fill),
         np.ascontiguousarray(image),
     )
+
+
+def perspective(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Warp by a 3 x 3 forward homography (``cv2.warpPerspective``: bilinear, zero outside the source),
+    as ImageNet-P's tilt does."""
+    image = np.ascontiguousarray(image)
+    if image.ndim != 3:
+        raise ValueError(f"image must be an H x W x C array; got shape {image.shape}.")
+    height, width = image.shape[:2]
+    matrix = np.asarray(matrix, dtype=np.float64)
+    return apply_per_plane(lambda a: cv2.warpPerspective(a, matrix, (width, height)), image)
+
+
+def centre_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """torchvision's ``CenterCrop``: the offsets ``round((H - height) / 2)``, ``round((W - width) / 2)``
+    (Python's rounding, half to even); a view.
+
+    Examples
+    --------
+    >>> centre_crop(np.zeros((256, 341, 3)), 224, 224).shape
+    (224, 224, 3)
+    """
+    top, left = int(round((image.shape[0] - height) / 2.0)), int(round((image.shape[1] - width) / 2.0))
+    if top < 0 or left < 0:
+        raise ValueError(f"cannot crop {height} x {width} from an image of {image.shape[0]} x {image.shape[1]}.")
+    return image[top : top + height, left : left + width]

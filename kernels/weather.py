@@ -202,27 +202,40 @@ def spatter(
     same_hw(levels, noise, "noise")
     if levels.shape[2] != 3:
         raise ValueError(f"levels must have 3 channels (RGB); got {levels.shape[2]}.")
-    height, width = levels.shape[:2]
     noise = np.ascontiguousarray(noise, dtype=np.float32)[:, :, None]
     liquid = gaussian_filter(noise, sigma, out=scratch("spatter.liquid", noise.shape))[:, :, 0]
     liquid[liquid < threshold] = 0
     if not mud:
-        liquid8 = scratch("spatter.liquid8", (height, width), np.uint8)
-        _wrap_levels(liquid, liquid8)
-        dist = 255 - cv2.Canny(liquid8, 50, 150)
-        dist = cv2.distanceTransform(dist, cv2.DIST_L2, 5)
-        _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
-        dist = cv2.blur(dist, (3, 3)).astype(np.uint8)
-        dist = cv2.equalizeHist(dist)
-        ker = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
-        dist = cv2.filter2D(dist, cv2.CV_8U, ker)
-        dist = cv2.blur(dist, (3, 3)).astype(np.float32)
-        mask = liquid8 * dist
-        peak = mask.max()
-        if peak > 0:
-            mask *= np.float32(intensity / peak)
-        return _tint(levels, mask, _WATER_RGB, bool(rounded))
+        return water(levels, liquid, intensity, rounded=rounded)
     mask = (liquid > threshold).astype(np.float32)[:, :, None]
     mask = gaussian_filter(mask, intensity)[:, :, 0]
     mask[mask < 0.8] = 0
     return _cover(levels, np.ascontiguousarray(mask), np.asarray(mud_rgb, np.float32) / np.float32(255), bool(rounded))
+
+
+def water(levels: np.ndarray, liquid: np.ndarray, intensity: float, *, rounded: bool = False) -> np.ndarray:
+    """Water drops from a liquid layer: the reference's Canny / distance-transform recipe, tinted
+    pale turquoise at up to ``intensity``; uint8 RGB in and out.
+
+    ``liquid`` is the blurred, thresholded H x W float32 layer (:func:`spatter` makes it from its noise;
+    ImageNet-P's spatter sequence lets it drip between frames). Quantised by truncation, or rounding
+    with ``rounded``.
+    """
+    levels = image_hwc(levels, "levels", np.uint8)
+    same_hw(levels, liquid, "liquid")
+    height, width = levels.shape[:2]
+    liquid8 = scratch("spatter.liquid8", (height, width), np.uint8)
+    _wrap_levels(np.ascontiguousarray(liquid, dtype=np.float32), liquid8)
+    dist = 255 - cv2.Canny(liquid8, 50, 150)
+    dist = cv2.distanceTransform(dist, cv2.DIST_L2, 5)
+    _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
+    dist = cv2.blur(dist, (3, 3)).astype(np.uint8)
+    dist = cv2.equalizeHist(dist)
+    ker = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
+    dist = cv2.filter2D(dist, cv2.CV_8U, ker)
+    dist = cv2.blur(dist, (3, 3)).astype(np.float32)
+    mask = liquid8 * dist
+    peak = mask.max()
+    if peak > 0:
+        mask *= np.float32(intensity / peak)
+    return _tint(levels, mask, _WATER_RGB, bool(rounded))

@@ -8,17 +8,20 @@ from pathlib import Path
 import click
 
 from corruptgen.corruptions import FAMILIES
+from corruptgen.corruptions.sequences import P_PROFILES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
 from corruptgen.pipeline.engine import BuildOptions, run_build
 from corruptgen.pipeline.executors import worker_count
 from corruptgen.pipeline.layout import SEVERITY_DIRS
 from corruptgen.pipeline.progress import Progress
 from corruptgen.pipeline.shard import BuildFailed
+from corruptgen.selection import SelectionError, select_perturbations
+from corruptgen.writers.video import VIDEO_MODES
 
 from .options import (
+    build_profile_option,
     corruptions_option,
     dataset_defaults,
-    profile_option,
     resolve_selection,
     seed_option,
     severities_option,
@@ -34,7 +37,16 @@ from .options import (
 @corruptions_option
 @click.option("--family", type=click.Choice(FAMILIES), help="Keep only this family's corruptions.")
 @severities_option
-@profile_option
+@click.option("--perturbations", is_flag=False, flag_value="test", default=None,
+              help="Build ImageNet-P / CIFAR-10-P style perturbation sequences instead: test (the 10 of mFR; the value "
+                   "when none is given), validation, all, or a comma list of names (corruptgen list --perturbations).")
+@click.option("--difficulties", default=None,
+              help="With --perturbations: 1 (default, what the benchmark reports) to 3; 2 and 3 exist for the noise "
+                   "sequences only (<name>_2/, <name>_3/).")
+@click.option("--video", type=click.Choice(VIDEO_MODES), default="release", show_default=True,
+              help="With --perturbations, how MP4s are encoded: release (H.264 4:4:4 as ImageNet-P's: CRF 20, or "
+                   "-tune grain for noise) or lossless (libx264rgb CRF 0: frames decode exactly).")
+@build_profile_option
 @seed_option
 @click.option("--workers", type=click.IntRange(min=0), default=0, help="Worker processes (default: every core; 1 = inline).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=64, show_default=True, help="Images per shard (unit of work and resume).")
@@ -61,9 +73,9 @@ from .options import (
               help="Run shards on a Dask cluster: its scheduler address (tcp://host:8786) or scheduler file (scheduler.json). "
                    "Default: DASK_SCHEDULER_ADDRESS when set.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def build_command(dataset, src, out, split, corruptions, family, severities, profile, seed, workers, shard_size,
-                  image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels, keys, severity_dirs, limit,
-                  on_error, overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
+def build_command(dataset, src, out, split, corruptions, family, severities, perturbations, difficulties, video, profile,
+                  seed, workers, shard_size, image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels,
+                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
@@ -73,9 +85,21 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
     CIFAR-10-C-bar's; <out>/<corruption>/<magnitude>/ with --severity-dirs magnitude, ImageNet-C-bar's);
     annotations are carried unchanged, or moved with the pixels by geometric corruptions.
     Rerunning finishes what is missing.
+
+    With --perturbations, ImageNet-P's sequences instead: <out>/<perturbation>/<source path>.mp4 (31
+    frames; imagenet: from the Resize(256) image, cropped to 224), or <out>/<perturbation>.npy of
+    (N, T, H, W, C) frames and labels.npy for cifar10, cifar100 and mnist (CIFAR-10-P's layout).
     """
-    corruptions, profile = dataset_defaults(dataset, corruptions, profile)
-    corruptions, severities = resolve_selection(corruptions, severities, profile)
+    if perturbations is not None or profile in P_PROFILES:
+        corruptions, severities, profile = _sequence_selection(dataset, perturbations, difficulties, profile, corruptions,
+                                                               family, severities, severity_dirs, warp_annotations)  # fmt: skip
+        family = None
+    else:
+        if difficulties is not None:
+            raise click.BadParameter("difficulties belong to perturbation sequences; add --perturbations.",
+                                     param_hint="--difficulties")  # fmt: skip
+        corruptions, profile = dataset_defaults(dataset, corruptions, profile)
+        corruptions, severities = resolve_selection(corruptions, severities, profile)
     if dask_address is None and os.environ.get("DASK_SCHEDULER_ADDRESS"):
         dask_address = os.environ["DASK_SCHEDULER_ADDRESS"]
         if not quiet:
@@ -94,7 +118,7 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
         if not corruptions:
             raise click.BadParameter(f"no selected corruption is in family {family!r}.", param_hint="--family")
     preprocess = dataset == "imagenet" and not no_imagenet_c_preprocessing
-    settings = BuildSettings(image_format=image_format, jpeg_quality=jpeg_quality or (85 if preprocess else 95))
+    settings = BuildSettings(image_format=image_format, jpeg_quality=jpeg_quality or (85 if preprocess else 95), video=video)
     try:
         try:
             adapter = make_adapter(dataset, src, split, settings, preprocess=preprocess, labels=labels, keys=keys)
@@ -119,10 +143,11 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
         raise click.ClickException(str(exc)) from exc
     if not quiet:
         rate = report.images / report.seconds if report.seconds else 0.0
+        kinds = ("perturbations", "difficulties") if profile in P_PROFILES else ("corruptions", "severities")
+        per_image = report.outputs / report.samples if report.samples else 0
         click.echo(f"\n{report.written} outputs written, {report.skipped} already built, {report.failed} failed "
-                   f"({report.samples} samples x {len(corruptions)} corruptions x {len(severities)} severities) "
-                   f"in {report.seconds:.1f} s, {rate:.1f} images/s, {rate * len(corruptions) * len(severities):.0f} "
-                   f"outputs/s.", err=True)  # fmt: skip
+                   f"({report.samples} samples x {len(corruptions)} {kinds[0]} x {len(severities)} {kinds[1]}) "
+                   f"in {report.seconds:.1f} s, {rate:.1f} images/s, {rate * per_image:.0f} outputs/s.", err=True)  # fmt: skip
         click.echo(f"Check it with: corruptgen verify {out}", err=True)
     # what failed is said even with --quiet (it silences progress, not faults)
     for message in report.errors[:20]:
@@ -135,6 +160,31 @@ def build_command(dataset, src, out, split, corruptions, family, severities, pro
         click.echo(f"  problem: {message}", err=True)
     if not report.ok:
         raise SystemExit(1)
+
+
+def _sequence_selection(dataset, perturbations, difficulties, profile, corruptions, family, severities, severity_dirs,
+                        warp_annotations):  # fmt: skip
+    """--perturbations' names, difficulties and profile, refusing the options of -C builds."""
+    given = {"--corruptions": corruptions, "--family": family, "--severities": severities,
+             "--severity-dirs": severity_dirs != "severity" or None, "--warp-annotations": warp_annotations or None}  # fmt: skip
+    for option, value in given.items():
+        if value is not None:
+            raise click.BadParameter(f"{option} is for -C builds; a perturbation build takes --perturbations and "
+                                     "--difficulties.", param_hint=option)  # fmt: skip
+    adapter = ADAPTERS[dataset]
+    if adapter.spatial_annotations:
+        raise click.BadParameter(f"perturbation sequences carry a class label only; {dataset}'s annotations would not "
+                                 "follow the frames. Build imagenet, cifar10, cifar100, mnist or folder.",
+                                 param_hint="--perturbations")  # fmt: skip
+    if profile is None:
+        profile = "cifar-p" if adapter.sequence_arrays else "imagenet-p"
+    elif profile not in P_PROFILES:
+        raise click.BadParameter(f"perturbation sequences use imagenet-p or cifar-p, not {profile}.", param_hint="--profile")
+    try:
+        names, levels = select_perturbations(perturbations, difficulties, profile)
+    except SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
+    return names, levels, profile
 
 
 def _family(family: str) -> list[str]:

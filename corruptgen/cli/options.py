@@ -8,6 +8,7 @@ import click
 
 from corruptgen import selection
 from corruptgen.corruptions import PROFILES, REGISTRY
+from corruptgen.corruptions.sequences import P_PROFILES
 from corruptgen.datasets import ADAPTERS
 
 
@@ -66,6 +67,12 @@ profile_option = click.option(
     help="Severity tables: imagenet (any size; the default), cifar (32 px; the default for cifar10 and cifar100), "
          "tinyimagenet (64 px), mnist-c (MNIST-C's one setting per corruption), imagenet-cbar or cifar-cbar "
          "(ImageNet-C-bar's and CIFAR-10-C-bar's five magnitudes of their 10 held-out corruptions).",
+)  # fmt: skip
+build_profile_option = click.option(
+    "--profile", type=click.Choice(PROFILES + P_PROFILES), default=None,
+    help="Severity tables, as for every command (imagenet, cifar, tinyimagenet, mnist-c, imagenet-cbar, cifar-cbar); "
+         "with --perturbations, ImageNet-P's (imagenet-p: 224 px frames; the default for imagenet and folder) or "
+         "CIFAR-10-P's (cifar-p: 32 px; the default for cifar10, cifar100 and mnist).",
 )  # fmt: skip
 seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
 

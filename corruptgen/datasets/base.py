@@ -67,6 +67,8 @@ class CarriedFile:
 class BuildSettings:
     image_format: str = "source"  # source | png | jpeg
     jpeg_quality: int = 95
+    video: str = "release"
+    """How perturbation sequences become MP4s (``writers.video.VIDEO_MODES``)."""
 
 
 def decode_image(path: Path, display: str) -> tuple[np.ndarray, str | None]:
@@ -187,6 +189,24 @@ class Adapter:
 
     def load(self, sample: Sample) -> tuple[np.ndarray, str | None]:
         return decode_image(self.src / sample.source, sample.source)
+
+    sequence_arrays: ClassVar[bool] = False
+    """True when a perturbation build writes the dataset's frames as arrays (:meth:`array_slot`),
+    CIFAR-10-P's layout, rather than one MP4 per image."""
+
+    def load_for_sequences(self, sample: Sample) -> tuple[np.ndarray, str | None]:
+        """The image a perturbation sequence starts from (ImageNet: the Resize(256) image, before the
+        crop that :meth:`frame_size` names); :meth:`load`'s by default."""
+        return self.load(sample)
+
+    def frame_size(self) -> tuple[int, int] | None:
+        """The (height, width) a sequence's frames are centre-cropped to; None: the image's own."""
+        return None
+
+    def array_slot(self, sample: Sample) -> tuple[str, int]:
+        """Where a sample's row goes in an array dataset: the folder under ``--out`` (``""``: the top)
+        and its index there."""
+        raise NotImplementedError
 
     def encode(self, sample: Sample, pixels: np.ndarray) -> bytes:
         return encode_image(pixels, PurePosixPath(sample.output).suffix, self.settings.jpeg_quality)

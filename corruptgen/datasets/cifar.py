@@ -157,6 +157,11 @@ class CifarAdapter(Adapter):
     def label(self, sample: Sample) -> int:
         return int(self.labels()[self.index(sample)])
 
+    sequence_arrays = True
+
+    def array_slot(self, sample: Sample) -> tuple[str, int]:
+        return self.release_folder(), self.index(sample)
+
     def release_folder(self) -> str:
         """Where the arrays go under ``--out``: the top for the test split (the release's files), ``train/``
         for the train split (never mistaken for them)."""

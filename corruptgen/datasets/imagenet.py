@@ -39,15 +39,20 @@ from .imagenet_sources import LABEL_SOURCES, Labels, index_archive, read_labels,
 INDEX_FILE = "source-index.json"
 
 
-def resize_center_crop(pixels: np.ndarray, resize: int = 256, crop: int = 224) -> np.ndarray:
-    """torchvision's Resize(256) (shorter side, bilinear) + CenterCrop(224), on PIL like torchvision."""
+def resize_shorter(pixels: np.ndarray, resize: int = 256) -> Image.Image:
+    """torchvision's Resize(256): the shorter side to ``resize``, bilinear, on PIL like torchvision."""
     img = Image.fromarray(pixels)
     w, h = img.size
     if w <= h:
         size = (resize, int(resize * h / w))
     else:
         size = (int(resize * w / h), resize)
-    img = img.resize(size, Image.BILINEAR)
+    return img.resize(size, Image.BILINEAR)
+
+
+def resize_center_crop(pixels: np.ndarray, resize: int = 256, crop: int = 224) -> np.ndarray:
+    """torchvision's Resize(256) (shorter side, bilinear) + CenterCrop(224), on PIL like torchvision."""
+    img = resize_shorter(pixels, resize)
     w, h = img.size
     left, top = int(round((w - crop) / 2.0)), int(round((h - crop) / 2.0))
     return np.asarray(img.crop((left, top, left + crop, top + crop)))
@@ -192,14 +197,26 @@ class ImageNetAdapter(Adapter):
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def load(self, sample: Sample):
+    def _decode(self, sample: Sample):
         if sample.locator is not None:
-            pixels, note = decode_image_bytes(read_member(self.src, *sample.locator), sample.source)
-        else:
-            pixels, note = decode_image(self.src / sample.source, sample.source)
+            return decode_image_bytes(read_member(self.src, *sample.locator), sample.source)
+        return decode_image(self.src / sample.source, sample.source)
+
+    def load(self, sample: Sample):
+        pixels, note = self._decode(sample)
         if self.preprocess:
             pixels = resize_center_crop(pixels)
         return pixels, note
+
+    def load_for_sequences(self, sample: Sample):
+        """ImageNet-P's start: the Resize(256) image; geometric sequences move it whole, then crop 224."""
+        pixels, note = self._decode(sample)
+        if self.preprocess:
+            pixels = np.asarray(resize_shorter(pixels))
+        return pixels, note
+
+    def frame_size(self) -> tuple[int, int] | None:
+        return (224, 224) if self.preprocess else None
 
     # -- the archive index, kept beside corruptgen.json ---------------------------------------------
 

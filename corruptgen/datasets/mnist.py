@@ -96,6 +96,12 @@ class MnistAdapter(Adapter):
                     for i in range(len(images))]  # fmt: skip
         return out
 
+    sequence_arrays = True
+
+    def array_slot(self, sample: Sample) -> tuple[str, int]:
+        split, index = sample.key.split("/")
+        return split, int(index)
+
     def load(self, sample: Sample):
         split, index = sample.key.split("/")
         images, _ = self._data(split)

@@ -40,6 +40,7 @@ from corruptgen.pipeline.layout import STATE_FILE
 from .loader import Loader, Unit
 from .results import RUN_FILE, cell_path, read_run, write_json
 from .tasks import Task, task_for
+from .tasks.base import model_array
 from .tree import Cell, EvaluationError, Tree, cell_name
 
 
@@ -85,7 +86,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     samples = tree.samples(limit)
     if not samples:
         raise EvaluationError(f"no images found for {tree.dataset} in {tree.identity.get('source')}.")
-    cells: list[Cell] = [None, *tree.select(corruptions, severities)]
+    cells: list[Cell] = [*([] if tree.sequences else [None]), *tree.select(corruptions, severities)]
     todo = [c for c in cells if not cell_path(results, c).is_file()]
     report = RunReport(cells_skipped=[c for c in cells if c not in todo])
     results.mkdir(parents=True, exist_ok=True)
@@ -147,6 +148,7 @@ class _Run:
         self.report, self.bar, self.results, self.left = report, bar, results, left
         self.payloads = {cell: task.new_payload() for cell in left}
         self.batch: list[tuple[Cell, Sample, np.ndarray]] = []
+        self.pending = 0  # images in the batch
         self.batch_format = getattr(predict, "batch_format", "list")
         if self.batch_format not in BATCH_FORMATS:
             raise EvaluationError(f"--model {model}: batch_format {self.batch_format!r} is not one of {', '.join(BATCH_FORMATS)}.")
@@ -162,14 +164,18 @@ class _Run:
             self._done(cell, 1)
             return
         self.batch.append((cell, sample, pixels))
-        if len(self.batch) >= self.batch_size:
+        self.pending += len(pixels) if pixels.ndim == 4 else 1  # a sequence's frames are its images
+        if self.pending >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
         if not self.batch:
             return
-        batch, self.batch = self.batch, []
-        outputs = self.predict(_as_batch([pixels for _, _, pixels in batch], self.batch_format, self.model))
+        batch, self.batch, self.pending = self.batch, [], 0
+        if batch[0][2].ndim == 4:  # sequences: every frame goes to the model, outputs regrouped per sequence
+            outputs = self._frames([pixels for _, _, pixels in batch])
+        else:
+            outputs = self.predict(_as_batch([pixels for _, _, pixels in batch], self.batch_format, self.model))
         groups: dict[Cell, list[int]] = {}
         for i, (cell, _, _) in enumerate(batch):
             groups.setdefault(cell, []).append(i)
@@ -181,6 +187,19 @@ class _Run:
         self.bar.update(len(batch))
         for cell, indices in groups.items():
             self._done(cell, len(indices))
+
+    def _frames(self, sequences: list[np.ndarray]) -> np.ndarray:
+        """The model's outputs for every frame of ``sequences``, in order, ``batch_size`` frames per call."""
+        frames = [frame for sequence in sequences for frame in sequence]
+        parts = []
+        for i in range(0, len(frames), self.batch_size):
+            chunk = frames[i : i + self.batch_size]
+            out = model_array(self.predict(_as_batch(chunk, self.batch_format, self.model)), f"--model {self.model} outputs")
+            if len(out) != len(chunk):
+                raise EvaluationError(f"--model {self.model} returned {len(out)} outputs for a batch of {len(chunk)} "
+                                      "frames; a model returns one per image.")  # fmt: skip
+            parts.append(out)
+        return np.concatenate(parts)
 
     def _done(self, cell: Cell, n: int) -> None:
         self.left[cell] -= n

@@ -7,7 +7,7 @@ from pathlib import Path
 from corruptgen.metrics import ALEXNET_ERRORS, higher_is_better
 
 from .results import cell_path, read_json, read_run
-from .summary import cells_of, error_summary, performance_summary, write_summary
+from .summary import cells_of, error_summary, performance_summary, stability_summary, write_summary
 from .tasks import Task, task_for
 from .tasks.registry import TASKS, kinds
 from .tree import Cell, EvaluationError, Tree, cell_name
@@ -68,6 +68,8 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     grid = tree.select(corruptions, severities)
     if not grid:
         raise EvaluationError(f"the tree holds no cell of corruptions {corruptions} at severities {severities}.")
+    if tree.sequences:
+        return _stability(tree, task, results, out, grid, ids, partial, baseline, run)
     cells: list[Cell] = [None, *grid]
     scores = score_cells(task, results, cells, ids, partial)
     if higher_is_better(task.metrics[0]):
@@ -81,6 +83,19 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
             name = f"baseline {baseline}"
         doc = error_summary(tree.dataset, task.kind, metric, scores, grid, partial, base, name)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})
+    if out is not None:
+        write_summary(doc, Path(out))
+    return doc
+
+
+def _stability(tree: Tree, task: Task, results: Path, out: Path | None, grid, ids, partial, baseline, run) -> dict:
+    """A perturbation build's FP / T5D per sequence, mFR and mT5D (against ``baseline``'s, when given)."""
+    scores = score_cells(task, results, grid, ids, partial)
+    base, name = None, "unnormalised"
+    if baseline is not None:
+        base, name = score_cells(task, Path(baseline), grid, ids, False), f"baseline {baseline}"
+    doc = stability_summary(tree.dataset, tree.identity.get("profile"), scores, grid, partial, base, name)
+    doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": False})
     if out is not None:
         write_summary(doc, Path(out))
     return doc

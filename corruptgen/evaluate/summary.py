@@ -10,7 +10,9 @@ from pathlib import Path
 
 from corruptgen import metrics
 from corruptgen.corruptions import BENCHMARK, CIFAR_CBAR, IMAGENET_CBAR, MNIST_C, SEVERITIES
+from corruptgen.corruptions.sequences import TEST_PERTURBATIONS
 from corruptgen.files import atomic_write
+from corruptgen.pipeline.layout import tree_name
 
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
 
@@ -85,6 +87,53 @@ def error_summary(dataset: str, task: str, metric: str, scores: Scores, built: l
     return doc
 
 
+def stability_summary(dataset: str, profile: str, scores: Scores, built: list[tuple[str, int]], partial: bool,
+                      baseline: Scores | None, baseline_name: str) -> dict:  # fmt: skip
+    """ImageNet-P's table: FP (and T5D where the model gave scores) per perturbation; mFR and mT5D over
+    the test perturbations at difficulty 1, each divided by ``baseline``'s (another model's scores on
+    the same tree; the paper's AlexNet values are not published with the benchmark) or, without one,
+    their unnormalised means (``mFP``, ``mT5D``), as ``test.py`` and ``cifar-p-eval.py`` print."""
+    fp, t5d = "flip probability", "top-5 distance"
+    cells = {tree_name(c, d, profile): dict(scores[c, d]) for c, d in built if (c, d) in scores}
+    test = [c for c, d in built if d == 1 and c in TEST_PERTURBATIONS and (c, d) in scores]
+    doc = {"dataset": dataset, "task": "stability", "summary": "stability", "metric": fp, "profile": profile,
+           "perturbations": [tree_name(c, d, profile) for c, d in built], "cells": cells,
+           "averaged": test, "normalisation": baseline_name}  # fmt: skip
+    for metric, raw, rate in ((fp, "mFP", "mFR"), (t5d, "mT5D_raw", "mT5D")):
+        values = {c: scores[c, 1][metric] for c in test if metric in scores[c, 1]}
+        whole = len(values) == len(test) and bool(test)
+        doc[raw] = metrics.mean_flip_rate(values) if whole else None
+        rates, mean = None, None
+        if whole and baseline is not None:
+            base = {c: baseline[c, 1][metric] for c in test if (c, 1) in baseline and metric in baseline[c, 1]}
+            if len(base) == len(test) and all(v > 0 for v in base.values()):
+                rates = {c: 100.0 * values[c] / base[c] for c in test}
+                mean = metrics.mean_flip_rate(values, base)
+        doc["FR" if metric == fp else "T5D_rate"] = rates
+        doc[rate] = mean
+    missing = [tree_name(c, d, profile) for c, d in built if (c, d) not in scores]
+    doc.update({"test_grid": set(test) == set(TEST_PERTURBATIONS), "partial": bool(partial and missing),
+                "missing_cells": missing})  # fmt: skip
+    return doc
+
+
+def _stability_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+    fp, t5d = "flip probability", "top-5 distance"
+    header = ["perturbation", "FP (%)", "T5D"] + (["FR (%)", "T5D rel. (%)"] if doc["FR"] is not None else [])
+    rows = []
+    for name in doc["perturbations"]:
+        values = doc["cells"].get(name, {})
+        line = [name, _fmt(values.get(fp)), _fmt(values.get(t5d))]
+        if doc["FR"] is not None:  # rates exist for the averaged test cells (difficulty 1: named as the perturbation)
+            line += [_fmt(doc["FR"].get(name)), _fmt((doc["T5D_rate"] or {}).get(name))]
+        rows.append(line)
+    norm = doc["normalisation"]
+    summary = [("mFP (unnormalised mean FP, %)", _fmt(doc["mFP"])), ("mean T5D (unnormalised)", _fmt(doc["mT5D_raw"]))]
+    if norm != "unnormalised":
+        summary += [(f"mFR (normalised by {norm}, %)", _fmt(doc["mFR"])), (f"mT5D (normalised by {norm}, %)", _fmt(doc["mT5D"]))]
+    return header, rows, summary
+
+
 def _grid_note(names, sevs, partial, scores, built) -> dict:
     missing = [f"{c}/{s}" for c, s in built if (c, s) not in scores] + ([] if None in scores else ["clean"])
     five = sevs == list(SEVERITIES)
@@ -103,7 +152,10 @@ def _fmt(value) -> str:
 
 
 def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
-    """Header, rows (corruption, severity 1..5, mean[, CE]) and summary lines of the main metric."""
+    """Header, rows (corruption, severity 1..5, mean[, CE]; perturbation, FP, T5D[, FR]) and summary
+    lines of the main metric."""
+    if doc.get("summary") == "stability":
+        return _stability_rows(doc)
     sevs = doc["severities"]
     error = not metrics.higher_is_better(doc["metric"])  # an error: CE / mCE, not P / mPC
     # unnormalised CE is the mean error itself: no second column for it
@@ -133,11 +185,17 @@ def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, s
 
 def markdown(doc: dict) -> str:
     header, rows, summary = table_rows(doc)
-    lines = [f"{doc['dataset']}: {doc['metric']} per corruption and severity" + (" (PARTIAL)" if doc["partial"] else ""), ""]
+    stability = doc.get("summary") == "stability"
+    what = "per perturbation sequence" if stability else "per corruption and severity"
+    lines = [f"{doc['dataset']}: {doc['metric']} {what}" + (" (PARTIAL)" if doc["partial"] else ""), ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "| summary | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary]
-    if not doc["benchmark_grid"]:
+    if stability:
+        if not doc["test_grid"]:
+            lines += ["", f"Averaged over {len(doc['averaged'])} test perturbations at difficulty 1, not the benchmark's 10: "
+                          "not comparable with published numbers."]  # fmt: skip
+    elif not doc["benchmark_grid"]:
         lines += ["", f"Averaged over the {len(doc['corruptions'])} corruptions x severities {doc['severities']} built, "
                       "not the benchmark's 15 x 1-5 (MNIST-C: 15 x 1; C-bar: 10 x 1-5): not comparable with "
                       "published numbers."]  # fmt: skip
@@ -157,12 +215,47 @@ def csv_text(doc: dict) -> str:
     return buffer.getvalue()
 
 
+def _figure_png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _stability_plot(doc: dict) -> bytes:
+    """FP and T5D per perturbation sequence, side by side; test perturbations dark, validation ones light."""
+    import matplotlib.pyplot as plt
+
+    names = doc["perturbations"]
+    panels = [("flip probability", "FP (%)")] + ([("top-5 distance", "T5D")] if any(
+        "top-5 distance" in doc["cells"].get(n, {}) for n in names) else [])  # fmt: skip
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels) + 1, 0.35 * len(names) + 1.5), dpi=100, squeeze=False)
+    colours = ["#1f4e79" if n in doc["averaged"] else "#9dc3e6" for n in names]
+    for ax, (metric, label) in zip(axes[0], panels):
+        values = [doc["cells"].get(n, {}).get(metric, 0.0) for n in names]
+        ax.barh(range(len(names)), values, color=colours)
+        ax.set_yticks(range(len(names)), names)
+        ax.invert_yaxis()
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
+    head = f"mFR {doc['mFR']:.1f}% ({doc['normalisation']})" if doc["mFR"] is not None else f"mFP {_fmt(doc['mFP'])}%"
+    axes[0][0].set_title(f"{doc['dataset']} ({doc['profile']}): {head}" + (" (partial)" if doc["partial"] else ""), loc="left")
+    return _figure_png(fig)
+
+
 def plot_png(doc: dict) -> bytes:
-    """The metric against severity 0 (clean) to 5, one line per corruption, the mean in bold."""
+    """The metric against severity 0 (clean) to 5, one line per corruption, the mean in bold (a
+    perturbation build: FP and T5D per sequence)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    if doc.get("summary") == "stability":
+        return _stability_plot(doc)
 
     error = not metrics.higher_is_better(doc["metric"])
     clean = doc["clean_error"] if error else doc["P"]
@@ -190,11 +283,7 @@ def plot_png(doc: dict) -> bytes:
     ax.set_title(title + (" (partial)" if doc["partial"] else ""))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    return _figure_png(fig)
 
 
 def write_summary(doc: dict, out: Path) -> list[Path]:

@@ -16,10 +16,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets import ADAPTERS, Adapter, Sample, SampleError, adapter_from_identity
 from corruptgen.pipeline.layout import STATE_FILE, LayoutError, read_rows, read_state, shard_manifests, tree_name
-from corruptgen.pipeline.recipe import corrupt_sample, refuse_moving_content, warped_corruptions
+from corruptgen.pipeline.recipe import (
+    catalogue_order,
+    corrupt_sample,
+    is_sequence_profile,
+    refuse_moving_content,
+    warped_corruptions,
+)
 from corruptgen.writers import Writer, writer_for
 
 Cell = tuple[str, int] | None
@@ -37,6 +42,13 @@ def cell_name(cell: Cell) -> str:
 def as_rgb(pixels: np.ndarray) -> np.ndarray:
     """H x W grey or H x W x 3 RGB uint8 -> H x W x 3 RGB uint8 (what every model receives)."""
     return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
+
+
+def frames_rgb(frames: np.ndarray) -> np.ndarray:
+    """A sequence's frames, T x H x W (x 1) grey or T x H x W x 3 RGB -> T x H x W x 3 RGB uint8."""
+    if frames.ndim == 4 and frames.shape[3] == 3:
+        return frames
+    return np.repeat(frames.reshape(*frames.shape[:3], 1), 3, axis=3)
 
 
 @dataclass
@@ -92,6 +104,11 @@ class Tree:
     def dataset(self) -> str:
         return self.identity["dataset"]
 
+    @property
+    def sequences(self) -> bool:
+        """Whether the tree holds perturbation sequences (ImageNet-P, CIFAR-10-P): no clean cell, frames per sample."""
+        return is_sequence_profile(self.identity.get("profile") or "imagenet")
+
     @cached_property
     def adapter(self) -> Adapter:
         source = self.identity.get("source")
@@ -103,7 +120,7 @@ class Tree:
     @cached_property
     def writer(self) -> type[Writer]:
         """How the tree's outputs are stored, and so read back."""
-        return writer_for(self.identity.get("output_format"), ADAPTERS[self.dataset])
+        return writer_for(self.identity.get("output_format"), ADAPTERS[self.dataset], self.sequences)
 
     @cached_property
     def _usable(self) -> list[Sample]:
@@ -127,7 +144,7 @@ class Tree:
     def select(self, corruptions: list[str] | None, severities: list[int] | None) -> list[tuple[str, int]]:
         """The tree's cells, narrowed to the given corruptions and severities (None: all)."""
         cells = [(c, s) for c, s in self.cells if (corruptions is None or c in corruptions) and (severities is None or s in severities)]
-        order = {name: i for i, name in enumerate(REGISTRY)}
+        order = catalogue_order(self.identity.get("profile") or "imagenet")
         return sorted(cells, key=lambda cs: (order.get(cs[0], len(order)), cs[1]))
 
     def images(self, cell: Cell, samples: list[Sample]) -> Iterator[tuple[Sample, np.ndarray | None, str | None]]:
@@ -166,7 +183,7 @@ class Tree:
                     return out + [(None, str(exc))] * (len(cells) - len(out))
                 out.append((None, str(exc)))
                 continue
-            out.append((as_rgb(pixels), None))
+            out.append((frames_rgb(pixels) if self.sequences and cell is not None else as_rgb(pixels), None))
         return out
 
     def __getstate__(self):

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from corruptgen import __version__
-from corruptgen.corruptions import REGISTRY
 from corruptgen.datasets.base import Adapter, DatasetError, Sample
 from corruptgen.files import StorageError, atomic_write, contained
 from corruptgen.writers import place, writer_for
@@ -38,7 +37,7 @@ from .layout import (
     tree_name,
 )
 from .lock import build_lock
-from .recipe import IDENTITY_KEYS, build_identity, warped_corruptions
+from .recipe import IDENTITY_KEYS, build_cells, build_identity, catalogue_order, is_sequence_profile, warped_corruptions
 from .shard import ShardResult, ShardTask, shard_done
 
 
@@ -61,6 +60,10 @@ class BuildOptions:
     """``folder`` (the source's own layout) or ``webdataset`` (tar shards): see :mod:`.writers`."""
     severity_dirs: str = "severity"
     """Severity folders named by severity, or by the C-bar magnitude (``layout.SEVERITY_DIRS``)."""
+
+    def cells(self) -> list[tuple[str, int]]:
+        """This run's (corruption, severity) pairs; (perturbation, difficulty) under a P profile."""
+        return build_cells(self.corruptions, self.severities, self.profile)
 
 
 @dataclass
@@ -176,10 +179,11 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
     shards = [samples[i : i + shard_size] for i in range(0, len(samples), shard_size)]
 
     built = set(map(tuple, previous.get("built", []))) if previous else set()
-    built |= {(c, s) for c in options.corruptions for s in options.severities}
-    order = {name: i for i, name in enumerate(REGISTRY)}
+    cells = options.cells()
+    built |= set(cells)
+    order = catalogue_order(options.profile)
     built_sorted = sorted(built, key=lambda cs: (order[cs[0]], cs[1]))
-    writer = writer_for(options.output_format, adapter)
+    writer = writer_for(options.output_format, adapter, is_sequence_profile(options.profile))
     writer.refuse(adapter, out, built_sorted, samples)  # before anything is written
     state = {
         "corruptgen_version": __version__,
@@ -197,14 +201,13 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
     for item in adapter.carried():
         if not item.per_tree:
             place(out, item.target, item)  # the dataset-level annotation files, once
-    for corruption, severity in writer.prepare(adapter, out, trees, warped, samples) or ():
+    for corruption, severity in writer.prepare(adapter, out, trees, warped, samples, options.profile) or ():
         for stale in shard_manifests(out, corruption, severity):
             stale.unlink()  # its rows were lost with a damaged array: build them again
 
     tasks = []
     for index, shard in enumerate(shards):
-        todo = [(c, s) for c in options.corruptions for s in options.severities
-                if not shard_done(manifest_path(out, c, s, index), shard)]  # fmt: skip
+        todo = [(c, s) for c, s in cells if not shard_done(manifest_path(out, c, s, index), shard)]
         if todo:
             tasks.append(ShardTask(index, shard, todo, adapter, out, options.seed, options.profile, options.on_error == "fail",
                                    warped, options.output_format, tuple(built_sorted), options.severity_dirs))  # fmt: skip
@@ -239,7 +242,7 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
         except StorageError:
             if failure is None:
                 raise  # else the storage error that stopped the shards is the one to tell
-    total = len(samples) * len(options.corruptions) * len(options.severities)
+    total = len(samples) * len(cells)
     return BuildReport(
         samples=len(samples), outputs=total, written=written, skipped=total - outputs_now, failed=failed,
         errors=errors, problems=adapter.problems(), seconds=seconds, images=sum(len(t.samples) for t in tasks),

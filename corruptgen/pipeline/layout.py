@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from corruptgen.corruptions import get_corruption
+from corruptgen.corruptions.sequences import P_PROFILES
 
 STATE_FILE = "corruptgen.json"
 MANIFEST_DIR = "manifests"
@@ -55,7 +56,8 @@ reference's magnitude as ``make_imagenet_c_bar.py`` names them (``"{:.2f}"``).""
 def tree_name(corruption: str, severity: int, profile: str, severity_dirs: str = "severity") -> str:
     """Where an output tree goes under ``--out``: ``<corruption>/<severity>``, ``<corruption>`` under a
     profile with one severity (MNIST-C's release layout), or ``<corruption>/<magnitude>`` with
-    ``severity_dirs="magnitude"`` (ImageNet-C-bar's).
+    ``severity_dirs="magnitude"`` (ImageNet-C-bar's); under a P profile ``<perturbation>``, and
+    ``<perturbation>_<difficulty>`` for difficulties 2 and 3 (ImageNet-P's release).
 
     Examples
     --------
@@ -63,7 +65,11 @@ def tree_name(corruption: str, severity: int, profile: str, severity_dirs: str =
     ('fog/3', 'fog')
     >>> tree_name("caustic_refraction", 2, "imagenet-cbar", "magnitude")
     'caustic_refraction/3.20'
+    >>> tree_name("shot_noise", 1, "imagenet-p"), tree_name("shot_noise", 3, "imagenet-p")
+    ('shot_noise', 'shot_noise_3')
     """
+    if profile in P_PROFILES:
+        return corruption if severity == 1 else f"{corruption}_{severity}"
     spec = get_corruption(corruption)
     if severity_dirs == "magnitude":
         return f"{corruption}/{spec.params(severity, profile).magnitude:.2f}"

@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from corruptgen.api import corrupt_rgb_or_gray
-from corruptgen.corruptions import get_corruption
+from corruptgen.corruptions import REGISTRY, get_corruption
+from corruptgen.corruptions.sequences import P_PROFILES, SEQUENCES, get_sequence, perturb_rgb_or_gray
 from corruptgen.datasets.base import Adapter, DatasetError
 from corruptgen.rng import derive_seed, generator
 
 IDENTITY_KEYS = ("dataset", "source", "split", "seed", "profile", "image_format", "jpeg_quality", "preprocessing",
-                 "warp_annotations", "output_format", "keys", "severity_dirs")  # fmt: skip
+                 "warp_annotations", "output_format", "keys", "severity_dirs", "video")  # fmt: skip
 """What a rerun into the same ``--out`` must share with the first run."""
 
 
@@ -50,6 +51,42 @@ def corrupt_sample(pixels: np.ndarray, dataset: str, key: str, corruption: str, 
     return (out, warp) if with_warp else out
 
 
+def is_sequence_profile(profile: str) -> bool:
+    """Whether a build of ``profile`` makes perturbation sequences (ImageNet-P, CIFAR-10-P), not images."""
+    return profile in P_PROFILES
+
+
+def catalogue_order(profile: str) -> dict[str, int]:
+    """Each name's position in its catalogue (the perturbations' under a P profile): builds list their
+    cells in it."""
+    return {name: i for i, name in enumerate(SEQUENCES if is_sequence_profile(profile) else REGISTRY)}
+
+
+def build_cells(names, levels, profile: str) -> list[tuple[str, int]]:
+    """Every (corruption, severity) of a build; under a P profile (perturbation, difficulty), where only
+    the noise sequences have difficulties 2 and 3.
+
+    Examples
+    --------
+    >>> build_cells(["shot_noise", "rotate"], [1, 2], "imagenet-p")
+    [('shot_noise', 1), ('shot_noise', 2), ('rotate', 1)]
+    """
+    if is_sequence_profile(profile):
+        return [(n, d) for n in names for d in levels if d in get_sequence(n).difficulties(profile)]
+    return [(n, s) for n in names for s in levels]
+
+
+def perturb_sample(pixels: np.ndarray, dataset: str, key: str, perturbation: str, difficulty: int, seed: int,
+                   profile: str, crop: tuple[int, int] | None = None) -> np.ndarray:  # fmt: skip
+    """One output sequence from its decoded source (H x W grey or H x W x 3 RGB): ``T x h x w`` or
+    ``T x h x w x 3`` uint8, frames centre-cropped to ``crop`` (default the image's size). Its
+    generator depends on (seed, dataset, key, profile, perturbation, difficulty) only."""
+    gray2d = pixels.ndim == 2
+    rng = generator(derive_seed(seed, dataset, key, profile, perturbation, difficulty))
+    frames = perturb_rgb_or_gray(pixels[:, :, None] if gray2d else pixels, perturbation, difficulty, rng, profile, crop)
+    return frames[..., 0] if gray2d else frames
+
+
 def warped_corruptions(corruptions, profile: str, warp_annotations: bool) -> frozenset[str]:
     """The corruptions whose outputs move content, so their annotations are pushed through the warp.
 
@@ -58,6 +95,8 @@ def warped_corruptions(corruptions, profile: str, warp_annotations: bool) -> fro
     >>> sorted(warped_corruptions(["fog", "rotate", "elastic_transform"], "imagenet", False))
     ['rotate']
     """
+    if is_sequence_profile(profile):
+        return frozenset()  # a sequence carries its sample's label only
     specs = [get_corruption(c) for c in corruptions]
     return frozenset(s.name for s in specs if s.can_warp and (s.is_geometric(profile) or warp_annotations))
 
@@ -87,4 +126,6 @@ def build_identity(adapter: Adapter, seed: int, profile: str, warp_annotations: 
         ident["output_format"] = output_format
     if severity_dirs != "severity":
         ident["severity_dirs"] = severity_dirs
+    if is_sequence_profile(profile):  # absent otherwise: -C builds keep their record
+        ident["video"] = adapter.settings.video
     return ident

@@ -12,7 +12,7 @@ from corruptgen.files import atomic_write, is_storage_fault, storage_error
 from corruptgen.writers import writer_for
 
 from .layout import LayoutError, manifest_path, read_rows, tree_name
-from .recipe import corrupt_sample
+from .recipe import corrupt_sample, is_sequence_profile, perturb_sample
 
 
 class BuildFailed(RuntimeError):
@@ -74,21 +74,26 @@ def _build_shard(task: ShardTask) -> ShardResult:
     trees = {cs: tree_name(*cs, task.profile, task.severity_dirs) for cs in task.todo}
     rows: dict[tuple[str, int], list[dict]] = {cs: [] for cs in task.todo}
     result = ShardResult(task.index, images=len(task.samples))
+    sequences = is_sequence_profile(task.profile)
+    load = adapter.load_for_sequences if sequences else adapter.load
     # the writer is closed (outputs durable) before the manifests: a manifest on disk means its outputs are complete
-    with writer_for(task.output_format, adapter)(adapter, out, task.index, task.cells) as writer:
+    with writer_for(task.output_format, adapter, sequences)(adapter, out, task.index, task.cells) as writer:
         for sample in task.samples:
             note = None
             try:
                 if sample.problem:
                     raise SampleError(sample.problem)
-                pixels, note = adapter.load(sample)
+                pixels, note = load(sample)
             except SampleError as exc:
                 _fail(task, result, rows, sample, str(exc))
                 continue
             for corruption, severity in task.todo:
                 try:
                     files, moved = {}, {}
-                    if corruption in task.warped:  # only then is the warp worth building
+                    if sequences:
+                        corrupted = perturb_sample(pixels, adapter.name, sample.key, corruption, severity, task.seed,
+                                                   task.profile, adapter.frame_size())  # fmt: skip
+                    elif corruption in task.warped:  # only then is the warp worth building
                         corrupted, warp = corrupt_sample(pixels, adapter.name, sample.key, corruption, severity,
                                                          task.seed, task.profile, with_warp=True)  # fmt: skip
                         files, moved = adapter.moved_targets(sample, warp, corrupted.shape[:2])

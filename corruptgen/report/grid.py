@@ -25,7 +25,7 @@ from corruptgen.evaluate.tasks import task_for
 from corruptgen.evaluate.tasks.registry import kinds
 from corruptgen.evaluate.tree import Cell, EvaluationError, Tree
 
-VIEWABLE = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
+VIEWABLE = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".mp4"}
 """Built files a browser opens by themselves (not a tar shard or an array)."""
 THUMB_SIDE = 128
 """Longest side of a thumbnail in pixels; smaller images keep their size and are drawn enlarged."""
@@ -66,6 +66,11 @@ def choose_samples(samples: list[Sample], n: int) -> list[Sample]:
     if n == 1:
         return [samples[0]]
     return [samples[int(i * (len(samples) - 1) / (n - 1) + 0.5)] for i in range(n)]  # half up
+
+
+def filmstrip(frames: np.ndarray) -> np.ndarray:
+    """A sequence's first, middle and last frames side by side (what a perturbation sweeps over)."""
+    return np.concatenate([frames[0], frames[len(frames) // 2], frames[-1]], axis=1)
 
 
 def thumbnail_uri(pixels: np.ndarray) -> str:
@@ -137,6 +142,8 @@ class Grid:
         thumbs = []
         for cell, row, (pixels, problem) in zip([None, *self.cells], [None, *rows], loaded, strict=True):
             thumb = Thumb(cell, problem=problem)
+            if pixels is not None and pixels.ndim == 4:
+                pixels = filmstrip(pixels)
             if pixels is not None:
                 thumb.height, thumb.width = pixels.shape[:2]
                 thumb.data_uri = thumbnail_uri(pixels)

@@ -30,13 +30,23 @@ class Run:
         return higher_is_better(self.metric)
 
     @property
+    def stability(self) -> bool:
+        """A perturbation build's summary (FP per sequence; no clean cell, no severities)."""
+        return self.doc.get("summary") == "stability"
+
+    @property
     def clean(self) -> float | None:
+        if self.stability:
+            return None
         return self.doc.get("P") if self.higher_is_better else self.doc.get("clean_error")
 
     @cached_property
     def headline(self) -> list[tuple[str, float | None]]:
         """The summary numbers, as the table of ``corruptgen evaluate`` names them."""
         d = self.doc
+        if self.stability:
+            return [("mFP (%)", d.get("mFP")), (f"mFR ({d.get('normalisation')}, %)", d.get("mFR")),
+                    ("mean T5D", d.get("mT5D_raw"))]  # fmt: skip
         if self.higher_is_better:
             return [(f"P ({self.metric})", d.get("P")), ("mPC", d.get("mPC")), ("rPC [%]", d.get("rPC"))]
         return [("clean error", d.get("clean_error")), (f"mCE ({d.get('normalisation')})", d.get("mCE")),
@@ -44,6 +54,9 @@ class Run:
 
     @cached_property
     def cells(self) -> dict[str, dict[int, float]]:
+        """``{corruption: {severity: value}}``; a perturbation build's ``{sequence: {1: FP}}``."""
+        if self.stability:
+            return {name: {1: float(values[self.metric])} for name, values in (self.doc.get("cells") or {}).items()}
         return {c: {int(s): float(v) for s, v in row.items()} for c, row in (self.doc.get("cells") or {}).items()}
 
     def worst(self, n: int) -> list[tuple[str, int, float]]:

@@ -68,7 +68,7 @@ class ReleaseArrayWriter(FolderWriter):
                                        f"{shape[0]}. Build them into another --out, or pass --overwrite.")  # fmt: skip
 
     @staticmethod
-    def prepare(adapter, out, trees, moved, samples=()) -> set[tuple[str, int]]:
+    def prepare(adapter, out, trees, moved, samples=(), profile=None) -> set[tuple[str, int]]:
         """Preallocate every corruption's array (kept when a resumed build finds it whole) and write
         the labels; returns the cells of an array that was there but damaged (its rows are gone)."""
         severities, arrays = ReleaseArrayWriter._plan(adapter, out, list(trees), samples)

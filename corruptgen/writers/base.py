@@ -39,7 +39,7 @@ class Writer:
 
     @staticmethod
     def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str],
-                samples: list[Sample] = ()) -> set[tuple[str, int]] | None:  # fmt: skip
+                samples: list[Sample] = (), profile: str | None = None) -> set[tuple[str, int]] | None:  # fmt: skip
         """Before any shard runs: make every tree ready to receive outputs (``trees``: (corruption,
         severity) -> tree path under ``out``; ``moved``: corruptions whose annotations move;
         ``samples``: the build's). Returns the cells whose outputs written earlier were found damaged

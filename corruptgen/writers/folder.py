@@ -25,7 +25,7 @@ class FolderWriter(Writer):
     annotation files beside it in the same tree."""
 
     @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=()) -> None:
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=(), profile=None) -> None:
         """Make every tree a complete copy of the source's layout before the shards run: its per-tree
         annotation files (but a sample's own where the corruption moves content: written moved, per
         output), the folders it must have, the arrays outputs are written into."""

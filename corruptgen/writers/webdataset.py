@@ -68,7 +68,7 @@ class TarWriter(Writer):
         self.open: dict[str, tuple[_TarStream, Path, Path]] = {}
 
     @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=()) -> None:
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=(), profile=None) -> None:
         """Only the trees' folders: each sample's targets travel as members of its tar."""
         for tree in trees.values():
             contained(out, tree).mkdir(parents=True, exist_ok=True)
@@ -85,10 +85,19 @@ class TarWriter(Writer):
             self.open[tree] = (_TarStream(tmp), tmp, final)
         return self.open[tree][0], name
 
+    def encode(self, cell, sample, pixels) -> tuple[str, bytes]:
+        """A sample's output member: its extension and bytes (the source's image format)."""
+        return _extension(sample.output), self.adapter.encode(sample, pixels)
+
+    @classmethod
+    def decode(cls, data: bytes, display: str):
+        """An output member's bytes decoded (:meth:`pixels`)."""
+        return decode_image_bytes(data, display)[0]
+
     def add(self, cell, tree, sample, pixels, moved_files, fields):
         tar, name = self._tar(tree)
-        key, extension = tar_key(sample.key), _extension(sample.output)
-        image = self.adapter.encode(sample, pixels)
+        key = tar_key(sample.key)
+        extension, image = self.encode(cell, sample, pixels)
         members = {f"{key}.{extension}": image}
         members.update({f"{key}.{suffix}": data for suffix, data in self.adapter.members(sample, moved_files, fields).items()})
         digests = {}
@@ -123,7 +132,7 @@ class TarWriter(Writer):
             data = cls.read(out, row)
         except (KeyError, OSError, EOFError, tarfile.TarError) as exc:
             raise SampleError(f"{row['output']}: member {row['member']} cannot be read ({type(exc).__name__}).") from None
-        return decode_image_bytes(data, f"{row['output']}:{row['member']}")[0]
+        return cls.decode(data, f"{row['output']}:{row['member']}")
 
 
 @lru_cache(maxsize=8)

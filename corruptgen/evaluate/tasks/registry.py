@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 TASKS: dict[tuple[str, str], type[Task]] = {}
 """``(dataset, kind)`` -> task class; a dataset's first registered kind is its default."""
 
-RUNNERS = {"detection": "corruptgen detect", "classification": "corruptgen classify", "segmentation": "corruptgen segment"}
+RUNNERS = {"detection": "corruptgen detect", "classification": "corruptgen classify", "segmentation": "corruptgen segment",
+           "stability": "corruptgen classify"}
 """The command that writes each kind's results."""
 
 
@@ -32,15 +33,19 @@ def register(*datasets: str):
     return add
 
 
-def kinds(dataset: str) -> list[str]:
-    """The kinds a dataset can be scored as, its default first."""
-    return [kind for (name, kind) in TASKS if name == dataset]
+def kinds(dataset: str, sequences: bool = False) -> list[str]:
+    """The kinds a dataset can be scored as, its default first: of its images, or of a perturbation
+    build's sequences (``sequences``)."""
+    return [kind for (name, kind), cls in TASKS.items() if name == dataset and getattr(cls, "sequences", False) == sequences]
 
 
 def task_for(tree: Tree, kind: str | None = None) -> Task:
     """The task scoring ``tree`` as ``kind`` (None: the dataset's default); EvaluationError naming
-    the command to use when the dataset has no such task."""
-    available = kinds(tree.dataset)
+    the command to use when the dataset has no such task. A perturbation build is scored for
+    stability, which ``corruptgen classify`` writes (its ``classification`` kind means that there)."""
+    available = kinds(tree.dataset, tree.sequences)
+    if tree.sequences and kind == "classification":
+        kind = None
     if not available:
         raise EvaluationError(f"no task scores {tree.dataset}.")
     if kind is not None and kind not in available:

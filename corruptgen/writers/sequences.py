@@ -1,0 +1,161 @@
+"""Perturbation sequences (ImageNet-P, CIFAR-10-P), as their releases hold them::
+
+    <out>/<perturbation>/<source-relative path>.mp4        one MP4 per image (ImageNet-P's
+                                                          <perturbation>/<wnid>/<name>.mp4)
+    <out>/<folder>/<perturbation>.npy                     uint8 (N, T, H, W, C): the samples' frames
+    <out>/<folder>/labels.npy                             uint8 (N,)  (CIFAR-10-P's arrays; MNIST's)
+    <out>/<perturbation>/<dataset>-NNNNNN.tar             --output-format webdataset: an .mp4 member
+                                                          per sample, beside its .cls
+
+``<perturbation>`` is the tree (``<name>_2`` / ``_3`` for the noise sequences' difficulties 2 and
+3). A manifest row's output is one sequence; :meth:`pixels` gives its frames back, ``T x H x W x C``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from corruptgen.corruptions.sequences import get_sequence
+from corruptgen.datasets.base import Adapter, SampleError
+from corruptgen.files import atomic_write, contained, sha256_bytes
+
+from .base import Writer
+from .folder import FolderWriter, _mapped
+from .video import decode_mp4, encode_mp4, read_mp4
+from .webdataset import TarWriter
+
+
+def _video(adapter: Adapter, cell: tuple[str, int], frames: np.ndarray) -> bytes:
+    return encode_mp4(frames, grain=get_sequence(cell[0]).noise, mode=adapter.settings.video)
+
+
+def video_name(output: str) -> str:
+    """A sample's output path with the ``.mp4`` extension (ImageNet-P: ``n01440764/ILSVRC2012_val_00000293.mp4``)."""
+    return str(PurePosixPath(output).with_suffix(".mp4"))
+
+
+class VideoFolderWriter(Writer):
+    """One MP4 per sample and perturbation, where the source's layout puts its image."""
+
+    @staticmethod
+    def prepare(adapter, out, trees, moved, samples=(), profile=None) -> None:
+        for tree in trees.values():
+            root = contained(out, tree)
+            for name in adapter.tree_dirs():
+                contained(root, name).mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True)
+
+    def add(self, cell, tree, sample, pixels, moved_files, fields):
+        data = _video(self.adapter, cell, pixels)
+        relative = f"{tree}/{video_name(sample.output)}"
+        atomic_write(contained(self.out, relative), data)
+        return {"output": relative, "sha256": sha256_bytes(data), "bytes": len(data), "frames": int(len(pixels))}
+
+    def close(self) -> None:
+        self.adapter.close()
+
+    @classmethod
+    def read(cls, out, row):
+        return (Path(out) / row["output"]).read_bytes()
+
+    @classmethod
+    def pixels(cls, out, row):
+        try:
+            return read_mp4(Path(out) / row["output"])
+        except ValueError as exc:
+            raise SampleError(str(exc)) from None
+
+
+class SequenceArrayWriter(FolderWriter):
+    """Rows of ``<folder>/<perturbation>.npy`` (N, T, H, W, C), preallocated before the shards run
+    (disjoint rows: the bytes do not depend on shard size or workers), and ``labels.npy`` beside them."""
+
+    def __init__(self, adapter, out, shard, cells=()):
+        super().__init__(adapter, out, shard, cells)
+        self.maps: dict[Path, np.ndarray] = {}
+
+    @staticmethod
+    def _plan(adapter, out, trees, samples, profile) -> tuple[dict[str, list], dict[Path, tuple]]:
+        folders: dict[str, list] = {}
+        for sample in samples:
+            folder, _ = adapter.array_slot(sample)
+            folders.setdefault(folder, []).append(sample)
+        image = adapter.load(samples[0])[0]
+        frame = image.shape if image.ndim == 3 else (*image.shape, 1)
+        arrays = {}
+        for (name, difficulty), tree in trees.items():
+            count = get_sequence(name).frames_for(difficulty, profile).count
+            for folder, members in folders.items():
+                arrays[contained(Path(out), f"{folder}/{tree}.npy" if folder else f"{tree}.npy")] = (len(members), count, *frame)
+        return folders, arrays
+
+    @staticmethod
+    def prepare(adapter, out, trees, moved, samples=(), profile=None) -> set[tuple[str, int]]:
+        """Preallocate every perturbation's array (kept when a resumed build finds it whole) and write the
+        labels; returns the cells whose array was there but damaged (its rows are gone)."""
+        folders, arrays = SequenceArrayWriter._plan(adapter, out, trees, samples, profile)
+        by_tree = {tree: cell for cell, tree in trees.items()}
+        lost = set()
+        for path, shape in arrays.items():
+            try:
+                whole = np.load(path, mmap_mode="r").shape == shape
+            except (OSError, ValueError):
+                whole = False
+            if not whole:
+                if path.exists():
+                    lost.add(by_tree[path.stem])
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+        for folder, members in folders.items():
+            buffer = io.BytesIO()
+            np.save(buffer, np.array([adapter.label(s) for s in members], np.uint8))
+            labels = contained(Path(out), f"{folder}/labels.npy" if folder else "labels.npy")
+            if not labels.is_file() or labels.read_bytes() != buffer.getvalue():
+                atomic_write(labels, buffer.getvalue())
+        return lost
+
+    def add(self, cell, tree, sample, pixels, moved_files, fields):
+        folder, index = self.adapter.array_slot(sample)
+        relative = f"{folder}/{tree}.npy" if folder else f"{tree}.npy"
+        path = contained(self.out, relative)
+        if path not in self.maps:
+            self.maps[path] = np.load(path, mmap_mode="r+")
+        array = self.maps[path]
+        data = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(array.shape[1:])
+        array[index] = data
+        return {"output": relative, "index": index, "sha256": sha256_bytes(data.tobytes()), "bytes": data.nbytes,
+                "frames": int(len(data))}  # fmt: skip
+
+    def close(self) -> None:
+        for array in self.maps.values():
+            array.flush()
+        self.maps.clear()
+        self.adapter.close()
+
+    def abort(self) -> None:
+        self.close()  # rows written stay; no manifest names them until the rerun writes the shard again
+
+    @classmethod
+    def pixels(cls, out, row):
+        path = Path(out) / row["output"]
+        try:
+            return np.asarray(_mapped(path, path.stat().st_mtime_ns)[row["index"]])
+        except (OSError, ValueError, IndexError) as exc:
+            raise SampleError(f"{row['output']}[{row['index']}] cannot be read ({type(exc).__name__}).") from None
+
+
+class VideoTarWriter(TarWriter):
+    """WebDataset shards whose samples carry their sequence as an ``.mp4`` member."""
+
+    def encode(self, cell, sample, pixels) -> tuple[str, bytes]:
+        return "mp4", _video(self.adapter, cell, pixels)
+
+    @classmethod
+    def decode(cls, data: bytes, display: str) -> np.ndarray:
+        try:
+            return decode_mp4(data, display)
+        except ValueError as exc:
+            raise SampleError(str(exc)) from None
