@@ -25,9 +25,10 @@ def _source_checkout_kernels() -> None:
 
 _source_checkout_kernels()
 
-__version__ = "0.5.0"
+__version__ = "0.5.1"
 
-_LAZY = {"corrupt": "corruptgen.api", "get_corruption": "corruptgen.corruptions", "list_corruptions": "corruptgen.corruptions"}
+_LAZY = {"corrupt": "corruptgen.api", "perturb": "corruptgen.api", "get_corruption": "corruptgen.corruptions",
+         "list_corruptions": "corruptgen.corruptions"}
 """Public names imported on first use (PEP 562): ``import corruptgen`` (every CLI call, every
 DataLoader worker) does not pay for NumPy, OpenCV and Numba until a corruption is asked for."""
 
@@ -46,4 +47,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["__version__", "corrupt", "get_corruption", "list_corruptions"]
+__all__ = ["__version__", "corrupt", "get_corruption", "list_corruptions", "perturb"]

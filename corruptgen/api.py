@@ -142,3 +142,57 @@ def corrupt(image, corruption, severity=None, *, seed=None, profile="imagenet", 
         out = np.concatenate([out, alpha], axis=2)
     out = out.reshape(shape)
     return Image.fromarray(out) if mode else out
+
+
+def perturb(image, perturbation: str, difficulty: int = 1, *, seed: Seed = None, profile: str = "imagenet-p",
+            crop: tuple[int, int] | None = None) -> np.ndarray:  # fmt: skip
+    """One ImageNet-P perturbation sequence of an image: every frame, as a build writes them.
+
+    Parameters
+    ----------
+    image : numpy.ndarray or PIL.Image.Image
+        uint8 HxW, HxWx1 or HxWx3 (or a PIL image in mode L or RGB), e.g. ImageNet's Resize(256) image.
+    perturbation : str
+        A name from :func:`corruptgen.corruptions.sequences.list_perturbations`, e.g. ``"rotate"``.
+    difficulty : int
+        1 (the benchmark's), or 2 and 3 for the noise sequences.
+    seed : None, int or numpy.random.Generator
+        The same int gives the same frames in any process.
+    profile : str
+        ``"imagenet-p"`` (224 px parameters) or ``"cifar-p"`` (32 px); pixel parameters scale with the frame.
+    crop : (height, width), optional
+        Frames are centre-cropped to it (ImageNet-P: (224, 224) from the Resize(256) image; geometric
+        sequences move the whole image first); default the image's own size.
+
+    Returns
+    -------
+    uint8 array ``T x h x w`` (grey input) or ``T x h x w x 3``.
+
+    Examples
+    --------
+    >>> import numpy as np, corruptgen
+    >>> corruptgen.perturb(np.full((256, 300, 3), 90, np.uint8), "translate", crop=(224, 224), seed=0).shape
+    (41, 224, 224, 3)
+    """
+    from .corruptions.sequences import P_PROFILES, get_sequence, perturb_rgb_or_gray
+
+    spec = get_sequence(perturbation)
+    if profile not in P_PROFILES:
+        raise ValueError(f"unknown perturbation profile {profile!r}; valid profiles are {', '.join(P_PROFILES)}.")
+    if difficulty not in spec.difficulties(profile):
+        raise ValueError(f"{perturbation} has difficulty {', '.join(map(str, spec.difficulties(profile)))}; got {difficulty!r}.")
+    if isinstance(image, Image.Image):
+        if image.mode not in ("L", "RGB"):
+            raise ValueError(f"PIL image mode must be L or RGB; got {image.mode!r}.")
+        image = np.asarray(image)
+    elif not isinstance(image, np.ndarray):
+        raise ValueError(f"image must be a numpy.ndarray or a PIL.Image.Image; got {type(image).__name__}.")
+    check_array(image)
+    if image.ndim == 3 and image.shape[2] == 4:
+        raise ValueError("image must be grey or RGB for a sequence; drop the alpha channel first.")
+    if crop is not None and (crop[0] > image.shape[0] or crop[1] > image.shape[1] or min(crop) < 1):
+        raise ValueError(f"crop {tuple(crop)} does not fit in the {image.shape[0]} x {image.shape[1]} image.")
+    gray2d = image.ndim == 2
+    frames = perturb_rgb_or_gray(np.ascontiguousarray(image.reshape(image.shape[0], image.shape[1], -1)), perturbation,
+                                 difficulty, as_generator(seed), profile, crop)  # fmt: skip
+    return frames[..., 0] if gray2d else frames

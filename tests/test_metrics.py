@@ -181,6 +181,17 @@ def test_fp_and_t5d_equal_test_py_on_random_predictions(noise, difficulty):
         100 * _test_py_flip_prob(predictions, noise, difficulty), abs=1e-9)  # fmt: skip
     assert metrics.top5_distance(ranks, noise, difficulty) == pytest.approx(
         _test_py_ranking_dist(ranks, noise, difficulty, 20), abs=1e-9)  # fmt: skip
+    # what the runner keeps per frame (its five top classes) gives test.py's T5D as well
+    assert metrics.top5_list_distance(metrics.top5_of(scores), noise, difficulty) == pytest.approx(
+        _test_py_ranking_dist(ranks, noise, difficulty, 20), abs=1e-9)  # fmt: skip
+
+
+def test_top5_lists_by_hand():
+    first, swapped, pushed_out = [0, 1, 2, 3, 4], [1, 0, 2, 3, 4], [1, 2, 3, 4, 5]  # as in the ranking case above
+    assert metrics.top5_list_distance([[first, swapped]], noise=False) == 2
+    assert metrics.top5_list_distance([[first, pushed_out]], noise=False) == 5 + 1 + 1 + 1 + 1
+    assert metrics.top5_list_distance([[first, swapped, pushed_out]], noise=True) == (2 + 9) / 2  # both against frame 0
+    assert metrics.top5_of([[0.1, 0.3, 0.3, 0.0, 0.2, 0.05]]).tolist() == [[1, 2, 4, 0, 5]]  # ties: class order
 
 
 def test_mean_flip_rate_normalises_by_a_baseline_or_not():

@@ -14,6 +14,7 @@ import pytest
 from fixtures import FEW, cli, make_cifar, make_cityscapes, make_mnist, make_voc
 from PIL import Image
 
+from corruptgen import __version__
 from corruptgen.report.build import read_build
 from corruptgen.report.grid import choose_samples
 
@@ -88,7 +89,7 @@ def test_report_shows_the_build_and_every_cell_of_chosen_samples(coco_geo, tmp_p
     summary = read_build(tree)
     assert summary.total_bytes == sum(json.loads(line)["bytes"] for p in (tree / "manifests").glob("*/*.jsonl")
                                       for line in p.read_text().splitlines())  # fmt: skip
-    assert f"{summary.total_bytes / 1e6:.1f} MB" in text and "corruptgen 0.5.0" in text
+    assert f"{summary.total_bytes / 1e6:.1f} MB" in text and f"corruptgen {__version__}" in text
     for link in page.links:  # every thumbnail links to a full image that exists
         assert (tmp_path / link).is_file(), link
 

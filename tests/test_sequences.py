@@ -224,3 +224,21 @@ def test_cifar_p_parameters_scale_with_the_frame(resized):
     assert (p32.count, p32.px) == (16, 1.0) and (p28.count, p28.px) == (16, 0.875)
     assert SEQUENCES["motion_blur"].frames_for(1, "cifar-p", 28).radius == pytest.approx(6 * 0.875)
     assert SEQUENCES["rotate"].frames_for(1, "cifar-p", 28).step == 1.0
+
+
+def test_public_perturb(resized):
+    import corruptgen
+
+    frames = corruptgen.perturb(resized, "shot_noise", 2, seed=3, crop=(224, 224))
+    assert np.array_equal(frames, run(resized, "shot_noise", seed=3, difficulty=2))
+    assert np.array_equal(corruptgen.perturb(Image.fromarray(resized), "shot_noise", 2, seed=3, crop=(224, 224)), frames)
+    grey = corruptgen.perturb(resized[:, :, 0], "rotate", profile="cifar-p", seed=0)
+    assert grey.shape == (31, *resized.shape[:2])
+    for args, kwargs, message in (
+        (("rotate", 2), {}, "rotate has difficulty 1; got 2"),
+        (("spin",), {}, "unknown perturbation 'spin'"),
+        (("rotate",), {"profile": "cifar"}, "valid profiles are imagenet-p, cifar-p"),
+        (("rotate",), {"crop": (300, 300)}, "does not fit"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            corruptgen.perturb(resized, *args, **kwargs)

@@ -9,7 +9,7 @@ import click
 from corruptgen.evaluate import Tree, evaluate
 from corruptgen.evaluate.summary import markdown
 
-from .options import clean_errors, parse_corruptions, parse_severities
+from .options import clean_errors, parse_severities, parse_tree_names
 
 
 @click.command("evaluate")
@@ -24,7 +24,8 @@ from .options import clean_errors, parse_corruptions, parse_severities
 @click.option("--src", type=click.Path(exists=True, path_type=Path), default=None,
               help="The clean source, where it moved since the build.")
 @click.option("--corruptions", default=None, help="Score and average only these (names or groups, e.g. benchmark: "
-              "CIFAR-10-C's published 15 of its 19). Default: every cell of the tree.")
+              "CIFAR-10-C's published 15 of its 19; a perturbation build's names, test or validation). Default: "
+              "every cell of the tree.")
 @click.option("--severities", default=None, help="Only these severities, e.g. 5. Default: every built one.")
 @clean_errors
 def evaluate_command(tree, results, out, partial, baseline, src, corruptions, severities) -> None:
@@ -33,7 +34,7 @@ def evaluate_command(tree, results, out, partial, baseline, src, corruptions, se
     classification: top-1 error, CE, mCE, relative mCE."""
     opened = Tree.open(tree if tree is not None else results, src)
     doc = evaluate(opened, results, out or results, partial=partial, baseline=baseline,
-                   corruptions=parse_corruptions(corruptions) if corruptions else None,
+                   corruptions=parse_tree_names(corruptions, opened),
                    severities=parse_severities(severities) if severities else None)  # fmt: skip
     click.echo(markdown(doc), nl=False)
     click.echo(f"\nWrote results.json, table.md, table.csv and plot.png to {out or results}.", err=True)

@@ -21,6 +21,19 @@ def parse_corruptions(text: str) -> list[str]:
     return [n for n in REGISTRY if n in set(names)]
 
 
+def parse_tree_names(text: str | None, tree) -> list[str] | None:
+    """``--corruptions`` of a command reading a built tree: corruption names or groups, or a perturbation
+    build's perturbations (names, ``test``, ``validation``, ``all``)."""
+    if not text:
+        return None
+    if not tree.sequences:
+        return parse_corruptions(text)
+    try:
+        return selection.select_perturbations(text, None, tree.identity.get("profile"))[0]
+    except selection.SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--corruptions") from None
+
+
 def parse_severities(text: str) -> list[int]:
     """``"1-5"``, ``"3"`` or ``"1,3,5"`` -> sorted unique severities in 1..5."""
     try:

@@ -17,6 +17,7 @@ from .options import (
     dataset_defaults,
     parse_corruptions,
     parse_severities,
+    parse_tree_names,
     profile_option,
     resolve_selection,
     seed_option,
@@ -56,9 +57,9 @@ def _make(name: str):
     @clean_errors
     def command(target, model, results, corruptions, severities, limit, batch_size, workers, on_the_fly, src, split,
                 seed, profile, quiet):  # fmt: skip
-        names = parse_corruptions(corruptions) if corruptions else None
         sevs = parse_severities(severities) if severities else None
         if on_the_fly:
+            names = parse_corruptions(corruptions) if corruptions else None
             if target not in ADAPTERS:
                 raise click.BadParameter(f"with --on-the-fly, TARGET is a dataset kind ({datasets}); got {target!r}.")
             names, profile = dataset_defaults(target, names, profile)
@@ -70,6 +71,7 @@ def _make(name: str):
                 raise click.ClickException(f"{target} holds no corruptgen.json; give a tree written by `corruptgen build`, "
                                            "or a dataset kind with --on-the-fly.")  # fmt: skip
             tree = Tree.open(Path(target), src)
+            names = parse_tree_names(corruptions, tree)
         report = run_model(tree, task_kind, model, results, batch_size=batch_size, limit=limit, corruptions=names,
                            severities=sevs, quiet=quiet, workers=worker_count(workers))  # fmt: skip
         for problem in report.unreadable[:10]:

@@ -18,10 +18,7 @@ Where the reference differs from what runs here (on purpose, each to reuse a cat
 
 - motion blur and snow streaks: imagecorruptions' NumPy port of ImageMagick's motion blur, not
   ImageMagick through Wand (``research/anchors.md``: the port matches it to a level or two);
-- zoom blur: frame ``i`` averages the crop's centred zooms ``1 + 0.004 k``, k = 0..i
-  (``kernels.zoom``, scipy's ``zoom`` grid); the reference zooms the Resize(256) image with PIL's
-  affine and crops, the same content on a grid half a pixel apart, and quantises each zoom;
-- rotate, scale, shear, translate: torchvision 0.3's inverse affine matrix about
+- zoom blur, rotate, scale, shear, translate: torchvision 0.3's inverse affine matrix about
   ``(W/2 + 0.5, H/2 + 0.5)`` as the reference's ``trn_F.affine`` builds it, resampled by OpenCV
   (1/32 px grid) instead of PIL;
 - noise: the catalogue's exact-distribution samplers (``kernels.noise``), a counter-stream key per
@@ -205,18 +202,23 @@ class MotionBlurSequence(Perturbation):
 
 
 class ZoomBlurSequence(Perturbation):
-    """Frame ``i``: the mean of the crop zoomed by ``1 + step k``, k = 0..i (a growing zoom blur, up to 1.12)."""
+    """Frame ``i``: the mean of the image zoomed by ``1 + step k`` about its centre, k = 0..i, each zoom
+    bilinear and quantised to levels before the mean, then centre-cropped (a growing zoom blur, up to 1.12):
+    the reference's running average of ``trn_F.affine(img, scale=1 + 0.004 k)`` frames."""
 
     name = "zoom_blur"
     param_names = ("step",)
     tables = {"imagenet-p": (0.004,), "cifar-p": (0.004,)}
+    geometric = True
 
     def frames(self, image, crop, p):
-        clean = _crop(image, crop)
-        unit = to_unit(clean, scratch("sequence.unit", clean.shape))
-        out = [clean]
+        height, width = image.shape[:2]
+        total = _crop(image, crop).astype(np.float32) / np.float32(255)  # ToTensor of each frame, summed
+        out = [_crop(image, crop)]
         for i in range(1, p.count):
-            out.append(to_uint8(zoom.zoom_blur(unit, [1 + p.step * k for k in range(1, i + 1)])))
+            zoomed = warp.resample_affine(image, torchvision_affine_inverse(width, height, scale=1 + p.step * i))
+            total += _crop(zoomed, crop).astype(np.float32) / np.float32(255)
+            out.append(to_uint8(total / np.float32(i + 1)))
         return _stack(out)
 
 
@@ -274,7 +276,11 @@ class GaussianBlurSequence(Perturbation):
 class SpatterSequence(Perturbation):
     """One liquid layer per image (``N(loc, scale)`` blurred by ``sigma``, under ``threshold`` cleared),
     ImageNet-C's water drops in each frame; between frames the layer drips: convolved down the rows
-    with ``drip`` (``np.convolve(..., mode="same")``). Validation."""
+    with ``drip`` (``np.convolve(..., mode="same")``). Validation.
+
+    Where no drop is left (at 32 px the drops drip off the bottom within the sequence, and a layer can
+    start with none), the reference divides zero by zero and casts the NaN frame to uint8; here the
+    frame is the clean image, as the tint of an empty layer is nothing."""
 
     name = "spatter"
     split = "validation"

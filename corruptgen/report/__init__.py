@@ -34,7 +34,7 @@ def write_report(target: Path, out: Path, *, results: list[Path] = (), samples: 
     grid = Grid(tree, cells, {cell: counts.rows for cell, counts in build.cells.items()}, out)
     rows = [(sample.key, grid.row(sample)) for sample in chosen]
     notes = ([note] if note else []) + grid.annotations.notes
-    sections = [build_section(build), grid_section(rows, cells, notes)] + ([results_section(runs)] if runs else [])
+    sections = [build_section(build), grid_section(rows, cells, notes, build.identity.get("profile"))] + ([results_section(runs)] if runs else [])
     title = f"corruptgen report: {target.resolve().name} ({build.identity.get('dataset')})"
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, page(title, sections).encode("utf-8"))

@@ -9,6 +9,7 @@ import json
 from html import escape
 
 from corruptgen import __version__
+from corruptgen.corruptions.sequences import P_PROFILES
 
 from .build import BuildSummary
 from .grid import THUMB_SIDE, Thumb
@@ -59,18 +60,30 @@ def _td(text: str, cls: str = "", value=None) -> str:
     return f'<td class="{cls}"{data}>{escape(str(text))}</td>'
 
 
+def cell_words(profile: str | None) -> tuple[str, str]:
+    """What a build's two axes are called: corruption and severity, or a perturbation build's
+    perturbation and difficulty."""
+    return ("perturbation", "difficulty") if profile in P_PROFILES else ("corruption", "severity")
+
+
 def build_section(build: BuildSummary) -> str:
     state, ident = build.state, build.identity
     options = state.get("options", {})
     counts = state.get("counts", {})
     timing = state.get("timing", {})
+    kind, level = cell_words(ident.get("profile"))
+    if ident.get("profile") in P_PROFILES:
+        encoding = [("video", ident.get("video"))]
+    else:
+        encoding = [("image format", ident.get("image_format")), ("JPEG quality", ident.get("jpeg_quality"))]
     facts = [
         ("dataset", ident.get("dataset")), ("source", ident.get("source")), ("split", ident.get("split")),
         ("seed", ident.get("seed")), ("profile", ident.get("profile")),
         ("built by", f"corruptgen {state.get('corruptgen_version')}"), ("status", state.get("status")),
-        ("output format", options.get("output_format") or "folder"), ("image format", ident.get("image_format")),
-        ("JPEG quality", ident.get("jpeg_quality")), ("preprocessing", ident.get("preprocessing") or "none"),
-        ("annotations moved through elastic_transform", "yes" if options.get("warp_annotations") else "no"),
+        ("output format", options.get("output_format") or "folder"), *encoding,
+        ("preprocessing", ident.get("preprocessing") or "none"),
+        *([] if kind == "perturbation" else
+          [("annotations moved through elastic_transform", "yes" if options.get("warp_annotations") else "no")]),
         ("samples", counts.get("samples")), ("outputs", counts.get("outputs")), ("ok", counts.get("ok")),
         ("failed", counts.get("failed")), ("missing", counts.get("missing")),
         ("on disk (from the manifests)", _size(build.total_bytes)),
@@ -93,8 +106,8 @@ def build_section(build: BuildSummary) -> str:
                 text = f"{cell.ok}" + (f" + {cell.failed} failed" if cell.failed else "")
                 line.append(_td(text, "num bad" if cell.failed else "num", cell.ok))
         grid_rows.append(line)
-    parts += ["<div><h3>Outputs per corruption and severity</h3>",
-              _table(["corruption", *map(str, severities)], grid_rows, "counts"), "</div></div>"]  # fmt: skip
+    parts += [f"<div><h3>Outputs per {kind} and {level}</h3>",
+              _table([kind, *map(str, severities)], grid_rows, "counts"), "</div></div>"]  # fmt: skip
     problems = [str(p) for p in state.get("problems") or []] + build.damaged
     if problems:
         parts += ["<h3>Problems</h3><ul>", *(f"<li>{escape(p)}</li>" for p in problems), "</ul>"]
@@ -132,13 +145,20 @@ def _thumb_html(thumb: Thumb, key: str) -> str:
             f'<img src="{thumb.data_uri}" width="{w}" height="{h}" alt="{title}" title="{title}">{overlay}</figure></a>')
 
 
-def grid_section(samples: list[tuple[str, list[Thumb]]], cells: list[tuple[str, int]], notes: list[str]) -> str:
+def grid_section(samples: list[tuple[str, list[Thumb]]], cells: list[tuple[str, int]], notes: list[str],
+                 profile: str | None = None) -> str:  # fmt: skip
     severities = sorted({s for _, s in cells})
     names = list(dict.fromkeys(c for c, _ in cells))
-    parts = ['<section id="grid"><h2>What the corruptions look like</h2>',
-             f'<p class="note">{len(samples)} samples spread over the build; each thumbnail links to its full image. '
-             "Boxes and outlines: the annotations each image is scored against (the clean image's, and the moved "
-             "ones on every cell whose corruption moved them).</p>"]  # fmt: skip
+    kind, _ = cell_words(profile)
+    if kind == "perturbation":
+        parts = ['<section id="grid"><h2>What the perturbation sequences look like</h2>',
+                 f'<p class="note">{len(samples)} samples spread over the build; each sequence shows its first, middle '
+                 "and last frames and links to its file.</p>"]  # fmt: skip
+    else:
+        parts = ['<section id="grid"><h2>What the corruptions look like</h2>',
+                 f'<p class="note">{len(samples)} samples spread over the build; each thumbnail links to its full image. '
+                 "Boxes and outlines: the annotations each image is scored against (the clean image's, and the moved "
+                 "ones on every cell whose corruption moved them).</p>"]  # fmt: skip
     parts += [f'<p class="note">{escape(n)}</p>' for n in notes]
     for key, thumbs in samples:
         by_cell = {t.cell: t for t in thumbs}
@@ -151,7 +171,7 @@ def grid_section(samples: list[tuple[str, list[Thumb]]], cells: list[tuple[str, 
                 thumb = by_cell.get((name, s))
                 line.append(f"<td>{'' if thumb is None else _thumb_html(thumb, key)}</td>")
             rows.append(line)
-        parts += [f"<h3>{escape(key)}</h3>", _table(["corruption", "clean", *map(str, severities)], rows, "grid")]
+        parts += [f"<h3>{escape(key)}</h3>", _table([kind, "clean", *map(str, severities)], rows, "grid")]
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -205,7 +225,8 @@ def results_section(runs: list[Run]) -> str:
     span = len(severities) + 1 + with_ce
     second = ("".join(f'<th class="num">{s}</th>' for s in severities) + '<th class="num">mean</th>'
               + ('<th class="num">CE</th>' if with_ce else ""))  # fmt: skip
-    head = ('<thead><tr><th rowspan="2">corruption</th>' + "".join(f'<th colspan="{span}">{label}</th>' for label in labels)
+    kind, level = ("perturbation", "difficulty") if runs[0].stability else ("corruption", "severity")
+    head = (f'<thead><tr><th rowspan="2">{kind}</th>' + "".join(f'<th colspan="{span}">{label}</th>' for label in labels)
             + "</tr><tr>" + second * len(runs) + "</tr></thead>")  # fmt: skip
     body = []
     for name in names:
@@ -219,12 +240,13 @@ def results_section(runs: list[Run]) -> str:
                 line.append(_td(_fmt(ce), "num", ce))
         body.append("<tr>" + "".join(line) + "</tr>")
     cells_table = f'<table class="cells">{head}<tbody>{"".join(body)}</tbody></table>'
-    parts += ["<h3>Per corruption and severity</h3>", cells_table,
-              "<h3>Curves</h3>", f'<img class="curves" src="{_curves_png(runs)}" alt="per-corruption curves">',
-              "<h3>Worst cells</h3>"]  # fmt: skip
+    parts += [f"<h3>Per {kind} and {level}</h3>", cells_table]
+    if not runs[0].stability:  # a sequence's score has no severity axis to draw
+        parts += ["<h3>Curves</h3>", f'<img class="curves" src="{_curves_png(runs)}" alt="per-corruption curves">']
+    parts.append("<h3>Worst cells</h3>")
     for run, label in zip(runs, labels):
         worst = [[_td(c), _td(s, "num"), _td(_fmt(v), "num", v)] for c, s, v in run.worst(10)]
-        parts += [f"<h4>{label}</h4>", _table(["corruption", "severity", escape(run.metric)], worst, "worst")]
+        parts += [f"<h4>{label}</h4>", _table([kind, level, escape(run.metric)], worst, "worst")]
     parts.append("</section>")
     return "\n".join(parts)
 
