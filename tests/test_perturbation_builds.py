@@ -20,8 +20,6 @@ from corruptgen.datasets import make_adapter
 from corruptgen.pipeline.recipe import perturb_sample
 from corruptgen.writers.video import decode_mp4, encode_mp4, read_mp4
 
-pytest.importorskip("av")  # the video extra, part of the test extra
-
 
 def _capture_frames(path) -> tuple[int, tuple[int, int]]:
     """How ImageNet-P's ``VideoFolder`` reads a file: cv2.VideoCapture, frame by frame."""
@@ -275,3 +273,13 @@ def test_fashion_mnist_p_from_real_idx_files(tmp_path):
     labels = read_idx(FASHION_MNIST / "t10k-labels-idx1-ubyte.gz", 1)[:50]
     assert np.array_equal(np.load(out / "test" / "labels.npy"), labels)
     assert cli("verify", out).output.strip().endswith("every output matches its manifest.")
+
+
+def test_without_pyav_a_video_build_says_so_before_writing(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)  # as if the video extra were not installed
+    src = make_imagenet(tmp_path / "src")
+    result = cli("build", "imagenet", "--src", src, "--out", tmp_path / "out", "--perturbations", "rotate", expect=1)
+    assert "needs PyAV: pip install 'corruptgen[video]'" in result.output and "Traceback" not in result.output
+    assert not any((tmp_path / "out").glob("rotate/**/*.mp4"))
+    cifar = make_cifar(tmp_path / "cifar", n_test=4)  # arrays need no codec
+    cli("build", "cifar10", "--src", cifar, "--out", tmp_path / "arrays", "--perturbations", "rotate", "--quiet")

@@ -19,12 +19,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from corruptgen.corruptions.sequences import get_sequence
-from corruptgen.datasets.base import Adapter, SampleError
+from corruptgen.datasets.base import Adapter, DatasetError, SampleError
 from corruptgen.files import atomic_write, contained, sha256_bytes
 
 from .base import Writer
 from .folder import FolderWriter, _mapped
-from .video import decode_mp4, encode_mp4, read_mp4
+from .video import decode_mp4, encode_mp4, read_mp4, require_av
 from .webdataset import TarWriter
 
 
@@ -37,8 +37,20 @@ def video_name(output: str) -> str:
     return str(PurePosixPath(output).with_suffix(".mp4"))
 
 
+def _refuse_without_pyav() -> None:
+    """DatasetError before anything is written when the video extra is not installed."""
+    try:
+        require_av()
+    except RuntimeError as exc:
+        raise DatasetError(str(exc)) from None
+
+
 class VideoFolderWriter(Writer):
     """One MP4 per sample and perturbation, where the source's layout puts its image."""
+
+    @classmethod
+    def refuse(cls, adapter, out, cells, samples) -> None:
+        _refuse_without_pyav()
 
     @staticmethod
     def prepare(adapter, out, trees, moved, samples=(), profile=None) -> None:
@@ -149,6 +161,10 @@ class SequenceArrayWriter(FolderWriter):
 
 class VideoTarWriter(TarWriter):
     """WebDataset shards whose samples carry their sequence as an ``.mp4`` member."""
+
+    @classmethod
+    def refuse(cls, adapter, out, cells, samples) -> None:
+        _refuse_without_pyav()
 
     def encode(self, cell, sample, pixels) -> tuple[str, bytes]:
         return "mp4", _video(self.adapter, cell, pixels)

@@ -33,11 +33,13 @@ VIDEO_MODES = ("release", "lossless")
 _RELEASE = {"preset": "veryslow", "threads": "1", "x264-params": "threads=1:lookahead-threads=1:mbtree=0"}
 
 
-def _av():
+def require_av():
+    """PyAV, or RuntimeError saying how to install it (an optional extra)."""
     try:
         import av
-    except ImportError:  # an optional extra: say how to get it
-        raise RuntimeError("writing ImageNet-P's MP4s needs PyAV: pip install 'corruptgen[video]'.") from None
+    except ImportError:
+        raise RuntimeError("writing ImageNet-P's MP4s needs PyAV: pip install 'corruptgen[video]' (or pass "
+                           "--output-format folder for cifar10, cifar100 and mnist, whose sequences are arrays).") from None
     return av
 
 
@@ -56,7 +58,7 @@ def encode_mp4(frames: np.ndarray, *, grain: bool, mode: str = "release") -> byt
         raise ValueError(f"frames must be T x H x W x 3 (or x 1) uint8; got shape {frames.shape}.")
     if frames.shape[3] == 1:
         frames = np.repeat(frames, 3, axis=3)
-    av = _av()
+    av = require_av()
     if mode == "lossless":
         codec, pixel_format, options = "libx264rgb", "rgb24", {**_RELEASE, "crf": "0"}
     else:
