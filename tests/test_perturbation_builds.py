@@ -190,6 +190,8 @@ def test_webdataset_carries_one_sequence_per_sample(tmp_path):
     (("imagenet", "--perturbations", "spin"), "unknown perturbation 'spin'"),
     (("imagenet", "--perturbations", "--corruptions", "fog"), "--corruptions is for -C builds"),
     (("imagenet", "--difficulties", "2"), "add --perturbations"),
+    (("imagenet", "--video", "lossless"), "--video belongs to perturbation sequences"),
+    (("imagenet", "--perturbations", "--image-format", "png"), "--image-format is for -C builds"),
     (("imagenet", "--perturbations", "--profile", "cifar"), "imagenet-p or cifar-p, not cifar"),
 ])  # fmt: skip
 def test_perturbation_options_say_what_is_wrong(tmp_path, args, message):

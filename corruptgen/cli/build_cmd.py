@@ -91,13 +91,15 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
     (N, T, H, W, C) frames and labels.npy for cifar10, cifar100 and mnist (CIFAR-10-P's layout).
     """
     if perturbations is not None or profile in P_PROFILES:
-        corruptions, severities, profile = _sequence_selection(dataset, perturbations, difficulties, profile, corruptions,
-                                                               family, severities, severity_dirs, warp_annotations)  # fmt: skip
+        corruptions, severities, profile = _sequence_selection(
+            dataset, perturbations, difficulties, profile, corruptions, family, severities, severity_dirs, warp_annotations,
+            image_format, jpeg_quality)  # fmt: skip
         family = None
     else:
-        if difficulties is not None:
-            raise click.BadParameter("difficulties belong to perturbation sequences; add --perturbations.",
-                                     param_hint="--difficulties")  # fmt: skip
+        for option, given in (("--difficulties", difficulties is not None), ("--video", video != "release")):
+            if given:
+                raise click.BadParameter(f"{option} belongs to perturbation sequences; add --perturbations.",
+                                         param_hint=option)  # fmt: skip
         corruptions, profile = dataset_defaults(dataset, corruptions, profile)
         corruptions, severities = resolve_selection(corruptions, severities, profile)
     if dask_address is None and os.environ.get("DASK_SCHEDULER_ADDRESS"):
@@ -163,14 +165,15 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
 
 
 def _sequence_selection(dataset, perturbations, difficulties, profile, corruptions, family, severities, severity_dirs,
-                        warp_annotations):  # fmt: skip
+                        warp_annotations, image_format, jpeg_quality):  # fmt: skip
     """--perturbations' names, difficulties and profile, refusing the options of -C builds."""
     given = {"--corruptions": corruptions, "--family": family, "--severities": severities,
-             "--severity-dirs": severity_dirs != "severity" or None, "--warp-annotations": warp_annotations or None}  # fmt: skip
+             "--severity-dirs": severity_dirs != "severity" or None, "--warp-annotations": warp_annotations or None,
+             "--image-format": image_format != "source" or None, "--jpeg-quality": jpeg_quality}  # fmt: skip
     for option, value in given.items():
         if value is not None:
-            raise click.BadParameter(f"{option} is for -C builds; a perturbation build takes --perturbations and "
-                                     "--difficulties.", param_hint=option)  # fmt: skip
+            raise click.BadParameter(f"{option} is for -C builds; a perturbation build takes --perturbations, "
+                                     "--difficulties and --video.", param_hint=option)  # fmt: skip
     adapter = ADAPTERS[dataset]
     if adapter.spatial_annotations:
         raise click.BadParameter(f"perturbation sequences carry a class label only; {dataset}'s annotations would not "
