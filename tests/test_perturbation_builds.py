@@ -208,7 +208,7 @@ def test_classify_and_evaluate_score_as_test_py(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
     src = make_cifar(tmp_path / "src", n_test=12)
     out = tmp_path / "cifar-p"
-    cli("build", "cifar10", "--src", src, "--out", out, "--perturbations", "all", "--quiet")
+    cli("build", "cifar10", "--src", src, "--out", out, "--perturbations", "all", "--difficulties", "1,2", "--quiet")
     cli("classify", out, "--model", "standin_models:histogram_scorer", "--results", tmp_path / "scores", "--quiet",
         "--batch-size", "8")  # fmt: skip
     doc = json.loads(cli("evaluate", out, "--results", tmp_path / "scores", "--baseline", tmp_path / "scores").stdout
@@ -222,12 +222,20 @@ def test_classify_and_evaluate_score_as_test_py(tmp_path, monkeypatch):
         expected_t5d = metrics.top5_distance(metrics.rankings(scores), noise)
         assert doc["cells"][name]["flip probability"] == pytest.approx(expected_fp, abs=1e-9), name
         assert doc["cells"][name]["top-5 distance"] == pytest.approx(expected_t5d, abs=1e-9), name
-    assert doc["averaged"] == list(TEST_PERTURBATIONS) and doc["test_grid"]
+    assert doc["averaged"] == list(TEST_PERTURBATIONS) and doc["test_grid"] and "shot_noise_2" in doc["cells"]
     assert doc["mFP"] == pytest.approx(np.mean([doc["cells"][n]["flip probability"] for n in TEST_PERTURBATIONS]))
     assert doc["mFR"] == pytest.approx(100.0) and doc["mT5D"] == pytest.approx(100.0)
     table = (tmp_path / "scores" / "table.md").read_text()
     assert "| translate |" in table and "mFR (normalised by baseline" in table
     assert (tmp_path / "scores" / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    # test.py --difficulty 2: the noise sequences' _2 trees, the others' frames two apart
+    cli("evaluate", out, "--results", tmp_path / "scores", "--difficulty", "2", "--out", tmp_path / "d2")
+    hard = json.loads((tmp_path / "d2" / "results.json").read_text())
+    assert hard["averaged"] == ["gaussian_noise_2", "shot_noise_2", *TEST_PERTURBATIONS[2:]]
+    rotate = np.stack([model(list(seq)) for seq in np.load(out / "rotate.npy")])
+    assert hard["cells"]["rotate"]["flip probability"] == pytest.approx(metrics.flip_probability(rotate.argmax(axis=2), False, 2))
+    noisy = np.stack([model(list(seq)) for seq in np.load(out / "shot_noise_2.npy")])
+    assert hard["cells"]["shot_noise_2"]["top-5 distance"] == pytest.approx(metrics.top5_distance(metrics.rankings(noisy), True))
     # the batch size changes nothing; class indices alone give FP, no T5D
     cli("classify", out, "--model", "standin_models:histogram_scorer", "--results", tmp_path / "big", "--quiet",
         "--batch-size", "64", "--workers", "2")  # fmt: skip
@@ -242,7 +250,7 @@ def test_classify_and_evaluate_score_as_test_py(tmp_path, monkeypatch):
     report = cli("report", out, "--results", tmp_path / "scores", "--out", tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()
     assert "Wrote" in report.output and "mFP" in html and "Outputs per perturbation and difficulty" in html
-    assert html.count('class="thumb"') == 3 * (1 + 14)  # three samples: the clean image and a filmstrip per sequence
+    assert html.count('class="thumb"') == 3 * (1 + 14 + 3)  # three samples: the clean image, a filmstrip per cell
 
 
 def test_list_perturbations():
@@ -285,3 +293,14 @@ def test_without_pyav_a_video_build_says_so_before_writing(tmp_path, monkeypatch
     assert not any((tmp_path / "out").glob("rotate/**/*.mp4"))
     cifar = make_cifar(tmp_path / "cifar", n_test=4)  # arrays need no codec
     cli("build", "cifar10", "--src", cifar, "--out", tmp_path / "arrays", "--perturbations", "rotate", "--quiet")
+
+
+def test_a_difficulty_belongs_to_perturbation_builds(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    out = tmp_path / "c"
+    cli("build", "cifar10", "--src", make_cifar(tmp_path / "src", n_test=4), "--out", out, "--corruptions", "fog",
+        "--severities", "1", "--quiet")  # fmt: skip
+    cli("classify", out, "--model", "standin_models:mean_classifier", "--results", tmp_path / "r", "--quiet")
+    result = cli("evaluate", out, "--results", tmp_path / "r", "--difficulty", "2", expect=1)
+    assert "a difficulty belongs to perturbation builds" in result.output and "Traceback" not in result.output

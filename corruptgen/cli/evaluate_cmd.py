@@ -27,14 +27,17 @@ from .options import clean_errors, parse_severities, parse_tree_names
               "CIFAR-10-C's published 15 of its 19; a perturbation build's names, test or validation). Default: "
               "every cell of the tree.")
 @click.option("--severities", default=None, help="Only these severities, e.g. 5. Default: every built one.")
+@click.option("--difficulty", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="A perturbation build scored as ImageNet-P's test.py --difficulty: the noise sequences' <name>_N "
+                   "trees, the others' frames N apart (1: the benchmark's).")
 @clean_errors
-def evaluate_command(tree, results, out, partial, baseline, src, corruptions, severities) -> None:
+def evaluate_command(tree, results, out, partial, baseline, src, corruptions, severities, difficulty) -> None:
     """Score --results against TREE (a built tree; omit it for an --on-the-fly run's results)
     and print the table. Detection: P, mPC, rPC (COCO AP, VOC AP50, Cityscapes AP);
     classification: top-1 error, CE, mCE, relative mCE."""
     opened = Tree.open(tree if tree is not None else results, src)
     doc = evaluate(opened, results, out or results, partial=partial, baseline=baseline,
                    corruptions=parse_tree_names(corruptions, opened),
-                   severities=parse_severities(severities) if severities else None)  # fmt: skip
+                   severities=parse_severities(severities) if severities else None, difficulty=difficulty)  # fmt: skip
     click.echo(markdown(doc), nl=False)
     click.echo(f"\nWrote results.json, table.md, table.csv and plot.png to {out or results}.", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from corruptgen.corruptions.sequences import get_sequence
 from corruptgen.metrics import ALEXNET_ERRORS, higher_is_better
 
 from .results import cell_path, read_json, read_run
@@ -53,11 +54,12 @@ def normalisation(tree: Tree, cells: list[tuple[str, int]]) -> str:
 
 
 def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: bool = False, baseline: Path | None = None,
-             corruptions: list[str] | None = None, severities: list[int] | None = None) -> dict:  # fmt: skip
+             corruptions: list[str] | None = None, severities: list[int] | None = None, difficulty: int = 1) -> dict:  # fmt: skip
     """Score ``results`` (the layout of :mod:`.results`) against ``tree``; write the summary files to ``out``.
 
     ``corruptions`` / ``severities`` narrow the grid scored and averaged (None: every cell of the
-    tree), e.g. CIFAR-10-C's 15 benchmark corruptions of the release's 19."""
+    tree), e.g. CIFAR-10-C's 15 benchmark corruptions of the release's 19. ``difficulty``: a perturbation
+    build scored as ``test.py --difficulty`` scores it (1, the benchmark's, by default)."""
     results = Path(results)
     if not results.is_dir():
         raise EvaluationError(f"--results {results} is not a folder.")
@@ -69,7 +71,9 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     if not grid:
         raise EvaluationError(f"the tree holds no cell of corruptions {corruptions} at severities {severities}.")
     if tree.sequences:
-        return _stability(tree, task, results, out, grid, ids, partial, baseline, run)
+        return _stability(tree, task, results, out, grid, ids, partial, baseline, run, difficulty)
+    if difficulty != 1:
+        raise EvaluationError(f"a difficulty belongs to perturbation builds; {tree.root or results} holds a -C build.")
     cells: list[Cell] = [None, *grid]
     scores = score_cells(task, results, cells, ids, partial)
     if higher_is_better(task.metrics[0]):
@@ -88,13 +92,22 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     return doc
 
 
-def _stability(tree: Tree, task: Task, results: Path, out: Path | None, grid, ids, partial, baseline, run) -> dict:
-    """A perturbation build's FP / T5D per sequence, mFR and mT5D (against ``baseline``'s, when given)."""
+def _stability(tree: Tree, task: Task, results: Path, out: Path | None, grid, ids, partial, baseline, run,
+               difficulty: int) -> dict:  # fmt: skip
+    """A perturbation build's FP / T5D per sequence, mFR and mT5D (against ``baseline``'s, when given). At a
+    difficulty over 1, the cells ``test.py --difficulty`` reads: each noise sequence's tree of that
+    difficulty, the others' difficulty-1 sequences with frames that far apart."""
+    if difficulty > 1:
+        grid = [(c, d) for c, d in grid if d == (difficulty if get_sequence(c).noise else 1)]
+        if not grid:
+            raise EvaluationError(f"the tree holds no cell for difficulty {difficulty}; build the noise sequences with "
+                                  f"--difficulties {difficulty}, or score the others at it.")  # fmt: skip
+    task.stride = difficulty
     scores = score_cells(task, results, grid, ids, partial)
     base, name = None, "unnormalised"
     if baseline is not None:
         base, name = score_cells(task, Path(baseline), grid, ids, False), f"baseline {baseline}"
-    doc = stability_summary(tree.dataset, tree.identity.get("profile"), scores, grid, partial, base, name)
+    doc = stability_summary(tree.dataset, tree.identity.get("profile"), scores, grid, partial, base, name, difficulty)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": False})
     if out is not None:
         write_summary(doc, Path(out))

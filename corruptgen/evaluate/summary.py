@@ -10,7 +10,7 @@ from pathlib import Path
 
 from corruptgen import metrics
 from corruptgen.corruptions import BENCHMARK, CIFAR_CBAR, IMAGENET_CBAR, MNIST_C, SEVERITIES
-from corruptgen.corruptions.sequences import TEST_PERTURBATIONS
+from corruptgen.corruptions.sequences import TEST_PERTURBATIONS, get_sequence
 from corruptgen.files import atomic_write
 from corruptgen.pipeline.layout import tree_name
 
@@ -88,31 +88,37 @@ def error_summary(dataset: str, task: str, metric: str, scores: Scores, built: l
 
 
 def stability_summary(dataset: str, profile: str, scores: Scores, built: list[tuple[str, int]], partial: bool,
-                      baseline: Scores | None, baseline_name: str) -> dict:  # fmt: skip
-    """ImageNet-P's table: FP (and T5D where the model gave scores) per perturbation; mFR and mT5D over
-    the test perturbations at difficulty 1, each divided by ``baseline``'s (another model's scores on
-    the same tree; the paper's AlexNet values are not published with the benchmark) or, without one,
-    their unnormalised means (``mFP``, ``mT5D``), as ``test.py`` and ``cifar-p-eval.py`` print."""
+                      baseline: Scores | None, baseline_name: str, difficulty: int = 1) -> dict:  # fmt: skip
+    """ImageNet-P's table: FP (and T5D where the model gave scores) per perturbation sequence; mFR and mT5D
+    over the test perturbations at ``difficulty`` (``test.py --difficulty``: the noise sequences'
+    ``<name>_<difficulty>`` trees, the others' frames ``difficulty`` apart, as ``built``'s cells were
+    scored), each divided by ``baseline``'s (another model's scores on the same tree; the paper's AlexNet
+    values are not published with the benchmark) or, without one, their unnormalised means (``mFP``,
+    ``mT5D``), as ``test.py`` and ``cifar-p-eval.py`` print."""
     fp, t5d = "flip probability", "top-5 distance"
     cells = {tree_name(c, d, profile): dict(scores[c, d]) for c, d in built if (c, d) in scores}
-    test = [c for c, d in built if d == 1 and c in TEST_PERTURBATIONS and (c, d) in scores]
+
+    def averaged(c: str, d: int) -> bool:
+        return c in TEST_PERTURBATIONS and (c, d) in scores and d == (difficulty if get_sequence(c).noise else 1)
+
+    test = {tree_name(c, d, profile): (c, d) for c, d in built if averaged(c, d)}
     doc = {"dataset": dataset, "task": "stability", "summary": "stability", "metric": fp, "profile": profile,
-           "perturbations": [tree_name(c, d, profile) for c, d in built], "cells": cells,
-           "averaged": test, "normalisation": baseline_name}  # fmt: skip
+           "difficulty": difficulty, "perturbations": [tree_name(c, d, profile) for c, d in built], "cells": cells,
+           "averaged": list(test), "normalisation": baseline_name}  # fmt: skip
     for metric, raw, rate in ((fp, "mFP", "mFR"), (t5d, "mT5D_raw", "mT5D")):
-        values = {c: scores[c, 1][metric] for c in test if metric in scores[c, 1]}
+        values = {name: scores[cell][metric] for name, cell in test.items() if metric in scores[cell]}
         whole = len(values) == len(test) and bool(test)
         doc[raw] = metrics.mean_flip_rate(values) if whole else None
         rates, mean = None, None
         if whole and baseline is not None:
-            base = {c: baseline[c, 1][metric] for c in test if (c, 1) in baseline and metric in baseline[c, 1]}
+            base = {name: baseline[cell][metric] for name, cell in test.items() if metric in baseline.get(cell, {})}
             if len(base) == len(test) and all(v > 0 for v in base.values()):
-                rates = {c: 100.0 * values[c] / base[c] for c in test}
+                rates = {name: 100.0 * values[name] / base[name] for name in test}
                 mean = metrics.mean_flip_rate(values, base)
         doc["FR" if metric == fp else "T5D_rate"] = rates
         doc[rate] = mean
     missing = [tree_name(c, d, profile) for c, d in built if (c, d) not in scores]
-    doc.update({"test_grid": set(test) == set(TEST_PERTURBATIONS), "partial": bool(partial and missing),
+    doc.update({"test_grid": {c for c, _ in test.values()} == set(TEST_PERTURBATIONS), "partial": bool(partial and missing),
                 "missing_cells": missing})  # fmt: skip
     return doc
 
@@ -192,8 +198,11 @@ def markdown(doc: dict) -> str:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "| summary | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary]
     if stability:
+        if doc.get("difficulty", 1) > 1:
+            lines += ["", f"Difficulty {doc['difficulty']} (test.py --difficulty): the noise sequences' "
+                          f"<name>_{doc['difficulty']} trees, the other sequences' frames {doc['difficulty']} apart."]  # fmt: skip
         if not doc["test_grid"]:
-            lines += ["", f"Averaged over {len(doc['averaged'])} test perturbations at difficulty 1, not the benchmark's 10: "
+            lines += ["", f"Averaged over {len(doc['averaged'])} test perturbations, not the benchmark's 10: "
                           "not comparable with published numbers."]  # fmt: skip
     elif not doc["benchmark_grid"]:
         lines += ["", f"Averaged over the {len(doc['corruptions'])} corruptions x severities {doc['severities']} built, "

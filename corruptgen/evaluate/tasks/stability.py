@@ -26,6 +26,8 @@ class StabilityTask(Task):
     kind = "stability"
     metrics = ("flip probability", "top-5 distance")
     sequences = True
+    stride = 1
+    """``test.py --difficulty``'s step between the frames compared in a non-noise sequence (1: consecutive)."""
 
     def new_payload(self) -> dict:
         return {"predictions": {}, "top5": {}}
@@ -64,8 +66,9 @@ class StabilityTask(Task):
         if len(counts) != 1:
             raise EvaluationError(f"{where}: sequences have {sorted(counts)} frames; one perturbation's have one length.")
         noise = get_sequence(cell[0]).noise
-        result = {"flip probability": metrics.flip_probability([predictions[k] for k in kept], noise)}
+        step = 1 if noise else self.stride
+        result = {"flip probability": metrics.flip_probability([predictions[k] for k in kept], noise, step)}
         top5 = payload.get("top5") or {}
         if all(k in top5 for k in kept):
-            result["top-5 distance"] = metrics.top5_list_distance([top5[k] for k in kept], noise)
+            result["top-5 distance"] = metrics.top5_list_distance([top5[k] for k in kept], noise, step)
         return result
