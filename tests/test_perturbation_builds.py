@@ -255,7 +255,7 @@ def test_classify_and_evaluate_score_as_test_py(tmp_path, monkeypatch):
 
 def test_list_perturbations():
     text = cli("list", "--perturbations").output
-    assert "translate  [test, 41 frames]" in text and "shot_noise  [test, 31 frames, noise redrawn per frame]" in text
+    assert "translate  [test, 41 frames, moves the whole image, then crops]" in text and "shot_noise  [test, 31 frames, noise redrawn per frame]" in text
     doc = json.loads(cli("list", "--profile", "cifar-p", "--json").output)
     rows = {row["name"]: row for row in doc["perturbations"]}
     assert rows["motion_blur"]["frames"] == 21 and rows["translate"]["frames"] == 16

@@ -62,6 +62,7 @@ def _list_sequences(profile: str, as_json: bool) -> None:
     for name, spec in SEQUENCES.items():
         levels = [spec.frames_for(d, profile) for d in spec.difficulties(profile)]
         rows.append({"name": name, "split": spec.split, "frames": levels[0].count, "noise": spec.noise,
+                     "whole_image": spec.geometric,
                      "difficulties": [{k: list(v) if isinstance(v, tuple) else v for k, v in p.values.items()}
                                       for p in levels]})  # fmt: skip
     if as_json:
@@ -69,7 +70,9 @@ def _list_sequences(profile: str, as_json: bool) -> None:
         return
     click.echo(f"profile: {profile} (scored frame to frame; the noise sequences against frame 0, the clean image)")
     for row in rows:
-        click.echo(f"\n{row['name']}  [{row['split']}, {row['frames']} frames{', noise redrawn per frame' if row['noise'] else ''}]")
+        notes = (", noise redrawn per frame" if row["noise"] else "") + (", moves the whole image, then crops" if
+                                                                          row["whole_image"] else "")  # fmt: skip
+        click.echo(f"\n{row['name']}  [{row['split']}, {row['frames']} frames{notes}]")
         names = list(row["difficulties"][0])
         click.echo("    " + "difficulty".ljust(12) + "".join(n.ljust(14) for n in names))
         for d, values in enumerate(row["difficulties"], 1):
