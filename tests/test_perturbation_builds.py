@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -54,7 +55,8 @@ def test_video_round_trip_lossless_exact_release_close_and_reproducible(tmp_path
               "print(hashlib.sha256(encode_mp4(_smooth_sequence(), grain=True)).hexdigest())")  # fmt: skip
     import hashlib
 
-    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parent.parent).stdout.strip()  # fmt: skip
     assert other == hashlib.sha256(encode_mp4(frames, grain=True)).hexdigest()  # and in another process
     grey = encode_mp4(frames[..., :1], grain=False, mode="lossless")
     assert np.array_equal(decode_mp4(grey), np.repeat(frames[..., :1], 3, axis=3))
@@ -205,7 +207,7 @@ def test_classify_and_evaluate_score_as_test_py(tmp_path, monkeypatch):
     """FP and T5D of each cell equal ``metrics``' transcription of ``test.py`` on the model's own outputs over
     the arrays; a baseline of the same results gives mFR 100; class indices alone give FP without T5D."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
     src = make_cifar(tmp_path / "src", n_test=12)
     out = tmp_path / "cifar-p"
     cli("build", "cifar10", "--src", src, "--out", out, "--perturbations", "all", "--difficulties", "1,2", "--quiet")
@@ -263,7 +265,7 @@ def test_list_perturbations():
     assert rows["spatter"]["split"] == "validation"
 
 
-FASHION_MNIST = __import__("pathlib").Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.mark.skipif(not (FASHION_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),
@@ -297,7 +299,7 @@ def test_without_pyav_a_video_build_says_so_before_writing(tmp_path, monkeypatch
 
 def test_a_difficulty_belongs_to_perturbation_builds(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
     out = tmp_path / "c"
     cli("build", "cifar10", "--src", make_cifar(tmp_path / "src", n_test=4), "--out", out, "--corruptions", "fog",
         "--severities", "1", "--quiet")  # fmt: skip
