@@ -63,6 +63,11 @@ class Frames:
         except KeyError:
             raise AttributeError(name) from None
 
+    @property
+    def middle(self) -> int:
+        """The middle frame, where a sweep from ``-x`` to ``+x`` passes 0 (frame 15 of 31)."""
+        return (self.count - 1) // 2
+
 
 class Perturbation:
     """One ImageNet-P sequence kind.
@@ -93,6 +98,11 @@ class Perturbation:
 
     def difficulties(self, profile: str) -> tuple[int, ...]:
         return tuple(range(1, len(self.tables[profile]) + 1))
+
+    def scored_at(self, difficulty: int) -> int:
+        """Which of this perturbation's difficulties ``test.py --difficulty`` reads: that difficulty's
+        sequences for noise (``<name>_2``), the difficulty-1 sequences otherwise (their frames that far apart)."""
+        return difficulty if self.noise else 1
 
     def frames_for(self, difficulty: int, profile: str, side: int | None = None) -> Frames:
         """The parameters at ``difficulty`` for frames of shorter side ``side`` (the profile's by default)."""
@@ -253,9 +263,8 @@ class BrightnessSequence(Perturbation):
 
     def frames(self, image, crop, p):
         clean = _crop(image, crop)
-        middle = (p.count - 1) // 2
         shift = tone.add_value if clean.shape[2] == 1 else hsv.brightness
-        return _stack([shift(clean, (i - middle) * p.step) for i in range(p.count)])
+        return _stack([shift(clean, (i - p.middle) * p.step) for i in range(p.count)])
 
 
 class GaussianBlurSequence(Perturbation):
@@ -395,7 +404,7 @@ class RotateSequence(_Affine):
     tables = {"imagenet-p": (1.0,), "cifar-p": (1.0,)}
 
     def affine(self, i, p):
-        return {"angle": (i - (p.count - 1) // 2) * p.step}
+        return {"angle": (i - p.middle) * p.step}
 
 
 class ScaleSequence(_Affine):
@@ -418,7 +427,7 @@ class ShearSequence(_Affine):
     tables = {"imagenet-p": (1.0,), "cifar-p": (1.0,)}
 
     def affine(self, i, p):
-        return {"shear": (i - (p.count - 1) // 2) * p.step}
+        return {"shear": (i - p.middle) * p.step}
 
 
 def tilt_matrix(width: int, height: int, degrees: float) -> np.ndarray:
@@ -445,8 +454,7 @@ class TiltSequence(Perturbation):
 
     def frames(self, image, crop, p):
         height, width = image.shape[:2]
-        middle = (p.count - 1) // 2
-        return _stack([_crop(warp.perspective(image, tilt_matrix(width, height, (i - middle) * p.step)), crop)
+        return _stack([_crop(warp.perspective(image, tilt_matrix(width, height, (i - p.middle) * p.step)), crop)
                        for i in range(p.count)])  # fmt: skip
 
 

@@ -98,7 +98,7 @@ def _stability(tree: Tree, task: Task, results: Path, out: Path | None, grid, id
     difficulty over 1, the cells ``test.py --difficulty`` reads: each noise sequence's tree of that
     difficulty, the others' difficulty-1 sequences with frames that far apart."""
     if difficulty > 1:
-        grid = [(c, d) for c, d in grid if d == (difficulty if get_sequence(c).noise else 1)]
+        grid = [(c, d) for c, d in grid if d == get_sequence(c).scored_at(difficulty)]
         if not grid:
             raise EvaluationError(f"the tree holds no cell for difficulty {difficulty}; build the noise sequences with "
                                   f"--difficulties {difficulty}, or score the others at it.")  # fmt: skip

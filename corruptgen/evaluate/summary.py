@@ -99,7 +99,7 @@ def stability_summary(dataset: str, profile: str, scores: Scores, built: list[tu
     cells = {tree_name(c, d, profile): dict(scores[c, d]) for c, d in built if (c, d) in scores}
 
     def averaged(c: str, d: int) -> bool:
-        return c in TEST_PERTURBATIONS and (c, d) in scores and d == (difficulty if get_sequence(c).noise else 1)
+        return c in TEST_PERTURBATIONS and (c, d) in scores and d == get_sequence(c).scored_at(difficulty)
 
     test = {tree_name(c, d, profile): (c, d) for c, d in built if averaged(c, d)}
     doc = {"dataset": dataset, "task": "stability", "summary": "stability", "metric": fp, "profile": profile,

@@ -225,7 +225,7 @@ def results_section(runs: list[Run]) -> str:
     span = len(severities) + 1 + with_ce
     second = ("".join(f'<th class="num">{s}</th>' for s in severities) + '<th class="num">mean</th>'
               + ('<th class="num">CE</th>' if with_ce else ""))  # fmt: skip
-    kind, level = ("perturbation", "difficulty") if runs[0].stability else ("corruption", "severity")
+    kind, level = cell_words(runs[0].doc.get("profile"))
     head = (f'<thead><tr><th rowspan="2">{kind}</th>' + "".join(f'<th colspan="{span}">{label}</th>' for label in labels)
             + "</tr><tr>" + second * len(runs) + "</tr></thead>")  # fmt: skip
     body = []

@@ -31,13 +31,66 @@ def severities_of(cells) -> dict[str, tuple[int, ...]]:
     return {c: tuple(sorted(s)) for c, s in out.items()}
 
 
-class ReleaseArrayWriter(FolderWriter):
+def preallocate(path: Path, shape: tuple[int, ...]) -> bool:
+    """Make ``path`` a uint8 ``.npy`` of ``shape``, keeping one a resumed build finds whole; True when
+    an array was there but damaged or of another shape (the rows its manifests name are gone)."""
+    try:
+        if np.load(path, mmap_mode="r").shape == shape:
+            return False
+    except (OSError, ValueError):
+        pass
+    lost = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+    return lost
+
+
+def write_labels(path: Path, labels: np.ndarray) -> None:
+    """``labels.npy``, rewritten only when its bytes would change."""
+    buffer = io.BytesIO()
+    np.save(buffer, labels)
+    if not path.is_file() or path.read_bytes() != buffer.getvalue():
+        atomic_write(path, buffer.getvalue())
+
+
+class MappedArrayWriter(FolderWriter):
+    """Rows written straight into preallocated arrays (disjoint rows, so the bytes do not depend on
+    shard size or workers), each array mapped once per shard and flushed at close."""
+
+    def __init__(self, adapter: Adapter, out: Path, shard: int, cells=()):
+        super().__init__(adapter, out, shard, cells)
+        self.maps: dict[Path, np.ndarray] = {}
+
+    def mapped(self, relative: str) -> np.ndarray:
+        """The array at ``relative`` under ``--out``, mapped for writing (once per shard)."""
+        path = contained(self.out, relative)
+        if path not in self.maps:
+            self.maps[path] = np.load(path, mmap_mode="r+")
+        return self.maps[path]
+
+    def write_row(self, relative: str, index: int, pixels: np.ndarray) -> dict:
+        """Store ``pixels`` as row ``index`` of the array at ``relative``; its manifest fields."""
+        array = self.mapped(relative)
+        data = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(array.shape[1:])
+        array[index] = data
+        return {"output": relative, "index": index, "sha256": sha256_bytes(data.tobytes()), "bytes": data.nbytes}
+
+    def close(self) -> None:
+        for array in self.maps.values():
+            array.flush()
+        self.maps.clear()
+        self.adapter.close()
+
+    def abort(self) -> None:
+        self.close()  # rows written stay; no manifest names them until the rerun writes the shard again
+
+
+class ReleaseArrayWriter(MappedArrayWriter):
     """Rows of ``<corruption>.npy``; the labels once per build."""
 
     def __init__(self, adapter: Adapter, out: Path, shard: int, cells=()):
         super().__init__(adapter, out, shard, cells)
         self.severities = severities_of(cells)
-        self.maps: dict[Path, np.ndarray] = {}
 
     @staticmethod
     def _plan(adapter, out, cells, samples) -> tuple[tuple[int, ...], dict[Path, tuple[int, ...]]]:
@@ -74,42 +127,16 @@ class ReleaseArrayWriter(FolderWriter):
         severities, arrays = ReleaseArrayWriter._plan(adapter, out, list(trees), samples)
         lost = set()
         for path, shape in arrays.items():
-            try:
-                whole = np.load(path, mmap_mode="r").shape == shape
-            except (OSError, ValueError):
-                whole = False
-            if not whole:
-                if path.exists():
-                    lost |= {(path.stem, s) for s in severities}
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+            if preallocate(path, shape):
+                lost |= {(path.stem, s) for s in severities}
         labels = np.tile(np.array([adapter.label(s) for s in samples], np.uint8), len(severities))
-        labels_path = next(iter(arrays)).with_name("labels.npy")
-        buffer = io.BytesIO()
-        np.save(buffer, labels)
-        if not labels_path.is_file() or labels_path.read_bytes() != buffer.getvalue():
-            atomic_write(labels_path, buffer.getvalue())
+        write_labels(next(iter(arrays)).with_name("labels.npy"), labels)
         return lost
 
     def add(self, cell, tree, sample, pixels, moved_files, fields):
         corruption, severity = cell
         folder = self.adapter.release_folder()
         relative = f"{folder}/{corruption}.npy" if folder else f"{corruption}.npy"
-        path = contained(self.out, relative)
-        if path not in self.maps:
-            self.maps[path] = np.load(path, mmap_mode="r+")
-        array = self.maps[path]
-        per_severity = len(array) // len(self.severities[corruption])
+        per_severity = len(self.mapped(relative)) // len(self.severities[corruption])
         row = self.severities[corruption].index(severity) * per_severity + self.adapter.index(sample)
-        data = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(array.shape[1:])
-        array[row] = data
-        return {"output": relative, "index": row, "sha256": sha256_bytes(data.tobytes()), "bytes": data.nbytes}
-
-    def close(self) -> None:
-        for array in self.maps.values():
-            array.flush()
-        self.maps.clear()
-        self.adapter.close()
-
-    def abort(self) -> None:
-        self.close()  # rows written stay; no manifest names them until the rerun writes the shard again
+        return self.write_row(relative, row, pixels)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -22,14 +21,20 @@ from corruptgen.corruptions.sequences import get_sequence
 from corruptgen.datasets.base import Adapter, DatasetError, SampleError
 from corruptgen.files import atomic_write, contained, sha256_bytes
 
+from .arrays import MappedArrayWriter, preallocate, write_labels
 from .base import Writer
-from .folder import FolderWriter, _mapped
+from .folder import _mapped
 from .video import decode_mp4, encode_mp4, read_mp4, require_av
 from .webdataset import TarWriter
 
 
 def _video(adapter: Adapter, cell: tuple[str, int], frames: np.ndarray) -> bytes:
     return encode_mp4(frames, grain=get_sequence(cell[0]).noise, mode=adapter.settings.video)
+
+
+def _in(folder: str, name: str) -> str:
+    """``name`` in an array dataset's folder under ``--out`` (``""``: the top)."""
+    return f"{folder}/{name}" if folder else name
 
 
 def video_name(output: str) -> str:
@@ -81,13 +86,9 @@ class VideoFolderWriter(Writer):
             raise SampleError(str(exc)) from None
 
 
-class SequenceArrayWriter(FolderWriter):
-    """Rows of ``<folder>/<perturbation>.npy`` (N, T, H, W, C), preallocated before the shards run
-    (disjoint rows: the bytes do not depend on shard size or workers), and ``labels.npy`` beside them."""
-
-    def __init__(self, adapter, out, shard, cells=()):
-        super().__init__(adapter, out, shard, cells)
-        self.maps: dict[Path, np.ndarray] = {}
+class SequenceArrayWriter(MappedArrayWriter):
+    """Rows of ``<folder>/<perturbation>.npy`` (N, T, H, W, C), preallocated before the shards run,
+    and ``labels.npy`` beside them."""
 
     @staticmethod
     def _plan(adapter, out, trees, samples, profile) -> tuple[dict[str, list], dict[Path, tuple]]:
@@ -101,7 +102,7 @@ class SequenceArrayWriter(FolderWriter):
         for (name, difficulty), tree in trees.items():
             count = get_sequence(name).frames_for(difficulty, profile).count
             for folder, members in folders.items():
-                arrays[contained(Path(out), f"{folder}/{tree}.npy" if folder else f"{tree}.npy")] = (len(members), count, *frame)
+                arrays[contained(Path(out), _in(folder, f"{tree}.npy"))] = (len(members), count, *frame)
         return folders, arrays
 
     @staticmethod
@@ -110,45 +111,15 @@ class SequenceArrayWriter(FolderWriter):
         labels; returns the cells whose array was there but damaged (its rows are gone)."""
         folders, arrays = SequenceArrayWriter._plan(adapter, out, trees, samples, profile)
         by_tree = {tree: cell for cell, tree in trees.items()}
-        lost = set()
-        for path, shape in arrays.items():
-            try:
-                whole = np.load(path, mmap_mode="r").shape == shape
-            except (OSError, ValueError):
-                whole = False
-            if not whole:
-                if path.exists():
-                    lost.add(by_tree[path.stem])
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+        lost = {by_tree[path.stem] for path, shape in arrays.items() if preallocate(path, shape)}
         for folder, members in folders.items():
-            buffer = io.BytesIO()
-            np.save(buffer, np.array([adapter.label(s) for s in members], np.uint8))
-            labels = contained(Path(out), f"{folder}/labels.npy" if folder else "labels.npy")
-            if not labels.is_file() or labels.read_bytes() != buffer.getvalue():
-                atomic_write(labels, buffer.getvalue())
+            write_labels(contained(Path(out), _in(folder, "labels.npy")), np.array([adapter.label(s) for s in members], np.uint8))
         return lost
 
     def add(self, cell, tree, sample, pixels, moved_files, fields):
         folder, index = self.adapter.array_slot(sample)
-        relative = f"{folder}/{tree}.npy" if folder else f"{tree}.npy"
-        path = contained(self.out, relative)
-        if path not in self.maps:
-            self.maps[path] = np.load(path, mmap_mode="r+")
-        array = self.maps[path]
-        data = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(array.shape[1:])
-        array[index] = data
-        return {"output": relative, "index": index, "sha256": sha256_bytes(data.tobytes()), "bytes": data.nbytes,
-                "frames": int(len(data))}  # fmt: skip
-
-    def close(self) -> None:
-        for array in self.maps.values():
-            array.flush()
-        self.maps.clear()
-        self.adapter.close()
-
-    def abort(self) -> None:
-        self.close()  # rows written stay; no manifest names them until the rerun writes the shard again
+        written = self.write_row(_in(folder, f"{tree}.npy"), index, pixels)
+        return {**written, "frames": int(len(pixels))}
 
     @classmethod
     def pixels(cls, out, row):
