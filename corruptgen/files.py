@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 import shutil
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+
+import numpy as np
 
 
 class UnsafePathError(ValueError):
@@ -118,3 +121,25 @@ def link_or_copy(source: Path, target: Path) -> None:
     except OSError:
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+
+
+def preallocate(path: Path, shape: tuple[int, ...]) -> bool:
+    """Make ``path`` a uint8 ``.npy`` of ``shape``, keeping one a resumed build finds whole; True when
+    an array was there but damaged or of another shape (the rows its manifests name are gone)."""
+    try:
+        if np.load(path, mmap_mode="r").shape == shape:
+            return False
+    except (OSError, ValueError):
+        pass
+    lost = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+    return lost
+
+
+def write_labels(path: Path, labels: np.ndarray) -> None:
+    """``labels.npy``, rewritten only when its bytes would change."""
+    buffer = io.BytesIO()
+    np.save(buffer, labels)
+    if not path.is_file() or path.read_bytes() != buffer.getvalue():
+        atomic_write(path, buffer.getvalue())

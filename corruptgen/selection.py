@@ -10,6 +10,7 @@ otherwise), an int, an inclusive ``(lo, hi)`` tuple, a list, or text (``"1-5"``,
 
 from __future__ import annotations
 
+import difflib
 import numbers
 from collections.abc import Sequence
 
@@ -53,13 +54,24 @@ def parse_corruptions(corruptions: str | Sequence[str]) -> list[str]:
             elif isinstance(part, str) and part in REGISTRY:
                 names.append(part)
             else:
-                raise ValueError(f"unknown corruption {part!r}; use names from `corruptgen list` ({', '.join(REGISTRY)}) "
-                                 f"or a group ({', '.join(GROUPS)}).")  # fmt: skip
+                raise ValueError(f"unknown corruption {part!r}; {_nearest(part, [*REGISTRY, *GROUPS])}`corruptgen list "
+                                 f"--profile PROFILE` names a profile's corruptions; groups are {', '.join(GROUPS)}.")  # fmt: skip
     except TypeError:
         raise ValueError(f"corruptions must be a group ({', '.join(GROUPS)}), a name or a list of names; got {corruptions!r}.") from None
     if not names:
         raise ValueError(f"corruptions is empty; give a group ({', '.join(GROUPS)}), a name or a list of names.")
     return list(dict.fromkeys(names))
+
+
+def _nearest(word, valid: list[str]) -> str:
+    """"did you mean X? " for the closest valid name (and the profiles that have it), or nothing."""
+    close = difflib.get_close_matches(str(word), valid, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    name = close[0]
+    tables = list(getattr(REGISTRY.get(name), "tables", {}))
+    where = f" (in the {' and '.join(tables)} profiles)" if tables and "imagenet" not in tables else ""
+    return f"did you mean {name}{where}? "
 
 
 def parse_severities(severities: int | tuple[int, int] | Sequence[int] | str) -> list[int]:
@@ -79,8 +91,12 @@ def parse_severities(severities: int | tuple[int, int] | Sequence[int] | str) ->
         try:
             for part in (p.strip() for p in severities.split(",") if p.strip()):
                 lo, _, hi = part.partition("-")
+                if hi and int(hi) < int(lo):
+                    raise ValueError(f"{part!r} runs backwards; write the range low to high, {hi}-{lo}.", "order")
                 values.update(range(int(lo), int(hi or lo) + 1))
-        except ValueError:
+        except ValueError as exc:
+            if exc.args[1:] == ("order",):
+                raise ValueError(exc.args[0]) from None
             raise ValueError(f"{severities!r} is not a severity list; write e.g. 1-5, 3 or 1,3,5.") from None
         if not values or not values <= set(SEVERITIES):
             raise ValueError(f"severities must lie in 1-5; got {severities!r}.")
@@ -159,7 +175,7 @@ def select_perturbations(perturbations=None, difficulties=None, profile: str = "
         elif part in SEQUENCES:
             names.add(part)
         else:
-            raise SelectionError(f"unknown perturbation {part!r}; valid are {', '.join(SEQUENCES)}, or a group: "
+            raise SelectionError(f"unknown perturbation {part!r}; {_nearest(part, [*SEQUENCES, *PERTURBATION_GROUPS])}valid are {', '.join(SEQUENCES)}, or a group: "
                                  f"{', '.join(PERTURBATION_GROUPS)}.", "perturbations")  # fmt: skip
     if not names:
         raise SelectionError("no perturbation named; give names, test, validation or all.", "perturbations")

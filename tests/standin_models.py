@@ -107,3 +107,9 @@ def histogram_scorer():
         return np.array(rows)
 
     return predict
+
+
+def histogram_argmax():
+    """``histogram_scorer``'s argmax as class indices: the predictions a scores model is scored by."""
+    scorer = histogram_scorer()
+    return lambda images: np.argmax(scorer(images), axis=1)

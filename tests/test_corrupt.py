@@ -58,7 +58,7 @@ def test_the_mnist_c_profile_is_mnist_c_suite_at_one_severity():
                 with pytest.raises(ValueError, match=f"mnist-c profile defines severity 1 for {name}; got 2"):
                     corruptgen.corrupt(image, name, 2, seed=0, profile="mnist-c")
         else:
-            with pytest.raises(ValueError, match=f"{name} is not part of the mnist-c profile; it has shot_noise, "):
+            with pytest.raises(ValueError, match=f"{name} is not part of the mnist-c profile; it is in .* The mnist-c profile has shot_noise, "):
                 corruptgen.corrupt(image, name, 1, seed=0, profile="mnist-c")
     assert np.array_equal(corruptgen.corrupt(image, "identity", 1, profile="mnist-c"), image)
 

@@ -227,7 +227,7 @@ def test_mnist_c_build_is_the_same_whatever_the_workers_and_shards(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--corruptions", "snow"], "snow is not part of the mnist-c profile; it has shot_noise"),
+    (["--corruptions", "snow"], "snow is not part of the mnist-c profile; it is in imagenet"),
     (["--corruptions", "rotate", "--severities", "3"], "the mnist-c profile defines severity 1 for rotate; got 3"),
     (["--corruptions", "identity", "--profile", "imagenet"], "identity is not part of the imagenet profile"),
 ])  # fmt: skip

@@ -173,7 +173,7 @@ def test_webdataset_carries_one_sequence_per_sample(tmp_path):
     src = make_cifar(tmp_path / "src", n_test=6)
     out = tmp_path / "wds"
     cli("build", "cifar10", "--src", src, "--out", out, "--perturbations", "translate", "--output-format", "webdataset",
-        "--video", "lossless", "--quiet")  # fmt: skip
+        "--video", "lossless", "--shard-size", "6", "--quiet")  # fmt: skip
     shard = out / "translate" / "cifar10-000000.tar"
     with tarfile.open(shard) as tar:
         names = tar.getnames()

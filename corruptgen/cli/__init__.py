@@ -29,8 +29,25 @@ COMMANDS = {
 checked by the tests)."""
 
 
+RESUME_HINTS = {
+    "build": "rerun the same command to resume: the shards already finished are kept, the rest are built.",
+    "classify": "rerun the same command to resume: the cells already written under --results are kept.",
+    "detect": "rerun the same command to resume: the cells already written under --results are kept.",
+    "segment": "rerun the same command to resume: the cells already written under --results are kept.",
+}
+"""What to do after Ctrl-C, per command (click alone prints "Aborted!")."""
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            hint = RESUME_HINTS.get(ctx.invoked_subcommand or "", "nothing it wrote is left half-done.")
+            click.echo(f"\nInterrupted; {hint}", err=True)
+            ctx.exit(130)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -49,7 +49,9 @@ from .options import (
 @build_profile_option
 @seed_option
 @click.option("--workers", type=click.IntRange(min=0), default=0, help="Worker processes (default: every core; 1 = inline).")
-@click.option("--shard-size", type=click.IntRange(min=1), default=64, show_default=True, help="Images per shard (unit of work and resume).")
+@click.option("--shard-size", type=click.IntRange(min=1), default=None,
+              help="Images per shard, the unit of work and resume (default 64; perturbation builds: at most 8, "
+                   "about four shards per worker).")
 @click.option("--image-format", type=click.Choice(["source", "png", "jpeg"]), default="source", show_default=True)
 @click.option("--output-format", type=click.Choice(["folder", "webdataset"]), default="folder", show_default=True,
               help="folder: the source's own layout; webdataset: tar shards <corruption>/<severity>/<dataset>-NNNNNN.tar.")

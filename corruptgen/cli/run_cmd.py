@@ -50,7 +50,9 @@ def _make(name: str):
                   help=f"TARGET is a dataset kind ({datasets}); corrupt in memory with the build's seeds.")
     @click.option("--src", type=click.Path(exists=True, path_type=Path), default=None,
                   help="The clean source (on the fly; or where it moved since the build).")
-    @click.option("--split", default=None, help="On the fly: the split, as for corruptgen build.")
+    @click.option("--split", default=None,
+                  help="The split to score: on the fly, as for corruptgen build; of a tree holding several (mnist "
+                       "built without --split), one of them. Default: the benchmark's (mnist: test).")
     @seed_option
     @profile_option
     @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -65,6 +67,10 @@ def _make(name: str):
             names, profile = dataset_defaults(target, names, profile)
             names, sevs = resolve_selection(names, sevs, profile)  # as a build of the same profile would
             cells = [(c, s) for c in names for s in sevs]
+            if split is None and ADAPTERS[target].scored_split:
+                split = ADAPTERS[target].scored_split  # the benchmark's split, not train and test averaged
+                if not quiet:
+                    click.echo(f"Scoring {target}'s {split} split (--split train for the other).", err=True)
             tree = Tree.plan(target, src, split, seed, profile, cells)
         else:
             if not (Path(target) / "corruptgen.json").is_file():
@@ -72,6 +78,12 @@ def _make(name: str):
                                            "or a dataset kind with --on-the-fly.")  # fmt: skip
             tree = Tree.open(Path(target), src)
             names = parse_tree_names(corruptions, tree)
+            held = tree.splits()
+            scored = tree.score_split(split)
+            if scored and not quiet:
+                others = " or ".join(s for s in held if s != scored)
+                click.echo(f"Scoring the {scored} split of a tree holding {' and '.join(held)} (--split {others} for "
+                           "the other).", err=True)  # fmt: skip
         report = run_model(tree, task_kind, model, results, batch_size=batch_size, limit=limit, corruptions=names,
                            severities=sevs, quiet=quiet, workers=worker_count(workers))  # fmt: skip
         for problem in report.unreadable[:10]:

@@ -11,10 +11,11 @@ from corruptgen.pipeline.verify import verify
 
 @click.command("verify")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify_command(out: Path) -> None:
+@click.option("--details", is_flag=True, help="List every unfinished shard instead of one line saying how many.")
+def verify_command(out: Path, details: bool) -> None:
     """Check that every output listed in OUT's manifests exists with its sha256, that the counts
     match corruptgen.json and that the annotation files parse. Exit 0 when all holds."""
-    problems = verify(out)
+    problems = verify(out, details)
     if problems:
         for problem in problems[:50]:
             click.echo(f"  {problem}", err=True)

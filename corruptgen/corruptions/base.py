@@ -84,7 +84,10 @@ class Corruption:
     def _build_params(self, severity: int, profile: str) -> Params:
         if profile not in self.tables:
             suite = ", ".join(profile_names(profile))
-            raise ValueError(f"{self.name} is not part of the {profile} profile; it has {suite}.")
+            where = " or ".join(self.tables)
+            raise ValueError(f"{self.name} is not part of the {profile} profile; it is in {where} (add --profile "
+                             f"{next(iter(self.tables))}, or profile={next(iter(self.tables))!r}). The {profile} "
+                             f"profile has {suite}.")  # fmt: skip
         count = len(self.tables[profile])
         if not 1 <= severity <= count:
             valid = "1" if count == 1 else f"1 to {count}"

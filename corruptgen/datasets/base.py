@@ -163,6 +163,13 @@ class Adapter:
     corruption that moves content would invalidate them."""
     default_profile = "imagenet"
     """The severity tables a build uses when ``--profile`` is not given."""
+    benchmark_size: ClassVar[tuple[str, int, int] | None] = None
+    """The benchmark a classification tree of this kind is scored against: its name, images and classes
+    (ImageNet-C: 50,000 validation images of 1,000 classes), so a summary can say when a tree covers a
+    small part of it; None: no such benchmark."""
+    scored_split: ClassVar[str | None] = None
+    """Where a tree holds several splits in one sample list (MNIST without ``--split``), the one
+    benchmarks score by default (MNIST-C reports the test split); None: a tree holds one split."""
     default_corruptions: ClassVar[str | None] = None
     """The corruptions a build makes when ``--corruptions`` is not given (None: the profile's suite)."""
 
@@ -182,6 +189,19 @@ class Adapter:
 
     def samples(self) -> list[Sample]:
         raise NotImplementedError
+
+    def splits(self) -> list[str]:
+        """The splits :meth:`samples` enumerates."""
+        return [self.split] if self.split else []
+
+    def split_of(self, sample: Sample) -> str | None:
+        """The split a sample belongs to (where :meth:`splits` holds several)."""
+        return self.split
+
+    def size_warning(self, built: int) -> str | None:
+        """A sentence when the ``built`` samples are not what the release's loaders assume (CIFAR-10-C's
+        10,000 per severity), said before the build and kept in corruptgen.json; None when they are."""
+        return None
 
     def problems(self) -> list[str]:
         """Dataset-level inconsistencies found while enumerating (reported, not fatal)."""
@@ -211,8 +231,11 @@ class Adapter:
     def encode(self, sample: Sample, pixels: np.ndarray) -> bytes:
         return encode_image(pixels, PurePosixPath(sample.output).suffix, self.settings.jpeg_quality)
 
-    def prepare_tree(self, tree: Path) -> None:
-        """Called once per corruption/severity tree before any shard writes into it."""
+    def prepare_tree(self, tree: Path, samples: list[Sample]) -> bool:
+        """Called once per corruption/severity tree before any shard writes into it (``samples``: the
+        build's, after ``--limit``); True when outputs written there earlier were found damaged or of
+        another size and dropped (the build writes them again)."""
+        return False
 
     def write_output(self, tree: Path, sample: Sample, pixels: np.ndarray) -> dict:
         """Store one corrupted image under ``tree``; return its manifest fields.

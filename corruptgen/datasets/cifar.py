@@ -33,12 +33,15 @@ class Release:
     batches: dict[str, tuple[str, ...]]
     labels_key: bytes
     classes: int
+    sizes: dict[str, int]
+    """Images per split as released (what RobustBench's loaders assume)."""
 
 
 CIFAR10 = Release("cifar-10-batches-py", "cifar-10-python.tar.gz",
-                  {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}, b"labels", 10)
+                  {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}, b"labels", 10,
+                  {"train": 50000, "test": 10000})
 CIFAR100 = Release("cifar-100-python", "cifar-100-python.tar.gz", {"train": ("train",), "test": ("test",)},
-                   b"fine_labels", 100)  # fmt: skip
+                   b"fine_labels", 100, {"train": 50000, "test": 10000})  # fmt: skip
 
 
 def decode_batch(data: bytes, display: str, labels_key: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +67,7 @@ class CifarAdapter(Adapter):
 
     name = "cifar10"
     release = CIFAR10
+    benchmark_size = ("CIFAR-10-C", 10000, 10)
     release_arrays = True
     """Written in the -C release's arrays (``writers.arrays``) rather than one file per image."""
     default_profile = "cifar"
@@ -80,6 +84,16 @@ class CifarAdapter(Adapter):
         state = dict(self.__dict__)
         state["_arrays"] = {}  # re-read in each worker, never pickled
         return state
+
+    def size_warning(self, built: int) -> str | None:
+        released = self.release.sizes[self.split]
+        if built == released or self.split != "test":  # no loader reads a train split's -C arrays
+            return None
+        source = len(self._data()[0])
+        why = f"--limit kept {built} of the source's {source:,}" if built < source else f"the source holds {source:,}"
+        return (f"this {self.name}-C holds {built:,} images per severity, not the release's {released:,} ({why}): "
+                f"RobustBench's load_{self.name}c reads {released:,} rows per severity, so its severities 2-5 come "
+                "out empty or shifted; read the arrays yourself, or build from the whole release.")
 
     def expected_layout(self) -> str:
         files = ", ".join(self.release.batches[self.split])
@@ -182,3 +196,4 @@ class Cifar100Adapter(CifarAdapter):
 
     name = "cifar100"
     release = CIFAR100
+    benchmark_size = ("CIFAR-100-C", 10000, 100)

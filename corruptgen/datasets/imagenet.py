@@ -65,6 +65,7 @@ def _is_image(name: str) -> bool:
 @dataclass
 class ImageNetAdapter(Adapter):
     name = "imagenet"
+    benchmark_size = ("ImageNet-C", 50000, 1000)
     preprocess: bool = True
     labels: Path | None = None
     keys: Path | None = None

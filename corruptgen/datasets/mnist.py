@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .base import Adapter, CarriedFile, DatasetError, Sample, SampleError, array_problems
+from corruptgen.files import preallocate, write_labels
+
+from .base import Adapter, DatasetError, Sample, SampleError, array_problems
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}  # fmt: skip
@@ -49,6 +51,8 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
 @dataclass
 class MnistAdapter(Adapter):
     name = "mnist"
+    scored_split = "test"
+    benchmark_size = ("MNIST-C", 10000, 10)
     _arrays: dict = field(default_factory=dict, repr=False)
     _maps: dict = field(default_factory=dict, repr=False)
 
@@ -66,6 +70,9 @@ class MnistAdapter(Adapter):
         if bad:
             raise DatasetError(f"unknown MNIST split {bad[0]!r}; valid splits are train and test.")
         return splits
+
+    def split_of(self, sample: Sample) -> str:
+        return sample.key.split("/")[0]
 
     def _data(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split not in self._arrays:
@@ -109,30 +116,23 @@ class MnistAdapter(Adapter):
             raise SampleError(f"{sample.source}: index out of range.")
         return images[int(index)], None
 
-    def carried(self) -> list[CarriedFile]:
-        files = []
-        for split in self.splits():
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(self._data(split)[1]))
-            files.append(CarriedFile(f"{split}_labels.npy", data=buffer.getvalue(), per_tree=True))
-        return files
-
     def _array_mode(self) -> bool:
         return self.settings.image_format == "source"
 
-    def prepare_tree(self, tree: Path) -> None:
-        if not self._array_mode():
-            return
+    def prepare_tree(self, tree: Path, samples: list[Sample]) -> bool:
+        """``<split>_labels.npy`` and, as arrays, ``<split>_images.npy`` of the build's samples of each split
+        (``--limit`` keeps the first N: rows 0..n-1 of the split, in order); a split the build does not
+        reach gets no arrays. True when an image array of another size was there (its rows are gone)."""
+        counts = Counter(sample.key.split("/")[0] for sample in samples)
+        lost = False
         for split in self.splits():
-            path = tree / f"{split}_images.npy"
-            shape = (len(self._data(split)[0]), 28, 28, 1)
-            try:
-                ok = np.load(path, mmap_mode="r").shape == shape
-            except (OSError, ValueError):
-                ok = False
-            if not ok:
-                tree.mkdir(parents=True, exist_ok=True)
-                np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
+            n = counts.get(split, 0)
+            if n == 0:
+                continue
+            write_labels(tree / f"{split}_labels.npy", np.ascontiguousarray(self._data(split)[1][:n]))
+            if self._array_mode():
+                lost |= preallocate(tree / f"{split}_images.npy", (n, 28, 28, 1))
+        return lost
 
     def write_output(self, tree: Path, sample: Sample, pixels: np.ndarray) -> dict:
         if not self._array_mode():

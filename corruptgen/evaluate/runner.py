@@ -81,7 +81,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     any number of them."""
     results = Path(results)
     task = task_for(tree, task_kind)
-    _check_run_record(results, model, limit, tree.on_the_fly)
+    _check_run_record(results, model, limit, tree.on_the_fly, tree.scored_split)
     predict = load_factory(model)()
     samples = tree.samples(limit)
     if not samples:
@@ -90,7 +90,8 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     todo = [c for c in cells if not cell_path(results, c).is_file()]
     report = RunReport(cells_skipped=[c for c in cells if c not in todo])
     results.mkdir(parents=True, exist_ok=True)
-    write_json(results / RUN_FILE, {"model": model, "task": task_kind, "limit": limit, "on_the_fly": tree.on_the_fly,
+    write_json(results / RUN_FILE, {"model": model, "task": task_kind, "limit": limit, "split": tree.scored_split,
+                                    "images": len(samples), "on_the_fly": tree.on_the_fly,
                                     "batch_size": batch_size, "corruptgen_version": __version__})  # fmt: skip
     if tree.on_the_fly:
         write_json(results / STATE_FILE, tree.state())
@@ -239,14 +240,15 @@ def _take(outputs, indices: list[int], n: int, where: str):
     return outputs[np.asarray(indices)] if isinstance(outputs, np.ndarray) else outputs[indices]
 
 
-def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: bool) -> None:
+def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: bool, split: str | None) -> None:
     """Refuse to add cells to results made by another model or over other images (a failed
     first attempt, with no cell written yet, does not count)."""
     previous = read_run(results) if results.is_dir() else {}
     if not previous or not any(p.name != RUN_FILE and p.name != STATE_FILE for p in results.rglob("*.json")):
         return
-    before = (previous.get("model"), previous.get("limit"), bool(previous.get("on_the_fly")))
-    if before != (model, limit, on_the_fly):
+    before = (previous.get("model"), previous.get("limit"), bool(previous.get("on_the_fly")), previous.get("split"))
+    if before != (model, limit, on_the_fly, split):
         raise EvaluationError(f"{results} holds results of --model {before[0]} with --limit {before[1]} "
-                              f"{'on the fly' if before[2] else 'from a built tree'}; rerun with the same settings "
+                              + (f"on the {before[3]} split " if before[3] else "")
+                              + f"{'on the fly' if before[2] else 'from a built tree'}; rerun with the same settings "
                               "to resume, or choose another --results folder.")  # fmt: skip

@@ -65,6 +65,8 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
         raise EvaluationError(f"--results {results} is not a folder.")
     run = read_run(results)
     task = task_for(tree, run.get("task") or _peek_kind(tree, results))
+    if run.get("split"):
+        tree.score_split(run["split"])
     samples = tree.samples(run.get("limit"))
     ids = [task.sample_id(s) for s in samples]
     grid = tree.select(corruptions, severities)
@@ -87,9 +89,33 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
             name = f"baseline {baseline}"
         doc = error_summary(tree.dataset, task.kind, metric, scores, grid, partial, base, name)
     doc.update({"model": run.get("model"), "images": len(ids), "on_the_fly": bool(run.get("on_the_fly"))})
+    coverage = benchmark_coverage(tree, task, samples)
+    if coverage:
+        doc["coverage"] = coverage
     if out is not None:
         write_summary(doc, Path(out))
     return doc
+
+
+def benchmark_coverage(tree: Tree, task: Task, samples: list) -> dict | None:
+    """How much of the benchmark a classification run scored, with a sentence saying what that makes of
+    its numbers, when it is not all of it (a 6-image, 3-class ImageNet tree's AlexNet-normalised mCE is
+    no ImageNet-C mCE); None when it is, or the dataset has no such benchmark."""
+    benchmark = tree.adapter.benchmark_size
+    labels = getattr(task, "labels", None)
+    if benchmark is None or not isinstance(labels, dict):
+        return None
+    name, of_images, of_classes = benchmark
+    images, classes = len(samples), len({labels.get(s.key) for s in samples} - {None})
+    if images >= of_images and classes >= of_classes:
+        return None
+    sample = images < of_images / 10 or classes < of_classes
+    what = ("a small sample of it, whose numbers are not comparable with published ones" if sample else
+            "a subset of it (as RobustBench's 5,000 ImageNet images), comparable with numbers on the same subset only")
+    note = (f"This run scores {images:,} of {name}'s {of_images:,} images and {classes:,} of its {of_classes:,} classes: "
+            f"{what}.")  # fmt: skip
+    return {"benchmark": name, "images": images, "benchmark_images": of_images, "classes": classes,
+            "benchmark_classes": of_classes, "note": note}  # fmt: skip
 
 
 def _stability(tree: Tree, task: Task, results: Path, out: Path | None, grid, ids, partial, baseline, run,

@@ -105,16 +105,33 @@ def stability_summary(dataset: str, profile: str, scores: Scores, built: list[tu
     doc = {"dataset": dataset, "task": "stability", "summary": "stability", "metric": fp, "profile": profile,
            "difficulty": difficulty, "perturbations": [tree_name(c, d, profile) for c, d in built], "cells": cells,
            "averaged": list(test), "normalisation": baseline_name}  # fmt: skip
+    doc["why_null"] = {}
     for metric, raw, rate in ((fp, "mFP", "mFR"), (t5d, "mT5D_raw", "mT5D")):
         values = {name: scores[cell][metric] for name, cell in test.items() if metric in scores[cell]}
         whole = len(values) == len(test) and bool(test)
         doc[raw] = metrics.mean_flip_rate(values) if whole else None
-        rates, mean = None, None
-        if whole and baseline is not None:
+        rates, mean, why = None, None, None
+        if not test:
+            why = f"no test perturbation at difficulty {difficulty} was scored"
+        elif not whole:
+            why = (f"{', '.join(n for n in test if n not in values)} has no {metric}"
+                   + ("; the model returned class indices, and T5D needs its scores (N x classes)" if metric == t5d else ""))
+        elif baseline is not None:
             base = {name: baseline[cell][metric] for name, cell in test.items() if metric in baseline.get(cell, {})}
-            if len(base) == len(test) and all(v > 0 for v in base.values()):
+            zero = [name for name, v in base.items() if v <= 0]
+            if len(base) < len(test):
+                why = (f"the baseline has no {metric} on {', '.join(n for n in test if n not in base)}"
+                       + ("; it returned class indices, not scores" if metric == t5d else ""))
+            elif zero:
+                why = (f"the baseline's {metric} is 0 on {', '.join(zero)}, so its rate cannot divide; choose a "
+                       "baseline that flips")
+            else:
                 rates = {name: 100.0 * values[name] / base[name] for name in test}
                 mean = metrics.mean_flip_rate(values, base)
+        if why:
+            doc["why_null"][raw if not whole else rate] = why
+            if not whole and baseline is not None:
+                doc["why_null"][rate] = why
         doc["FR" if metric == fp else "T5D_rate"] = rates
         doc[rate] = mean
     missing = [tree_name(c, d, profile) for c, d in built if (c, d) not in scores]
@@ -208,6 +225,10 @@ def markdown(doc: dict) -> str:
         lines += ["", f"Averaged over the {len(doc['corruptions'])} corruptions x severities {doc['severities']} built, "
                       "not the benchmark's 15 x 1-5 (MNIST-C: 15 x 1; C-bar: 10 x 1-5): not comparable with "
                       "published numbers."]  # fmt: skip
+    if doc.get("coverage"):
+        lines += ["", doc["coverage"]["note"]]
+    for name, why in (doc.get("why_null") or {}).items():
+        lines += ["", f"{name} is empty: {why}."]
     if doc["partial"]:
         lines += ["", f"PARTIAL: missing cells {', '.join(doc['missing_cells'])}."]
     return "\n".join(lines) + "\n"

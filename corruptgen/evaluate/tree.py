@@ -57,6 +57,10 @@ class Tree:
     cells: list[tuple[str, int]]
     root: Path | None = None
     on_the_fly: bool = False
+    built_samples: int | None = None
+    """How many of the source's samples the build wrote (its ``--limit``); None: all of them."""
+    scored_split: str | None = None
+    """The split scored where the tree holds several (MNIST's train and test); None: every sample."""
     _rows: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -71,6 +75,8 @@ class Tree:
             state = read_state(path)
             identity = dict(state["identity"])
             cells = [(str(c), int(s)) for c, s in state["built"]]
+            limit = (state.get("options") or {}).get("limit")
+            built_samples = None if limit is None else int(limit)
         except LayoutError as exc:
             raise EvaluationError(f"{exc}.") from None
         except (ValueError, KeyError, TypeError) as exc:
@@ -80,7 +86,7 @@ class Tree:
         if src is not None:
             identity["source"] = str(src)
         on_the_fly = bool(state.get("on_the_fly"))
-        return cls(identity, cells, None if on_the_fly else path, on_the_fly)
+        return cls(identity, cells, None if on_the_fly else path, on_the_fly, built_samples)
 
     @classmethod
     def plan(cls, dataset: str, src: Path | None, split: str | None, seed: int, profile: str,
@@ -122,10 +128,42 @@ class Tree:
         """How the tree's outputs are stored, and so read back."""
         return writer_for(self.identity.get("output_format"), ADAPTERS[self.dataset], self.sequences)
 
+    def splits(self) -> list[str]:
+        """The splits the tree holds in one sample list (MNIST built without --split: train and test, or
+        those its --limit reached); empty when it holds one."""
+        if self.identity.get("split") is not None or not self.adapter.scored_split:
+            return []
+        held = list(dict.fromkeys(self.adapter.split_of(s) for s in self._built()))
+        return held if len(held) > 1 else []
+
+    def _built(self) -> list[Sample]:
+        samples = self.adapter.samples()
+        return samples if self.built_samples is None else samples[: self.built_samples]
+
+    def score_split(self, split: str | None) -> str | None:
+        """Narrow scoring to ``split`` of a tree that holds several; None picks the one benchmarks report
+        (MNIST-C's test split). Returns the split scored (None: the tree holds one, all of it scored)."""
+        held = self.splits()
+        if not held:
+            if split is not None and split != self.identity.get("split"):
+                raise EvaluationError(f"--split {split}: the tree holds the {self.identity.get('split') or 'one'} "
+                                      "split only.")  # fmt: skip
+            return None
+        split = split or self.adapter.scored_split
+        if split not in held:
+            raise EvaluationError(f"--split {split}: the tree holds {' and '.join(held)}.")
+        self.scored_split = split
+        self.__dict__.pop("_usable", None)
+        return split
+
     @cached_property
     def _usable(self) -> list[Sample]:
-        # enumerated once: the runner, evaluate and the scoring tasks all ask for the samples
-        return [s for s in self.adapter.samples() if not s.problem]
+        # enumerated once: the runner, evaluate and the scoring tasks all ask for the samples; a build
+        # with --limit wrote the first N of the source's samples, problems included
+        samples = self._built()
+        if self.scored_split is not None:
+            samples = [s for s in samples if self.adapter.split_of(s) == self.scored_split]
+        return [s for s in samples if not s.problem]
 
     def samples(self, limit: int | None = None) -> list[Sample]:
         """The source's usable samples in the build's order (the first ``limit`` when given)."""

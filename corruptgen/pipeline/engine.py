@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from corruptgen import __version__
@@ -48,7 +48,8 @@ class BuildOptions:
     profile: str = "imagenet"
     seed: int = 0
     workers: int = 1
-    shard_size: int = 64
+    shard_size: int | None = None
+    """Samples per shard; None: :func:`default_shard_size`."""
     limit: int | None = None
     on_error: str = "skip"
     overwrite: bool = False
@@ -77,10 +78,33 @@ class BuildReport:
     problems: list[str]
     seconds: float
     images: int
+    warnings: list[str] = field(default_factory=list)
+    """What a user should know of the source (not the release's size): said, never fatal."""
 
     @property
     def ok(self) -> bool:
         return self.failed == 0 and not self.problems
+
+
+SHARD_SIZE = 64
+"""Samples per shard of a -C build: a shard is seconds of work, and its manifests are few."""
+SEQUENCE_SHARD_SIZE = 8
+"""At most this many per shard of a perturbation build: a sample is a whole sequence (31 frames, about
+100 images' work), so 64 of them would be one worker's minutes while the others wait."""
+
+
+def default_shard_size(samples: int, workers: int, profile: str) -> int:
+    """Samples per shard when ``--shard-size`` is not given: :data:`SHARD_SIZE`, or for perturbation
+    sequences enough shards that every worker gets about four (at most :data:`SEQUENCE_SHARD_SIZE`).
+
+    Examples
+    --------
+    >>> default_shard_size(6, 2, "imagenet-p"), default_shard_size(50_000, 16, "imagenet-p"), default_shard_size(6, 2, "imagenet")
+    (1, 8, 64)
+    """
+    if not is_sequence_profile(profile):
+        return SHARD_SIZE
+    return max(1, min(SEQUENCE_SHARD_SIZE, -(-samples // (4 * max(1, workers)))))
 
 
 def _check_locations(src: Path, out: Path) -> None:
@@ -159,21 +183,26 @@ def run_build(adapter: Adapter, out: Path, options: BuildOptions, progress=None)
         samples = samples[: options.limit]
     if not samples:
         raise DatasetError(f"no images found for {adapter.name} in {adapter.src}; expected {adapter.expected_layout()}.")
+    warning = None if is_sequence_profile(options.profile) else adapter.size_warning(len(samples))
+    if warning and progress is not None:
+        progress.warn(warning)  # before the work, which may be long
     with ExitStack() as stack:
         # the cluster first: one that cannot be reached leaves --out untouched
         client = stack.enter_context(dask_client(options.dask_address)) if options.dask_address else None
         stack.enter_context(build_lock(out))
-        return _build_locked(adapter, out, options, progress, samples, started, client)
+        report = _build_locked(adapter, out, options, progress, samples, started, client, warning)
+    report.warnings = [warning] if warning else []
+    return report
 
 
 def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, samples: list[Sample],
-                  started: float, client) -> BuildReport:  # fmt: skip
+                  started: float, client, warning: str | None = None) -> BuildReport:  # fmt: skip
     ident = build_identity(adapter, options.seed, options.profile, options.warp_annotations, options.output_format,
                            options.severity_dirs)  # fmt: skip
     previous = _prepare_out(out, ident, options)
     if previous is not None and previous.get("status") != "complete":
         _remove_partials(out)
-    shard_size = options.shard_size
+    shard_size = options.shard_size or default_shard_size(len(samples), options.workers, options.profile)
     if previous and previous.get("shard_size") != shard_size:
         shard_size = previous["shard_size"]  # shard indices name manifests: keep the first run's plan
     shards = [samples[i : i + shard_size] for i in range(0, len(samples), shard_size)]
@@ -193,6 +222,8 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
         "built": [list(cs) for cs in built_sorted],
         "status": "running",
     }
+    if warning:
+        state["warnings"] = [warning]
     atomic_write(out / STATE_FILE, json.dumps(state, indent=2).encode())
     adapter.save_cache(out)
 
@@ -227,7 +258,8 @@ def _build_locked(adapter: Adapter, out: Path, options: BuildOptions, progress, 
 
     failure = None
     try:
-        run_shards(tasks, options.workers, on_result, client)
+        run_shards(tasks, options.workers, on_result, client,
+                   progress.sample_done if progress is not None and not progress.quiet else None)  # fmt: skip
     except BaseException as exc:
         failure = exc
         raise

@@ -7,6 +7,7 @@ do not depend on which one ran them.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 from corruptgen.datasets.base import DatasetError
 from corruptgen.files import StorageError
 
-from .shard import BuildFailed, ShardResult, ShardTask, build_shard
+from .shard import BuildFailed, ShardResult, ShardTask, build_shard, set_reporter
 
 DASK_TIMEOUT_S = 20
 """Seconds to reach a Dask scheduler before giving up with one sentence (``CORRUPTGEN_DASK_TIMEOUT`` overrides)."""
@@ -34,8 +35,9 @@ def worker_count(requested: int | None) -> int:
 
 
 @contextmanager
-def executor_for(workers: int, n_tasks: int, client=None) -> Iterator[Executor | None]:
-    """None (run inline), a local process pool, or the executor of a connected Dask ``client``."""
+def executor_for(workers: int, n_tasks: int, client=None, progress_queue=None) -> Iterator[Executor | None]:
+    """None (run inline), a local process pool, or the executor of a connected Dask ``client``.
+    ``progress_queue``: where a pool's workers put ``(shard, samples done)`` as they go."""
     if client is not None:
         with client.get_executor() as executor:
             yield executor
@@ -47,7 +49,8 @@ def executor_for(workers: int, n_tasks: int, client=None) -> Iterator[Executor |
             context.set_forkserver_preload(["corruptgen.pipeline.shard"])
         except ValueError:
             context = get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as executor:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                 initargs=(progress_queue,)) as executor:  # fmt: skip
             yield executor
     else:
         yield None
@@ -77,15 +80,55 @@ def dask_client(target: str):
         yield client
 
 
-def _worker_init() -> None:
+def _worker_init(progress_queue=None) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; nested threads only contend
+    if progress_queue is not None:
+        set_reporter(lambda shard, n: progress_queue.put((shard, n)))
 
 
-def run_shards(tasks: list[ShardTask], workers: int, on_result: Callable[[ShardResult], None], client=None) -> None:
-    """Run every task, handing each result to ``on_result`` as it completes (any order)."""
-    with executor_for(workers, len(tasks), client) as executor:
+@contextmanager
+def _progress_relay(on_sample: Callable[[int, int], None] | None, pooled: bool):
+    """A queue the pool's workers report samples into, drained by a thread of this process into
+    ``on_sample``; inline, the shard reports straight to it. Yields the queue (None inline or quiet)."""
+    if on_sample is None:
+        yield None
+        return
+    if not pooled:
+        set_reporter(on_sample)
+        try:
+            yield None
+        finally:
+            set_reporter(None)
+        return
+    try:
+        queue = get_context("forkserver").Queue()
+    except ValueError:
+        queue = get_context("spawn").Queue()
+
+    def drain() -> None:
+        while (item := queue.get()) is not None:
+            on_sample(*item)
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    try:
+        yield queue
+    finally:
+        queue.put(None)
+        thread.join(timeout=5)
+        queue.close()
+
+
+def run_shards(tasks: list[ShardTask], workers: int, on_result: Callable[[ShardResult], None], client=None,
+               on_sample: Callable[[int, int], None] | None = None) -> None:  # fmt: skip
+    """Run every task, handing each result to ``on_result`` as it completes (any order), and each
+    sample a shard finishes to ``on_sample`` (shard index, 1) as it goes (inline and in the local pool;
+    a Dask cluster's workers report shards only)."""
+    pooled = client is None and workers > 1 and len(tasks) > 1
+    with _progress_relay(on_sample if client is None else None, pooled) as queue, \
+            executor_for(workers, len(tasks), client, queue) as executor:  # fmt: skip
         if executor is None:
             for task in tasks:
                 on_result(build_shard(task))

@@ -4,6 +4,7 @@ written for every corruption x severity it still lacks, then the shard's manifes
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,25 @@ class ShardResult:
     errors: list[str] = field(default_factory=list)
 
 
+_reporter: Callable[[int, int], None] | None = None
+"""Where a shard says it finished a sample (shard index, 1): the progress display's, set in this
+process for an inline build, or a queue to the parent in a pool's workers (:mod:`.executors`)."""
+
+
+def set_reporter(reporter: Callable[[int, int], None] | None) -> None:
+    global _reporter
+    _reporter = reporter
+
+
+def _reported(samples: list[Sample], index: int) -> Iterator[Sample]:
+    """The samples, each reported done once the loop's body for it has run (a perturbation sample is
+    minutes of work in a large shard: progress within a shard, not only at its end)."""
+    for sample in samples:
+        yield sample
+        if _reporter is not None:
+            _reporter(index, 1)
+
+
 def _row(sample: Sample, corruption: str, severity: int, seed: int, **fields) -> dict:
     row = {"key": sample.key, "source": sample.source, "corruption": corruption, "severity": severity, "seed": seed}
     row.update(fields)
@@ -78,7 +98,7 @@ def _build_shard(task: ShardTask) -> ShardResult:
     load = adapter.load_for_sequences if sequences else adapter.load
     # the writer is closed (outputs durable) before the manifests: a manifest on disk means its outputs are complete
     with writer_for(task.output_format, adapter, sequences)(adapter, out, task.index, task.cells) as writer:
-        for sample in task.samples:
+        for sample in _reported(task.samples, task.index):
             note = None
             try:
                 if sample.problem:

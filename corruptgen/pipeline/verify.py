@@ -5,6 +5,8 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
+import numpy as np
+
 from corruptgen.datasets import ADAPTERS
 from corruptgen.files import sha256_bytes
 from corruptgen.writers import writer_for
@@ -13,8 +15,9 @@ from .layout import MANIFEST_DIR, STATE_FILE, LayoutError, combined_manifest_pat
 from .recipe import is_sequence_profile
 
 
-def verify(out: Path) -> list[str]:
-    """Return what is wrong with the build in ``out`` (empty when everything holds)."""
+def verify(out: Path, details: bool = False) -> list[str]:
+    """Return what is wrong with the build in ``out`` (empty when everything holds). Shards a build has
+    not finished (an interrupted or running build) are one sentence; ``details`` lists each."""
     out = Path(out)
     state_path = out / STATE_FILE
     if not state_path.is_file():
@@ -33,12 +36,14 @@ def verify(out: Path) -> list[str]:
         return [f"{state_path} is damaged ({type(exc).__name__}: {exc})."]
     problems = []
     ok = failed = 0
+    rows_in: dict[str, set[int]] = {}  # an array's rows the manifests name
+    unfinished: list[str] = []
     for c, s in built:
         texts = []
         for shard in shards:
             path = manifest_path(out, c, s, shard["shard"])
             if not path.is_file():
-                problems.append(f"{path.relative_to(out)} is missing: {c} severity {s} shard {shard['shard']} was not finished.")
+                unfinished.append(f"{path.relative_to(out)} is missing: {c} severity {s} shard {shard['shard']} was not finished.")
                 continue
             text = path.read_text(encoding="utf-8")
             try:
@@ -54,6 +59,8 @@ def verify(out: Path) -> list[str]:
                     failed += 1
                     continue
                 ok += 1
+                if "index" in row:
+                    rows_in.setdefault(row["output"], set()).add(row["index"])
                 if not (out / row["output"]).is_file():
                     problems.append(f"{row['output']} is missing (listed in {path.relative_to(out)}).")
                 elif "members" in row:
@@ -64,6 +71,12 @@ def verify(out: Path) -> list[str]:
         combined = combined_manifest_path(out, c, s)
         if len(texts) == len(shards) and (not combined.is_file() or combined.read_text() != "".join(texts)):
             problems.append(f"{combined.relative_to(out)} is missing or differs from its shards' manifests.")
+    if unfinished and not details and state.get("status") != "complete":  # else files were removed: each says which
+        problems.insert(0, _incomplete(unfinished, len(shards) * len(built), state))
+    else:
+        problems[:0] = unfinished
+    if not failed and not unfinished:  # a failed output leaves its row unwritten: counted above, not an array's fault
+        problems += _array_rows(out, rows_in)
     expected = {manifest_path(out, c, s, sh["shard"]) for c, s in built for sh in shards}
     expected |= {combined_manifest_path(out, c, s) for c, s in built}
     stray = sorted(p for p in (out / MANIFEST_DIR).rglob("*.jsonl") if p not in expected)
@@ -73,6 +86,28 @@ def verify(out: Path) -> list[str]:
                         f"{counts.get('ok')} and {counts.get('failed')}.")  # fmt: skip
     if not sequences:  # a sequence build's arrays and files are checked row by row above
         problems += adapter.check(out)
+    return problems
+
+
+def _incomplete(unfinished: list[str], total: int, state: dict) -> str:
+    """One sentence for the shards a build did not finish."""
+    why = "it is running or was interrupted" if state.get("status") == "running" else "it was interrupted"
+    return (f"incomplete: {total - len(unfinished)} of {total} shard manifests written ({why}); rerun the build "
+            "command to finish it (verify --details lists the missing ones).")
+
+
+def _array_rows(out: Path, rows_in: dict[str, set[int]]) -> list[str]:
+    """Arrays whose rows are not exactly the ones their manifests name (rows no output filled, as a
+    build sized for more samples than it wrote would leave, are scored as images)."""
+    problems = []
+    for relative, indices in sorted(rows_in.items()):
+        try:
+            length = len(np.load(out / relative, mmap_mode="r"))
+        except (OSError, ValueError):
+            continue  # unreadable: the sha256 check above names it
+        if length != len(indices):
+            problems.append(f"{relative} holds {length} rows but its manifests name {len(indices)}; rebuild it with "
+                            "--overwrite.")  # fmt: skip
     return problems
 
 

@@ -209,8 +209,54 @@ def _curves_png(runs: list[Run]) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _stability_results(runs: list[Run], labels: list[str]) -> list[str]:
+    """ImageNet-P's table as ``corruptgen evaluate`` prints it: FP and T5D per perturbation (and the rates
+    against each run's baseline where it has one), mFR / mT5D with their normalisation, and why a value
+    is empty."""
+    fp, t5d = "flip probability", "top-5 distance"
+    summary = [("mFP (unnormalised mean FP, %)", "mFP"), ("mean T5D (unnormalised)", "mT5D_raw"),
+               ("mFR (%)", "mFR"), ("mT5D (%)", "mT5D")]  # fmt: skip
+    rows = [[f"<th>{escape(name)}</th>"] + [_td(_fmt(run.doc.get(key)), "num", run.doc.get(key)) for run in runs]
+            for name, key in summary]  # fmt: skip
+    rows.append(["<th>normalised by</th>"] + [_td(run.doc.get("normalisation") or "") for run in runs])
+    parts = [_table(["", *labels], rows, "summary")]
+    notes = [f"{label}: {escape(name)} is empty: {escape(why)}." for run, label in zip(runs, labels)
+             for name, why in (run.doc.get("why_null") or {}).items()]  # fmt: skip
+    parts += [f'<p class="note">{note}</p>' for note in notes]
+    rated = any(run.doc.get("FR") for run in runs)
+    columns = ["FP (%)", "T5D"] + (["FR (%)", "T5D rel. (%)"] if rated else [])
+    head = ('<thead><tr><th rowspan="2">perturbation</th>'
+            + "".join(f'<th colspan="{len(columns)}">{label}</th>' for label in labels) + "</tr><tr>"
+            + "".join(f'<th class="num">{c}</th>' for c in columns) * len(runs) + "</tr></thead>")  # fmt: skip
+    names = list(dict.fromkeys(name for run in runs for name in run.doc.get("perturbations") or run.doc.get("cells") or {}))
+    body = []
+    for name in names:
+        line = [_td(name)]
+        for run in runs:
+            values = (run.doc.get("cells") or {}).get(name, {})
+            shown = [values.get(fp), values.get(t5d)]
+            if rated:
+                shown += [(run.doc.get("FR") or {}).get(name), (run.doc.get("T5D_rate") or {}).get(name)]
+            line += [_td(_fmt(v), "num", v) for v in shown]
+        body.append("<tr>" + "".join(line) + "</tr>")
+    parts += ["<h3>Per perturbation</h3>", f'<table class="cells">{head}<tbody>{"".join(body)}</tbody></table>']
+    return parts
+
+
 def results_section(runs: list[Run]) -> str:
     labels = [escape(run.label) for run in runs]
+    if runs[0].stability:
+        parts = ['<section id="results"><h2>Stability</h2>',
+                 '<p class="note">ImageNet-P\'s flip probability (FP) and top-5 distance (T5D) per perturbation '
+                 "sequence, from each run's results.json (corruptgen evaluate); lower is better. mFR and mT5D divide "
+                 "by a baseline's (evaluate --baseline), as the paper divides by AlexNet's.</p>"]  # fmt: skip
+        parts += _stability_results(runs, labels)
+        parts.append("<h3>Worst sequences</h3>")
+        for run, label in zip(runs, labels):
+            worst = [[_td(c), _td(_fmt(v), "num", v)] for c, _, v in run.worst(10)]
+            parts += [f"<h4>{label}</h4>", _table(["perturbation", "FP (%)"], worst, "worst")]
+        parts.append("</section>")
+        return "\n".join(parts)
     parts = ['<section id="results"><h2>Robustness</h2>',
              f'<p class="note">{escape(runs[0].metric)}, from each run\'s results.json (corruptgen evaluate); '
              + ("higher is better" if runs[0].higher_is_better else "lower is better") + ".</p>"]  # fmt: skip
@@ -219,6 +265,8 @@ def results_section(runs: list[Run]) -> str:
         values = [run.headline[i][1] for run in runs]
         summary_rows.append([f"<th>{escape(name)}</th>"] + [_td(_fmt(v), "num", v) for v in values])
     parts.append(_table(["", *labels], summary_rows, "summary"))
+    parts += [f'<p class="note">{label}: {escape(run.doc["coverage"]["note"])}</p>' for run, label in zip(runs, labels)
+              if run.doc.get("coverage")]  # fmt: skip
     names = list(dict.fromkeys(c for run in runs for c in run.cells))
     severities = sorted({s for run in runs for row in run.cells.values() for s in row})
     with_ce = not runs[0].higher_is_better and any(run.doc.get("normalisation") != "unnormalised" for run in runs)
@@ -241,8 +289,7 @@ def results_section(runs: list[Run]) -> str:
         body.append("<tr>" + "".join(line) + "</tr>")
     cells_table = f'<table class="cells">{head}<tbody>{"".join(body)}</tbody></table>'
     parts += [f"<h3>Per {kind} and {level}</h3>", cells_table]
-    if not runs[0].stability:  # a sequence's score has no severity axis to draw
-        parts += ["<h3>Curves</h3>", f'<img class="curves" src="{_curves_png(runs)}" alt="per-corruption curves">']
+    parts += ["<h3>Curves</h3>", f'<img class="curves" src="{_curves_png(runs)}" alt="per-corruption curves">']
     parts.append("<h3>Worst cells</h3>")
     for run, label in zip(runs, labels):
         worst = [[_td(c), _td(s, "num"), _td(_fmt(v), "num", v)] for c, s, v in run.worst(10)]

@@ -42,11 +42,9 @@ class Run:
 
     @cached_property
     def headline(self) -> list[tuple[str, float | None]]:
-        """The summary numbers, as the table of ``corruptgen evaluate`` names them."""
+        """A -C run's summary numbers, as the table of ``corruptgen evaluate`` names them (a stability
+        run's table is the page's own, ``_stability_results``)."""
         d = self.doc
-        if self.stability:
-            return [("mFP (%)", d.get("mFP")), (f"mFR ({d.get('normalisation')}, %)", d.get("mFR")),
-                    ("mean T5D", d.get("mT5D_raw"))]  # fmt: skip
         if self.higher_is_better:
             return [(f"P ({self.metric})", d.get("P")), ("mPC", d.get("mPC")), ("rPC [%]", d.get("rPC"))]
         return [("clean error", d.get("clean_error")), (f"mCE ({d.get('normalisation')})", d.get("mCE")),

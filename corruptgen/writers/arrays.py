@@ -12,13 +12,12 @@ manifest row names the file and its ``index``; reading back is the folder tree's
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
 from corruptgen.datasets.base import Adapter, DatasetError
-from corruptgen.files import atomic_write, contained, sha256_bytes
+from corruptgen.files import contained, preallocate, sha256_bytes, write_labels
 
 from .folder import FolderWriter
 
@@ -29,28 +28,6 @@ def severities_of(cells) -> dict[str, tuple[int, ...]]:
     for corruption, severity in cells:
         out.setdefault(corruption, []).append(severity)
     return {c: tuple(sorted(s)) for c, s in out.items()}
-
-
-def preallocate(path: Path, shape: tuple[int, ...]) -> bool:
-    """Make ``path`` a uint8 ``.npy`` of ``shape``, keeping one a resumed build finds whole; True when
-    an array was there but damaged or of another shape (the rows its manifests name are gone)."""
-    try:
-        if np.load(path, mmap_mode="r").shape == shape:
-            return False
-    except (OSError, ValueError):
-        pass
-    lost = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape).flush()
-    return lost
-
-
-def write_labels(path: Path, labels: np.ndarray) -> None:
-    """``labels.npy``, rewritten only when its bytes would change."""
-    buffer = io.BytesIO()
-    np.save(buffer, labels)
-    if not path.is_file() or path.read_bytes() != buffer.getvalue():
-        atomic_write(path, buffer.getvalue())
 
 
 class MappedArrayWriter(FolderWriter):

@@ -25,12 +25,16 @@ class FolderWriter(Writer):
     annotation files beside it in the same tree."""
 
     @staticmethod
-    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=(), profile=None) -> None:
+    def prepare(adapter: Adapter, out: Path, trees: dict[tuple[str, int], str], moved: frozenset[str], samples=(),
+                profile=None) -> set[tuple[str, int]]:  # fmt: skip
         """Make every tree a complete copy of the source's layout before the shards run: its per-tree
         annotation files (but a sample's own where the corruption moves content: written moved, per
-        output), the folders it must have, the arrays outputs are written into."""
+        output), the folders it must have, the arrays outputs are written into (sized for ``samples``);
+        returns the cells whose earlier outputs were dropped."""
         per_tree = [item for item in adapter.carried() if item.per_tree]
-        for (corruption, _), tree in trees.items():
+        lost, samples = set(), list(samples)
+        for cell, tree in trees.items():
+            corruption = cell[0]
             root = contained(out, tree)
             root.mkdir(parents=True, exist_ok=True)
             for item in per_tree:
@@ -38,7 +42,9 @@ class FolderWriter(Writer):
                     place(root, item.target, item)
             for name in adapter.tree_dirs():
                 contained(root, name).mkdir(parents=True, exist_ok=True)
-            adapter.prepare_tree(root)
+            if adapter.prepare_tree(root, samples):
+                lost.add(cell)
+        return lost
 
     @staticmethod
     def finish(adapter: Adapter, tree: Path, rows: list[dict]) -> None:

@@ -33,10 +33,16 @@ class ClassificationTask(Task):
         return {"predictions": {}}
 
     def process(self, payload, batch, outputs, where, files):
+        """``outputs``: N class indices, or N x C class scores (logits, probabilities) whose argmax is the
+        prediction (the first of tied classes, as ``torch.argmax``), so one model serves -C trees and
+        perturbation sequences (which need the scores for T5D)."""
         values = model_array(outputs, f"{where} predictions")
-        if values.shape != (len(batch),) or np.any(values != np.round(values)):
+        if values.ndim == 2 and len(values) == len(batch) and values.shape[1] > 1:
+            values = np.argmax(values, axis=1)
+        elif values.shape != (len(batch),) or np.any(values != np.round(values)):
             raise EvaluationError(f"{where} returned predictions of shape {values.shape}; a classifier returns "
-                                  f"{len(batch)} class indices (ints) for a batch of {len(batch)}.")  # fmt: skip
+                                  f"{len(batch)} class indices (ints), or a {len(batch)} x classes matrix of scores, "
+                                  f"for a batch of {len(batch)}.")  # fmt: skip
         for (sample, _), value in zip(batch, values):
             payload["predictions"][self.sample_id(sample)] = int(value)
 
