@@ -34,10 +34,22 @@ def median_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def cpu_model() -> str:
+    """The processor's model name (hosts of the same kind differ 2x: every figure names its host)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def machine() -> str:
     import os
 
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
+    return (f"{cpu_model()} ({platform.machine()}, {os.cpu_count()} cores), Python {platform.python_version()}, "
+            f"NumPy {np.__version__}")
 
 
 def write_section(name: str, body: str, doc: Path | None = None) -> None:

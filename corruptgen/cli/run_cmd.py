@@ -44,8 +44,9 @@ def _make(name: str):
     @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images.")
     @click.option("--batch-size", type=click.IntRange(min=1), default=default_batch, show_default=True)
     @click.option("--workers", type=click.IntRange(min=0), default=0,
-                  help="Threads loading (on the fly: corrupting) images ahead of the model (default: every core; "
-                       "1 = in this process). The results are the same bytes for any number.")
+                  help="Workers loading images ahead of the model (default: every core; 1 = in this process): threads "
+                       "reading a built tree, processes corrupting on the fly. The results are the same bytes for any "
+                       "number.")
     @click.option("--on-the-fly", is_flag=True,
                   help=f"TARGET is a dataset kind ({datasets}); corrupt in memory with the build's seeds.")
     @click.option("--src", type=click.Path(exists=True, path_type=Path), default=None,

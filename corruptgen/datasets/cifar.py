@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Adapter, DatasetError, Sample, SampleError, array_problems
+from .decoded import decoded, file_identity
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class CifarAdapter(Adapter):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_arrays"] = {}  # re-read in each worker, never pickled
+        state["_arrays"] = {}  # never pickled: each worker process decodes once (.decoded)
         return state
 
     def size_warning(self, built: int) -> str | None:
@@ -105,14 +106,21 @@ class CifarAdapter(Adapter):
         src = Path(self.src)
         if src.is_file():
             try:
-                with tarfile.open(src) as archive:
-                    members = {Path(m.name).name: m for m in archive.getmembers()
-                               if m.isfile() and Path(m.name).parent.name == self.release.folder}  # fmt: skip
-                    missing = [n for n in names if n not in members]
-                    if missing:
-                        raise DatasetError(f"{src} holds no {self.release.folder}/{missing[0]}; give "
-                                           f"{self.expected_layout()}.")  # fmt: skip
-                    return [(f"{src}:{self.release.folder}/{n}", archive.extractfile(members[n]).read()) for n in names]
+                # one streaming pass, stopping once the split's batches are read: listing the members first and
+                # then seeking back to them would decompress the archive twice (a gzip stream cannot seek)
+                found: dict[str, bytes] = {}
+                with tarfile.open(src, "r|*") as archive:
+                    for member in archive:
+                        name = Path(member.name).name
+                        if member.isfile() and name in names and Path(member.name).parent.name == self.release.folder:
+                            found[name] = archive.extractfile(member).read()
+                            if len(found) == len(names):
+                                break
+                missing = [n for n in names if n not in found]
+                if missing:
+                    raise DatasetError(f"{src} holds no {self.release.folder}/{missing[0]}; give "
+                                       f"{self.expected_layout()}.")  # fmt: skip
+                return [(f"{src}:{self.release.folder}/{n}", found[n]) for n in names]
             except (tarfile.TarError, OSError, EOFError) as exc:
                 raise DatasetError(f"{src} is not a readable {self.release.archive} ({type(exc).__name__}: {exc}).") from None
         folder = src if (src / names[0]).is_file() else src / self.release.folder
@@ -127,14 +135,27 @@ class CifarAdapter(Adapter):
                 raise DatasetError(f"{path} cannot be read ({exc.strerror or exc}).") from None
         return out
 
+    def _source_identity(self) -> tuple:
+        """The files the split is decoded from: the archive, or the batch files."""
+        src = Path(self.src)
+        if src.is_file():
+            return (file_identity(src),)
+        names = self.release.batches[self.split]
+        folder = src if (src / names[0]).is_file() else src / self.release.folder
+        return tuple(file_identity(folder / name) for name in names)
+
+    def _decode(self) -> tuple[np.ndarray, np.ndarray]:
+        parts = [decode_batch(data, display, self.release.labels_key) for display, data in self._batch_bytes()]
+        images, labels = (np.concatenate(column) for column in zip(*parts, strict=True))
+        if labels.size and labels.max() >= self.release.classes:
+            raise DatasetError(f"{self.src}: a label {int(labels.max())} is not one of {self.name}'s "
+                               f"{self.release.classes} classes.")  # fmt: skip
+        return images, labels  # concatenate copies the batches' transposed views: contiguous
+
     def _data(self) -> tuple[np.ndarray, np.ndarray]:
-        if "data" not in self._arrays:
-            parts = [decode_batch(data, display, self.release.labels_key) for display, data in self._batch_bytes()]
-            images, labels = (np.concatenate(column) for column in zip(*parts, strict=True))
-            if labels.size and labels.max() >= self.release.classes:
-                raise DatasetError(f"{self.src}: a label {int(labels.max())} is not one of {self.name}'s "
-                                   f"{self.release.classes} classes.")  # fmt: skip
-            self._arrays["data"] = (images, labels)  # concatenate copies the batches' transposed views: contiguous
+        if "data" not in self._arrays:  # once per process, whatever shard asks (.decoded)
+            key = (self.name, self.split, *self._source_identity())
+            self._arrays["data"] = decoded(key, self._decode)
         return self._arrays["data"]
 
     def labels(self) -> np.ndarray:

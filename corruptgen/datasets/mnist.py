@@ -20,6 +20,7 @@ import numpy as np
 from corruptgen.files import preallocate, write_labels
 
 from .base import Adapter, DatasetError, Sample, SampleError, array_problems
+from .decoded import decoded, file_identity
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}  # fmt: skip
@@ -48,6 +49,13 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     return data.reshape(dims)
 
 
+def _read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = read_idx(images_path, 3), read_idx(labels_path, 1)
+    if len(images) != len(labels):
+        raise DatasetError(f"{images_path.name} holds {len(images)} images but {labels_path.name} {len(labels)} labels.")
+    return images, labels
+
+
 @dataclass
 class MnistAdapter(Adapter):
     name = "mnist"
@@ -58,7 +66,7 @@ class MnistAdapter(Adapter):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_arrays"], state["_maps"] = {}, {}  # re-read in each worker, never pickled
+        state["_arrays"], state["_maps"] = {}, {}  # never pickled: each worker process decodes once (.decoded)
         return state
 
     def expected_layout(self) -> str:
@@ -81,10 +89,8 @@ class MnistAdapter(Adapter):
                 missing = FILES[split][paths.index(None)]
                 raise DatasetError(f"{missing}[.gz] not found in {self.src} (nor in raw/ or MNIST/raw/); MNIST needs "
                                    f"{self.expected_layout()}.")  # fmt: skip
-            images, labels = read_idx(paths[0], 3), read_idx(paths[1], 1)
-            if len(images) != len(labels):
-                raise DatasetError(f"{paths[0].name} holds {len(images)} images but {paths[1].name} {len(labels)} labels.")
-            self._arrays[split] = (images, labels)
+            key = ("mnist", *map(file_identity, paths))  # once per process, whatever shard asks
+            self._arrays[split] = decoded(key, lambda: _read_split(paths[0], paths[1]))
         return self._arrays[split]
 
     def labels(self, split: str) -> np.ndarray:

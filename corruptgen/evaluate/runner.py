@@ -73,12 +73,13 @@ class RunReport:
 
 def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_size: int = 1, limit: int | None = None,
               corruptions: list[str] | None = None, severities: list[int] | None = None, quiet: bool = False,
-              workers: int = 1, processes: bool = False) -> RunReport:  # fmt: skip
+              workers: int = 1, processes: bool | None = None) -> RunReport:  # fmt: skip
     """Run ``model`` over the clean source and every selected cell; skip cells already written.
 
-    ``workers`` threads (``processes``: a process pool, for a model that holds the GIL while it runs)
-    load, and on the fly corrupt, images ahead of the model; the results files are the same bytes for
-    any number of them."""
+    ``workers`` load, and on the fly corrupt, images ahead of the model: threads reading a built tree
+    (decoding releases the GIL, and threads hand images over without copies), processes on the fly
+    (the corruptions' Python parts hold the GIL, so threads would not scale); ``processes`` overrides
+    the choice. The results files are the same bytes for any number of workers of either kind."""
     results = Path(results)
     task = task_for(tree, task_kind)
     _check_run_record(results, model, limit, tree.on_the_fly, tree.scored_split)
@@ -101,6 +102,8 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
                desc=f"{model}: {len(todo)} cells")  # fmt: skip
     run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo})
     try:
+        if processes is None:
+            processes = tree.on_the_fly
         with Loader(tree, workers, processes=processes) as loader:
             for unit, images in loader.map(_units(tree, todo, samples)):
                 for sample, loaded in zip(unit.samples, images, strict=True):
