@@ -1,6 +1,7 @@
 """Robustness metrics on mappings ``{corruption: {severity: value}}``: CE, mCE, relative mCE, mPC, rPC;
-and ImageNet-P's stability metrics on a model's predictions over perturbation sequences: FP, T5D,
-mFR, mT5D.
+ImageNet-P's stability metrics on a model's predictions over perturbation sequences: FP, T5D,
+mFR, mT5D; and the natural shifts' effective robustness (Taori et al. 2020), Clopper-Pearson intervals
+and ImageNet-O's out-of-distribution detection measures (AUROC, AUPR, FPR at 95 % recall).
 
 Values are percentages (errors 0-100, AP 0-100), as the published tables give them. Every
 function looks cells up by corruption name and severity, never by position, so the order of a
@@ -44,6 +45,7 @@ HIGHER_IS_BETTER = {
     "AP50": True, "AP50 (area)": True,  # Pascal VOC
     "mIoU": True, "iIoU": True,  # Cityscapes semantic segmentation
     "flip probability": False, "top-5 distance": False,  # ImageNet-P
+    "top-1 accuracy": True, "top-5 accuracy": True,  # natural distribution shifts
 }  # fmt: skip
 """Which way each metric a task reports improves (lm-evaluation-harness's ``higher_is_better``): errors
 are summarised as CE / mCE against a baseline, performances as P / mPC / rPC."""
@@ -366,3 +368,102 @@ def mean_flip_rate(values: Mapping[str, float], baseline: Mapping[str, float] | 
     if missing:
         raise ValueError(f"the baseline has no value for {', '.join(missing)}; give it every perturbation scored.")
     return 100.0 * _mean(values[name] / baseline[name] for name in values)
+
+
+def transform_accuracy(accuracy, transform: str = "logit"):
+    """imagenet-testbed's ``transform_acc`` (``plotting/plotter.py:L91-L110``): an accuracy in percent to
+    logit (``ln(a / (1 - a))``) or probit (``Phi^-1(a)``) space, clipped to [1e-4, 1 - 1e-4] first."""
+    from scipy.stats import norm
+
+    a = np.clip(np.asarray(accuracy, dtype=np.float64) / 100.0, 1e-4, 1 - 1e-4)
+    if transform == "logit":
+        return np.log(a / (1 - a))
+    if transform == "probit":
+        return norm.ppf(a)
+    raise ValueError(f"unknown transform {transform!r}; valid ones are logit and probit.")
+
+
+def inverse_transform_accuracy(z, transform: str = "logit"):
+    """``inv_transform_acc``: back from logit or probit space to an accuracy in percent."""
+    from scipy.stats import norm
+
+    z = np.asarray(z, dtype=np.float64)
+    if transform == "logit":
+        return 100.0 / (1.0 + np.exp(-z))
+    if transform == "probit":
+        return 100.0 * norm.cdf(z)
+    raise ValueError(f"unknown transform {transform!r}; valid ones are logit and probit.")
+
+
+def baseline_accuracy(id_accuracy, slope: float, intercept: float, transform: str = "logit"):
+    """The OOD accuracy the standard models' fit predicts at ``id_accuracy`` (percent):
+    ``T^-1(slope * T(acc_id) + intercept)``."""
+    return inverse_transform_accuracy(slope * transform_accuracy(id_accuracy, transform) + intercept, transform)
+
+
+def effective_robustness(id_accuracy: float, ood_accuracy: float, slope: float, intercept: float,
+                         transform: str = "logit") -> float:  # fmt: skip
+    """OOD accuracy above what the fit of standard models predicts from the ID accuracy, in points
+    (imagenet-testbed ``paper_appendix_eff_robust.py:L35-L83``).
+
+    >>> round(effective_robustness(76.13, 63.21, 0.9232, -0.4977), 2)   # ResNet-50 on ImageNet-V2 (matched frequency)
+    -0.74
+    """
+    return float(ood_accuracy - baseline_accuracy(id_accuracy, slope, intercept, transform))
+
+
+def fit_baseline(id_accuracies, ood_accuracies, transform: str = "logit") -> dict:
+    """The fit itself: OLS of ``T(ood)`` on ``T(id)`` over a pool of standard models (``scipy.stats.linregress``,
+    as the testbed), with its size and correlation."""
+    from scipy.stats import linregress
+
+    x, y = transform_accuracy(id_accuracies, transform), transform_accuracy(ood_accuracies, transform)
+    if len(x) < 3:
+        raise ValueError(f"a fit needs at least 3 models; got {len(x)}.")
+    fit = linregress(x, y)
+    return {"slope": float(fit.slope), "intercept": float(fit.intercept), "r": float(fit.rvalue), "n_models": int(len(x)),
+            "transform": transform}
+
+
+def clopper_pearson(correct: int, total: int, alpha: float = 0.05) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) ``1 - alpha`` interval of an accuracy, in percent.
+
+    >>> [round(v, 2) for v in clopper_pearson(50, 100)]
+    [39.83, 60.17]
+    """
+    from scipy.stats import beta
+
+    if total <= 0:
+        return (0.0, 100.0)
+    lo = 0.0 if correct == 0 else float(beta.ppf(alpha / 2, correct, total - correct + 1))
+    hi = 1.0 if correct == total else float(beta.ppf(1 - alpha / 2, correct + 1, total - correct))
+    return 100.0 * lo, 100.0 * hi
+
+
+def ood_detection(in_scores, out_scores, recall: float = 0.95) -> dict[str, float]:
+    """AUROC, AUPR and the false-positive rate at ``recall`` of an anomaly score (higher: more anomalous),
+    the out-of-distribution images the positives, in percent: hendrycks/natural-adv-examples'
+    ``calibration_tools.get_measures`` (scikit-learn's ``roc_auc_score``, ``average_precision_score`` and its
+    own ``fpr_and_fdr_at_recall``), restated in NumPy."""
+    scores = np.concatenate([np.asarray(out_scores, np.float64), np.asarray(in_scores, np.float64)])
+    truth = np.concatenate([np.ones(len(out_scores)), np.zeros(len(in_scores))])
+    if not len(out_scores) or not len(in_scores):
+        raise ValueError("OOD detection needs in- and out-of-distribution scores.")
+    order = np.argsort(-scores, kind="mergesort")
+    scores, truth = scores[order], truth[order]
+    distinct = np.r_[np.where(np.diff(scores))[0], len(scores) - 1]  # the last index of each run of equal scores
+    tps = np.cumsum(truth)[distinct]
+    fps = (1 + distinct) - tps
+    tpr, fpr = tps / tps[-1], fps / fps[-1]
+    auroc = float(np.trapezoid(np.r_[0, tpr], np.r_[0, fpr]))
+    precision = tps / (tps + fps)
+    recall_steps = np.diff(np.r_[0, tpr])
+    aupr = float(np.sum(recall_steps * precision))
+    # fpr_and_fdr_at_recall: from the last threshold reaching full recall back to the first, the one whose
+    # recall is nearest the level (an appended recall of 1 with no false positives included, as there)
+    last = int(np.searchsorted(tps, tps[-1]))
+    back = slice(last, None, -1)
+    recalls, fps_back = np.r_[tpr[back], 1], np.r_[fps[back], 0]
+    cutoff = int(np.argmin(np.abs(recalls - recall)))
+    fpr_at = float(fps_back[cutoff] / np.sum(np.logical_not(truth)))
+    return {"AUROC": 100 * auroc, "AUPR": 100 * aupr, f"FPR{round(recall * 100)}": 100 * fpr_at}

@@ -307,3 +307,33 @@ def make_cifar(root: Path, kind: str = "cifar10", n_test: int = 20, n_train: int
     with tarfile.open(path, "w:gz") as tar:
         tar.add(folder, arcname=folder.name)
     return path
+
+
+def coded_photo(index: int, second: int, photo_index: int = 0, size: tuple[int, int] = (300, 400)) -> np.ndarray:
+    """A photograph whose central 120 px square names two ImageNet classes for ``standin_models.colour_coded``:
+    red and green give ``index`` (red x 4 + green // 64), blue gives ``second`` (the runner-up) as its offset
+    from it plus 128 (offsets -128..127)."""
+    image = photo(photo_index, *size).copy()
+    cy, cx = size[0] // 2, size[1] // 2
+    offset = second - index
+    assert -128 <= offset < 128, "the runner-up is coded as an offset of -128..127"
+    image[cy - 60 : cy + 60, cx - 60 : cx + 60] = (index // 4, (index % 4) * 64, offset + 128)
+    return image
+
+
+def make_natural(root: Path, folders: dict[str, list[tuple[int, int]]], archive: str | None = None) -> Path:
+    """A test set in its release layout: ``root/<folder>/<n>.png``, each image coded with its (top, runner-up)
+    ImageNet classes; ``archive`` ``tar`` or ``tar.gz``: the folder packed as the release ships it."""
+    import tarfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    for folder, codes in folders.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for n, (top, second) in enumerate(codes):
+            Image.fromarray(coded_photo(top, second, n)).save(root / folder / f"{n:03d}.png")
+    if archive is None:
+        return root
+    path = root.parent / f"{root.name}.{archive}"
+    with tarfile.open(path, "w:gz" if archive == "tar.gz" else "w") as tar:
+        tar.add(root, arcname=root.name)
+    return path

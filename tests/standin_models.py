@@ -113,3 +113,28 @@ def histogram_argmax():
     """``histogram_scorer``'s argmax as class indices: the predictions a scores model is scored by."""
     scorer = histogram_scorer()
     return lambda images: np.argmax(scorer(images), axis=1)
+
+
+def colour_coded():
+    """1000 ImageNet logits per image, known from its centre (``fixtures.coded_photo``): the coded class
+    scores 10, the runner-up 9, the rest a fixed pseudo-random ramp below 5 (so every rule has an answer)."""
+    ramp = np.random.default_rng(0).random(1000) * 5
+
+    def predict(images):
+        rows = []
+        for image in images:
+            r, g, b = (int(v) for v in image[image.shape[0] // 2, image.shape[1] // 2])
+            top = r * 4 + g // 64
+            logits = ramp.copy()
+            logits[(top + b - 128) % 1000] = 9.0
+            logits[top] = 10.0
+            rows.append(logits)
+        return np.array(rows)
+
+    return predict
+
+
+def colour_coded_indices():
+    """``colour_coded``'s argmax alone (a model that returns class indices)."""
+    scorer = colour_coded()
+    return lambda images: scorer(images).argmax(axis=1)

@@ -19,7 +19,7 @@ LAYERS = {
     "files": 0, "rng": 0, "assets": 0, "kernels": 0,
     "geometry": 1,  # warps and the annotations they move: a corruption returns its Warp
     "corruptions": 2,
-    "selection": 3, "metrics": 3,
+    "selection": 3, "metrics": 3, "labels": 3,
     "api": 4,
     "datasets": 5, "compat": 5,
     "writers": 6, "augment": 6,

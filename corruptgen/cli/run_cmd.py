@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from corruptgen.datasets import ADAPTERS
+from corruptgen.datasets import ADAPTERS, NATURAL_SHIFTS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
+from corruptgen.labels import RULES, SPACES
 from corruptgen.pipeline.executors import worker_count
 
 from .options import (
@@ -57,11 +58,21 @@ def _make(name: str):
     @seed_option
     @profile_option
     @click.option("--quiet", is_flag=True, help="No progress bar.")
+    @shift_options(name)
     @clean_errors
     def command(target, model, results, corruptions, severities, limit, batch_size, workers, on_the_fly, src, split,
-                seed, profile, quiet):  # fmt: skip
+                seed, profile, quiet, **shift):  # fmt: skip
         sevs = parse_severities(severities) if severities else None
-        if on_the_fly:
+        shift = {k: v for k, v in shift.items() if v is not None}
+        task_kind = KINDS[name][0]
+        if name == "classify" and (target in NATURAL_SHIFTS or "classes_of" in shift):
+            tree = _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, quiet)
+            names, sevs, task_kind = None, None, "shift"
+        elif shift:
+            option = "--" + next(iter(shift)).replace("_", "-")
+            raise click.BadParameter(f"{option} belongs to the natural shifts (classify {' | '.join(NATURAL_SHIFTS)}, or "
+                                     "classify imagenet --classes-of SPACE).", param_hint=option)  # fmt: skip
+        elif on_the_fly:
             names = parse_corruptions(corruptions) if corruptions else None
             if target not in ADAPTERS:
                 raise click.BadParameter(f"with --on-the-fly, TARGET is a dataset kind ({datasets}); got {target!r}.")
@@ -91,9 +102,52 @@ def _make(name: str):
             click.echo(f"  unreadable: {problem}", err=True)
         click.echo(f"{len(report.cells_run)} cells run, {len(report.cells_skipped)} already in {results}"
                    + (f" ({', '.join(map(cell_name, report.cells_skipped[:3]))}...)" if report.cells_skipped else "")
-                   + f". Score them with: corruptgen evaluate {'' if on_the_fly else target + ' '}--results {results}")  # fmt: skip
+                   + f". Score them with: corruptgen evaluate {'' if tree.on_the_fly else target + ' '}--results {results}")  # fmt: skip
 
     return command
+
+
+def shift_options(name: str):
+    """``classify``'s options for the natural shifts (none for the other commands)."""
+
+    def add(fn):
+        if name != "classify":
+            return fn
+        fn = click.option("--border", type=click.IntRange(0, 2), default=None,
+                          help="objectnet: pixels cropped from each side first (default 2, as every reference; 0 keeps "
+                               "the red border).")(fn)  # fmt: skip
+        fn = click.option("--classes-of", "classes_of", type=click.Choice(SPACES), default=None,
+                          help="imagenet: only the images of this label space's classes, scored in it with the same "
+                               "rule (the in-distribution pair of a shift; imagenet-1k: the whole of val).")(fn)  # fmt: skip
+        fn = click.option("--rule", type=click.Choice(RULES), default=None,
+                          help="Natural shifts: how 1000-way scores become the set's classes: mask (argmax over its "
+                               "classes' logits; R, A, O), maxpool (ObjectNet) or full (argmax over all 1000). "
+                               "Default: what the published numbers use.")(fn)  # fmt: skip
+        return fn
+
+    return add
+
+
+def _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, quiet) -> Tree:
+    """A natural-shift test set (or ImageNet restricted to a shift's classes), read in place: its images
+    alone by default, or with --corruptions their corrupted copies too, on the fly (ImageNet-R-C)."""
+    if target not in (*NATURAL_SHIFTS, "imagenet"):
+        raise click.BadParameter(f"--classes-of restricts imagenet to a shift's classes; {target} is not imagenet.",
+                                 param_hint="--classes-of")  # fmt: skip
+    if "border" in shift and target != "objectnet":
+        raise click.BadParameter("--border crops ObjectNet's red border; other sets have none.", param_hint="--border")
+    if src is None:
+        raise click.UsageError(f"--src is required: the {target} release (its folder or archive).")
+    cells = []
+    if corruptions:
+        names, profile = dataset_defaults("imagenet", parse_corruptions(corruptions), profile)
+        names, levels = resolve_selection(names, sevs, profile)
+        cells = [(c, s) for c in names for s in levels]
+    tree = Tree.plan(target, src, split, seed, profile or "imagenet", cells, **shift)
+    note = tree.adapter.size_warning(len(tree.samples()))
+    if note and not quiet:
+        click.echo(f"Note: {note}", err=True)
+    return tree
 
 
 detect_command = _make("detect")

@@ -11,6 +11,7 @@ from .coco import CocoAdapter
 from .folder import FolderAdapter
 from .imagenet import ImageNetAdapter
 from .mnist import MnistAdapter
+from .natural import NATURAL_SHIFTS, NaturalShiftAdapter
 from .voc import VocAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
@@ -22,6 +23,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "cifar10": CifarAdapter,
     "cifar100": Cifar100Adapter,
     "folder": FolderAdapter,
+    **NATURAL_SHIFTS,
 }
 
 
@@ -31,12 +33,14 @@ class SourceRequired(DatasetError):
 
 
 def make_adapter(kind: str, src: Path | None, split: str | None = None, settings: BuildSettings | None = None, *,
-                 preprocess: bool = True, labels: Path | None = None, keys: Path | None = None) -> Adapter:  # fmt: skip
+                 preprocess: bool = True, labels: Path | None = None, keys: Path | None = None,
+                 classes_of: str | None = None, border: int | None = None) -> Adapter:  # fmt: skip
     """The adapter of dataset ``kind`` over ``src`` (coco: the bundled sample when ``src`` is None).
 
-    ``preprocess``, ``labels`` and ``keys`` are ImageNet's (Resize(256) + CenterCrop(224); the devkit
-    or LOC_val_solution.csv of a flat folder or archive; a file of the samples to build); other kinds
-    ignore them.
+    ``preprocess``, ``labels``, ``keys`` and ``classes_of`` are ImageNet's (Resize(256) + CenterCrop(224); the
+    devkit or LOC_val_solution.csv of a flat folder or archive; a file of the samples to build; a label space
+    whose classes alone are read); the natural shifts take ``preprocess`` and ``border`` (ObjectNet's crop);
+    other kinds ignore them.
 
     Examples
     --------
@@ -52,7 +56,10 @@ def make_adapter(kind: str, src: Path | None, split: str | None = None, settings
         return CocoAdapter.bundled(settings)
     if kind == "imagenet":
         return ImageNetAdapter(src=Path(src), split=split, settings=settings, preprocess=preprocess, labels=labels,
-                               keys=keys)  # fmt: skip
+                               keys=keys, classes_of=classes_of)  # fmt: skip
+    if kind in NATURAL_SHIFTS:
+        extra = {} if border is None else {"border": border}
+        return NATURAL_SHIFTS[kind](src=Path(src), settings=settings, preprocess=preprocess, **extra)
     return ADAPTERS[kind](src=Path(src), split=split, settings=settings)
 
 
@@ -66,7 +73,7 @@ def adapter_from_identity(identity: dict) -> Adapter:
     keys = Path(identity["keys_file"]) if identity.get("keys_file") else None
     return make_adapter(identity.get("dataset"), None if source == "bundled sample" else Path(source or ""),
                         identity.get("split"), settings, preprocess=bool(identity.get("preprocessing")), labels=labels,
-                        keys=keys)  # fmt: skip
+                        keys=keys, classes_of=identity.get("classes_of"), border=identity.get("border"))  # fmt: skip
 
 
-__all__ = ["ADAPTERS", "SourceRequired", "adapter_from_identity", "make_adapter", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]
+__all__ = ["ADAPTERS", "NATURAL_SHIFTS", "NaturalShiftAdapter", "SourceRequired", "adapter_from_identity", "make_adapter", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]

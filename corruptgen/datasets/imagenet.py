@@ -24,6 +24,8 @@ from PIL import Image
 
 from corruptgen.files import atomic_write, sha256_bytes
 
+from corruptgen.labels import label_space
+
 from .base import (
     IMAGE_EXTENSIONS,
     Adapter,
@@ -71,6 +73,10 @@ class ImageNetAdapter(Adapter):
     keys: Path | None = None
     """A file listing the samples to build, one ``<wnid>/<file>`` per line (RobustBench's
     ``imagenet_test_image_ids.txt``); every class folder is still written."""
+    classes_of: str | None = None
+    """A label space (``imagenet-r``, ``objectnet``, ...): only the images of its classes, each labelled by
+    its class there: the in-distribution pair of a natural shift (imagenet-testbed's
+    ``val-on-imagenet-r-classes``)."""
     _label_cache: Labels | None = field(default=None, repr=False)
     _index: list | None = field(default=None, repr=False)
     _classes: list[str] | None = field(default=None, repr=False)
@@ -89,6 +95,8 @@ class ImageNetAdapter(Adapter):
                "labels": str(self.labels) if self.labels else None}  # fmt: skip
         if self.keys is not None:  # absent otherwise, so builds without --keys keep their record
             doc.update(keys=sha256_bytes(self._key_text().encode()), keys_file=str(self.keys))
+        if self.classes_of is not None:
+            doc["classes_of"] = self.classes_of
         return doc
 
     def _key_text(self) -> str:
@@ -165,6 +173,9 @@ class ImageNetAdapter(Adapter):
                         out.append(Sample(key=rel, source=path.relative_to(self.src).as_posix(),
                                           output=output_name(rel, self.settings.image_format)))  # fmt: skip
         out = sorted(out, key=lambda s: s.key)
+        if self.classes_of is not None:
+            space = label_space(self.classes_of)
+            out = [s for s in out if space.index(s.key.split("/", 1)[0]) is not None]
         return self._only_keys(out) if self.keys is not None else out
 
     def _archive_samples(self) -> list[Sample]:
@@ -191,7 +202,10 @@ class ImageNetAdapter(Adapter):
         return list(self._classes or [])
 
     def label(self, sample: Sample) -> int | None:
-        """The wnid's index in sorted order (torchvision's ImageFolder); None for an unlabelled image."""
+        """The wnid's index in sorted order (torchvision's ImageFolder); None for an unlabelled image. With
+        :attr:`classes_of`, the wnid's class in that label space."""
+        if self.classes_of is not None:
+            return label_space(self.classes_of).index(sample.key.split("/", 1)[0])
         if self._class_index is None:
             self._class_index = {wnid: i for i, wnid in enumerate(self.tree_dirs())}
         return self._class_index.get(sample.key.split("/", 1)[0])

@@ -102,8 +102,8 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
                desc=f"{model}: {len(todo)} cells")  # fmt: skip
     run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo})
     try:
-        if processes is None:
-            processes = tree.on_the_fly
+        if processes is None:  # corrupting: processes; decoding alone (a built tree, a test set itself): threads
+            processes = tree.on_the_fly and bool(tree.cells)
         with Loader(tree, workers, processes=processes) as loader:
             for unit, images in loader.map(_units(tree, todo, samples)):
                 for sample, loaded in zip(unit.samples, images, strict=True):

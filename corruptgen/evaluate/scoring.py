@@ -8,6 +8,7 @@ from corruptgen.corruptions.sequences import get_sequence
 from corruptgen.metrics import ALEXNET_ERRORS, higher_is_better
 
 from .results import cell_path, read_json, read_run
+from .shifts import shift_summary
 from .summary import cells_of, error_summary, performance_summary, stability_summary, write_summary
 from .tasks import Task, task_for
 from .tasks.registry import TASKS, kinds
@@ -70,6 +71,11 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     samples = tree.samples(run.get("limit"))
     ids = [task.sample_id(s) for s in samples]
     grid = tree.select(corruptions, severities)
+    if task.kind == "shift" and not tree.cells:  # a natural shift's test set itself: its accuracy
+        doc = shift_summary(tree, task, results, ids, run)
+        if out is not None:
+            write_summary(doc, Path(out))
+        return doc
     if not grid:
         raise EvaluationError(f"the tree holds no cell of corruptions {corruptions} at severities {severities}.")
     if tree.sequences:
@@ -79,7 +85,8 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     cells: list[Cell] = [None, *grid]
     scores = score_cells(task, results, cells, ids, partial)
     if higher_is_better(task.metrics[0]):
-        doc = performance_summary(tree.dataset, task.kind, task.metrics, scores, grid, partial)
+        given = tuple(m for m in task.metrics if all(m in v for v in scores.values()))  # a class-index model: no top-5
+        doc = performance_summary(tree.dataset, task.kind, given, scores, grid, partial)
     else:
         metric = task.metrics[0]
         base, name = None, normalisation(tree, grid)

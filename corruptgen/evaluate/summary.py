@@ -14,6 +14,8 @@ from corruptgen.corruptions.sequences import TEST_PERTURBATIONS, get_sequence
 from corruptgen.files import atomic_write
 from corruptgen.pipeline.layout import tree_name
 
+from .shifts import shift_markdown
+
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
 
 
@@ -207,6 +209,8 @@ def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, s
 
 
 def markdown(doc: dict) -> str:
+    if doc.get("summary") == "shift":
+        return shift_markdown(doc)
     header, rows, summary = table_rows(doc)
     stability = doc.get("summary") == "stability"
     what = "per perturbation sequence" if stability else "per corruption and severity"
@@ -235,6 +239,11 @@ def markdown(doc: dict) -> str:
 
 
 def csv_text(doc: dict) -> str:
+    if doc.get("summary") == "shift":
+        keys = ("dataset", "setting", "model", "top-1 accuracy", "top-5 accuracy", "images", "correct", "rule")
+        lo, hi = doc["interval_95"]
+        return ",".join([*keys, "interval_low", "interval_high"]) + "\n" + ",".join(
+            [*(str(doc.get(k) if doc.get(k) is not None else "") for k in keys), str(lo), str(hi)]) + "\n"
     header, rows, summary = table_rows(doc)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -317,9 +326,12 @@ def plot_png(doc: dict) -> bytes:
 
 
 def write_summary(doc: dict, out: Path) -> list[Path]:
-    """Render everything first, then write: a failure leaves no half-written report."""
+    """Render everything first, then write: a failure leaves no half-written report. A natural shift's
+    accuracy has no plot of its own (the robustness table over several runs draws one)."""
     files = {"results.json": (json.dumps(doc, indent=2) + "\n").encode(), "table.md": markdown(doc).encode(),
-             "table.csv": csv_text(doc).encode(), "plot.png": plot_png(doc)}  # fmt: skip
+             "table.csv": csv_text(doc).encode()}  # fmt: skip
+    if doc.get("summary") != "shift":
+        files["plot.png"] = plot_png(doc)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         atomic_write(out / name, data)

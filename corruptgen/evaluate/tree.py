@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from corruptgen.datasets import ADAPTERS, Adapter, Sample, SampleError, adapter_from_identity
+from corruptgen.datasets import ADAPTERS, NATURAL_SHIFTS, Adapter, Sample, SampleError, adapter_from_identity
 from corruptgen.pipeline.layout import STATE_FILE, LayoutError, read_rows, read_state, shard_manifests, tree_name
 from corruptgen.pipeline.recipe import (
     catalogue_order,
@@ -90,15 +90,22 @@ class Tree:
 
     @classmethod
     def plan(cls, dataset: str, src: Path | None, split: str | None, seed: int, profile: str,
-             cells: list[tuple[str, int]], preprocess: bool = True) -> Tree:  # fmt: skip
-        """An on-the-fly tree: nothing on disk, every cell computed in memory with the build's seeds."""
+             cells: list[tuple[str, int]], preprocess: bool = True, **shift) -> Tree:  # fmt: skip
+        """An on-the-fly tree: nothing on disk, every cell computed in memory with the build's seeds.
+        ``shift``: a natural shift's settings, recorded with the tree (``classes_of``: ImageNet restricted to
+        a label space's classes; ``rule``: the scoring rule; ``border``: ObjectNet's crop)."""
         source = "bundled sample" if src is None else str(src)
+        imagenet_like = dataset == "imagenet" or dataset in NATURAL_SHIFTS
         identity = {"dataset": dataset, "source": source, "split": split, "seed": seed, "profile": profile,
                     "image_format": "png", "jpeg_quality": 95,
-                    "preprocessing": "resize256-centercrop224" if dataset == "imagenet" and preprocess else None}  # fmt: skip
+                    "preprocessing": "resize256-centercrop224" if imagenet_like and preprocess else None}  # fmt: skip
+        identity.update({k: v for k, v in shift.items() if v is not None})
         tree = cls(identity, cells, None, True)
         tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly (and
         # the adapter made now: an unknown kind or a missing --src is said before anything runs)
+        for key in ("variant", "label_space", "border"):  # what the adapter found (ImageNet-V2's variant)
+            if key in tree.adapter.describe() and key not in tree.identity:
+                tree.identity[key] = tree.adapter.describe()[key]
         refuse_moving_content(tree.adapter, [c for c, _ in cells], profile)  # as a build does
         return tree
 
