@@ -11,6 +11,7 @@ from corruptgen.datasets import ADAPTERS, NATURAL_SHIFTS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
 from corruptgen.labels import RULES, SPACES
+from corruptgen.models import is_model_spec
 from corruptgen.pipeline.executors import worker_count
 
 from .options import (
@@ -37,7 +38,18 @@ def _make(name: str):
         "corruption/severity cell, one results file per cell under --results (resumable).\n\n"
         f"TARGET is a tree built by `corruptgen build` ({datasets}), or with --on-the-fly a dataset kind."))
     @click.argument("target")
-    @click.option("--model", required=True, help="MODULE:FACTORY; the factory returns the model (see the README).")
+    @click.option("--model", required=True,
+                  help="timm:NAME, torchvision:NAME, open_clip:ARCH/TAG (zero-shot), or MODULE:FACTORY (a factory "
+                       "returning the model; see the README).")
+    @click.option("--weights", default=None,
+                  help="A named model's weights: a local file, or none (random, for a smoke run). Default: the "
+                       "library's local cache; nothing downloads unless CORRUPTGEN_ALLOW_DOWNLOADS=1.")
+    @click.option("--device", default=None, help="cuda, cpu or mps (default: a GPU when there is one).")
+    @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
+                  help="A named model's autocast precision.")
+    @click.option("--templates", default=None,
+                  help="open_clip: the zero-shot prompts: openai (the 80, default), simple (open_clip's 7) or a file of "
+                       "lines with {} for the class name.")
     @click.option("--results", type=click.Path(file_okay=False, path_type=Path), required=True,
                   help="Folder for clean.json and <corruption>/<severity>.json.")
     @click.option("--corruptions", default=None, help="Only these cells (names or groups; default every built one).")
@@ -60,9 +72,17 @@ def _make(name: str):
     @click.option("--quiet", is_flag=True, help="No progress bar.")
     @shift_options(name)
     @clean_errors
-    def command(target, model, results, corruptions, severities, limit, batch_size, workers, on_the_fly, src, split,
-                seed, profile, quiet, **shift):  # fmt: skip
+    def command(target, model, weights, device, precision, templates, results, corruptions, severities, limit, batch_size,
+                workers, on_the_fly, src, split, seed, profile, quiet, **shift):  # fmt: skip
         sevs = parse_severities(severities) if severities else None
+        model_options = {k: v for k, v in (("weights", weights), ("device", device), ("templates", templates)) if v}
+        model_options["precision"] = precision
+        if not is_model_spec(model):
+            for option, value in (("--weights", weights), ("--device", device), ("--templates", templates),
+                                  ("--precision", None if precision == "fp32" else precision)):  # fmt: skip
+                if value:
+                    raise click.BadParameter(f"{option} belongs to a named model (timm:, torchvision:, open_clip:); "
+                                             f"{model} is your own factory.", param_hint=option)  # fmt: skip
         shift = {k: v for k, v in shift.items() if v is not None}
         task_kind = KINDS[name][0]
         if name == "classify" and (target in NATURAL_SHIFTS or "classes_of" in shift):
@@ -97,7 +117,8 @@ def _make(name: str):
                 click.echo(f"Scoring the {scored} split of a tree holding {' and '.join(held)} (--split {others} for "
                            "the other).", err=True)  # fmt: skip
         report = run_model(tree, task_kind, model, results, batch_size=batch_size, limit=limit, corruptions=names,
-                           severities=sevs, quiet=quiet, workers=worker_count(workers))  # fmt: skip
+                           severities=sevs, quiet=quiet, workers=worker_count(workers),
+                           model_options=model_options)  # fmt: skip
         for problem in report.unreadable[:10]:
             click.echo(f"  unreadable: {problem}", err=True)
         click.echo(f"{len(report.cells_run)} cells run, {len(report.cells_skipped)} already in {results}"
@@ -143,7 +164,9 @@ def _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, qui
         names, profile = dataset_defaults("imagenet", parse_corruptions(corruptions), profile)
         names, levels = resolve_selection(names, sevs, profile)
         cells = [(c, s) for c in names for s in levels]
-    tree = Tree.plan(target, src, split, seed, profile or "imagenet", cells, **shift)
+    # the set as released (the model's preprocessing sizes it, as its library's own eval); corrupted copies
+    # first get ImageNet-C's Resize(256) + CenterCrop(224), the size its severities are defined at
+    tree = Tree.plan(target, src, split, seed, profile or "imagenet", cells, preprocess=bool(cells), **shift)
     note = tree.adapter.size_warning(len(tree.samples()))
     if note and not quiet:
         click.echo(f"Note: {note}", err=True)

@@ -149,6 +149,14 @@ def walk_images(root: Path) -> Iterator[Path]:
             yield path
 
 
+@dataclass(frozen=True)
+class NamedClass:
+    """A class of a dataset that is no ImageNet label space: its name (CIFAR's, a folder's)."""
+
+    name: str
+    in1k: tuple[int, ...] = ()
+
+
 @dataclass
 class Adapter:
     """Base adapter. Subclasses set ``name`` and implement :meth:`samples` (and, as needed,
@@ -271,6 +279,11 @@ class Adapter:
 
     def label(self, sample: Sample) -> int | None:
         """The sample's class index for class-labelled datasets (None: no class)."""
+        return None
+
+    def class_list(self) -> list | None:
+        """The classes :meth:`label` indexes, in its order, each with a ``name`` (and ``in1k``, the ImageNet
+        classes it is): what a zero-shot model is asked to tell apart. None: the dataset has no classes."""
         return None
 
     def members(self, sample: Sample, moved_files: dict[str, bytes], fields: dict) -> dict[str, bytes]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Adapter, DatasetError, Sample, SampleError, array_problems
+from .base import Adapter, DatasetError, NamedClass, Sample, SampleError, array_problems
 from .decoded import decoded, file_identity
 
 
@@ -100,9 +100,9 @@ class CifarAdapter(Adapter):
         files = ", ".join(self.release.batches[self.split])
         return f"{self.release.folder}/ ({files}) or {self.release.archive}"
 
-    def _batch_bytes(self) -> list[tuple[str, bytes]]:
-        """Each batch file of the split: (what to call it in a message, its bytes)."""
-        names = self.release.batches[self.split]
+    def _batch_bytes(self, names: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
+        """Each batch file of the split (or the files ``names``): (what to call it in a message, its bytes)."""
+        names = names or self.release.batches[self.split]
         src = Path(self.src)
         if src.is_file():
             try:
@@ -157,6 +157,17 @@ class CifarAdapter(Adapter):
             key = (self.name, self.split, *self._source_identity())
             self._arrays["data"] = decoded(key, self._decode)
         return self._arrays["data"]
+
+    def class_list(self) -> list:
+        """The class names of the release's meta file (``batches.meta``'s ``label_names``, ``meta``'s
+        ``fine_label_names``), read as the batches are."""
+        meta, key = ("batches.meta", b"label_names") if self.release is CIFAR10 else ("meta", b"fine_label_names")
+        (display, data), = self._batch_bytes((meta,))
+        try:
+            names = pickle.loads(data, encoding="bytes")[key]
+        except (pickle.UnpicklingError, KeyError, EOFError, TypeError) as exc:
+            raise DatasetError(f"{display} holds no class names ({type(exc).__name__}).") from None
+        return [NamedClass(n.decode() if isinstance(n, bytes) else str(n)) for n in names]
 
     def labels(self) -> np.ndarray:
         """The split's labels (N uint8) in the release's order."""

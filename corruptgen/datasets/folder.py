@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import IMAGE_EXTENSIONS, Adapter, DatasetError, Sample, output_name, walk_images
+from .base import IMAGE_EXTENSIONS, Adapter, DatasetError, NamedClass, Sample, output_name, walk_images
 
 
 @dataclass
@@ -24,6 +24,12 @@ class FolderAdapter(Adapter):
             out.append(Sample(key=rel, source=rel, output=output_name(rel, self.settings.image_format)))
         self._classes = {name: i for i, name in enumerate(sorted({s.key.split("/")[0] for s in out if "/" in s.key}))}
         return out
+
+    def class_list(self) -> list:
+        """The class folders, sorted (their names are the classes' names)."""
+        if self._classes is None:
+            self.samples()
+        return [NamedClass(name.replace("_", " ")) for name in sorted(self._classes, key=self._classes.get)]
 
     def label(self, sample: Sample) -> int | None:
         """The index of the sample's top-level folder among them, sorted (torchvision's ImageFolder);

@@ -23,13 +23,13 @@ import numpy as np
 from PIL import Image
 
 from corruptgen.files import atomic_write, sha256_bytes
-
 from corruptgen.labels import label_space
 
 from .base import (
     IMAGE_EXTENSIONS,
     Adapter,
     DatasetError,
+    NamedClass,
     Sample,
     decode_image,
     decode_image_bytes,
@@ -209,6 +209,14 @@ class ImageNetAdapter(Adapter):
         if self._class_index is None:
             self._class_index = {wnid: i for i, wnid in enumerate(self.tree_dirs())}
         return self._class_index.get(sample.key.split("/", 1)[0])
+
+    def class_list(self) -> list:
+        """ImageNet-1k's classes of the class folders held, in label order (all 1000 for the whole of val), or
+        the ``classes_of`` label space's."""
+        if self.classes_of is not None:
+            return list(label_space(self.classes_of).classes)
+        space = label_space("imagenet-1k")
+        return [space.classes[i] if (i := space.index(wnid)) is not None else NamedClass(wnid) for wnid in self.tree_dirs()]
 
     # -- reading ------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from corruptgen.files import preallocate, write_labels
 
-from .base import Adapter, DatasetError, Sample, SampleError, array_problems
+from .base import Adapter, DatasetError, NamedClass, Sample, SampleError, array_problems
 from .decoded import decoded, file_identity
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -96,6 +96,10 @@ class MnistAdapter(Adapter):
     def labels(self, split: str) -> np.ndarray:
         """The split's labels (N uint8), as its idx file holds them."""
         return self._data(split)[1]
+
+    def class_list(self) -> list:
+        """The ten labels as digits (Fashion-MNIST's names are not in its idx files)."""
+        return [NamedClass(str(i)) for i in range(10)]
 
     def label(self, sample: Sample) -> int:
         split, index = sample.key.split("/")

@@ -98,6 +98,9 @@ class NaturalShiftAdapter(ImageNetAdapter):
         """The sample's class in the label space (its folder's, by the shipped map)."""
         return self.space.index(sample.key.split("/", 1)[0])
 
+    def class_list(self) -> list:
+        return list(self.space.classes)
+
     def size_warning(self, built: int) -> str | None:
         released = self.release.images
         skipped = getattr(self, "skipped", 0)

@@ -71,9 +71,26 @@ class RunReport:
     unreadable: list[str] = field(default_factory=list)
 
 
+def make_model(spec: str, task: Task, options: Mapping | None = None):
+    """The model ``spec`` names: a library's (``timm:``, ``torchvision:``, ``open_clip:``; :mod:`corruptgen.models`),
+    given the task's classes (a zero-shot head is built over them), or ``module:factory``'s."""
+    from corruptgen.models import ModelError, is_model_spec, load_model
+
+    if not is_model_spec(spec):
+        return load_factory(spec)()
+    try:
+        predict = load_model(spec, classes=task.model_classes(), **dict(options or {}))
+    except ModelError as exc:
+        raise EvaluationError(str(exc)) from None
+    if getattr(predict, "category_scheme", None) == "coco" and task.tree.dataset != "coco":
+        raise EvaluationError(f"--model {spec} names COCO's categories; {task.tree.dataset}'s differ, and no map between them "
+                              "ships: use it on coco, or wrap it in a factory that maps its labels.")  # fmt: skip
+    return predict
+
+
 def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_size: int = 1, limit: int | None = None,
               corruptions: list[str] | None = None, severities: list[int] | None = None, quiet: bool = False,
-              workers: int = 1, processes: bool | None = None) -> RunReport:  # fmt: skip
+              workers: int = 1, processes: bool | None = None, model_options: Mapping | None = None) -> RunReport:  # fmt: skip
     """Run ``model`` over the clean source and every selected cell; skip cells already written.
 
     ``workers`` load, and on the fly corrupt, images ahead of the model: threads reading a built tree
@@ -83,7 +100,7 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     results = Path(results)
     task = task_for(tree, task_kind)
     _check_run_record(results, model, limit, tree.on_the_fly, tree.scored_split)
-    predict = load_factory(model)()
+    predict = make_model(model, task, model_options)
     samples = tree.samples(limit)
     if not samples:
         raise EvaluationError(f"no images found for {tree.dataset} in {tree.identity.get('source')}.")
@@ -93,7 +110,8 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     results.mkdir(parents=True, exist_ok=True)
     write_json(results / RUN_FILE, {"model": model, "task": task_kind, "limit": limit, "split": tree.scored_split,
                                     "images": len(samples), "on_the_fly": tree.on_the_fly,
-                                    "batch_size": batch_size, "corruptgen_version": __version__})  # fmt: skip
+                                    "batch_size": batch_size, "corruptgen_version": __version__,
+                                    **({"model_record": predict.describe()} if hasattr(predict, "describe") else {})})  # fmt: skip
     if tree.on_the_fly:
         write_json(results / STATE_FILE, tree.state())
     if not todo:

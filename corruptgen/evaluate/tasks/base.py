@@ -39,6 +39,11 @@ class Task:
         """The id results files use for ``sample`` (the build's sample key unless overridden)."""
         return sample.key
 
+    def model_classes(self) -> list | None:
+        """The classes a model that wants them (a zero-shot classifier) is given, in the order its scores are
+        read: items with a ``name`` (and ``in1k``, where they are ImageNet's); None where the task has none."""
+        return None
+
     def new_payload(self):
         """An empty results payload of one cell."""
         raise NotImplementedError

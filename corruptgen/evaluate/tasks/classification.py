@@ -29,6 +29,10 @@ class ClassificationTask(Task):
                                       "needs <class>/<image> (as torchvision's ImageFolder).")  # fmt: skip
             self.labels[sample.key] = label
 
+    def model_classes(self) -> list:
+        """ImageNet's 1000 classes; CIFAR's names from its release; a folder tree's class folders; MNIST's digits."""
+        return self.tree.adapter.class_list()
+
     def new_payload(self) -> dict:
         return {"predictions": {}}
 

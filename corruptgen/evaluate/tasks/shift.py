@@ -19,6 +19,12 @@ from .base import Task, keyed_payload, model_array
 from .registry import register
 
 
+def _softmax_max(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp.max(axis=1) / exp.sum(axis=1)
+
+
 def space_of(tree: Tree) -> LabelSpace:
     """The label space a tree is scored in: its ``classes_of`` (ImageNet restricted to a shift's classes),
     the test set's own, or ImageNet-1k."""
@@ -51,6 +57,9 @@ class ShiftTask(Task):
                 raise EvaluationError(f"{sample.key} is in no class of the {self.space.name} label space.")
             self.targets[sample.key] = int(target)
 
+    def model_classes(self) -> list:
+        return list(self.space.classes)
+
     def new_payload(self) -> dict:
         return {"rule": self.rule, "label_space": self.space.name, "top5": {}, "msp": {}}
 
@@ -59,8 +68,14 @@ class ShiftTask(Task):
         if len(values) != len(batch):
             raise EvaluationError(f"{where} returned {len(values)} outputs for a batch of {len(batch)} images.")
         try:
-            top = top_classes(values, self.space, self.rule, 5)
-            msp = max_softmax(values, self.space, self.rule) if values.ndim == 2 else None
+            if values.ndim == 2 and values.shape[1] == len(self.space.classes) != 1000:
+                # a zero-shot head over the space's own classes (CLIP_benchmark's way): ranked as they are
+                top = np.argsort(-values, axis=1, kind="stable")[:, :5]
+                msp = _softmax_max(values)
+                payload["head"] = "label space"
+            else:
+                top = top_classes(values, self.space, self.rule, 5)
+                msp = max_softmax(values, self.space, self.rule) if values.ndim == 2 else None
         except LabelError as exc:
             raise EvaluationError(f"{where}: {exc}") from None
         for i, (sample, _) in enumerate(batch):
