@@ -1,4 +1,5 @@
-"""Named models against the hardware: ``corruptgen classify --model timm:NAME`` against the model alone.
+"""Named models against the hardware: ``corruptgen classify --model timm:NAME`` against the model alone, and
+with test-time adaptation (``--adapt tent``) against without.
 
     python scripts/bench_models.py [--model timm:resnet18] [--images 192]   # writes the models section of docs/benchmarks.md
 
@@ -65,6 +66,12 @@ def main() -> None:
                         "--classes-of", "imagenet-1k", "--model", args.model, "--weights", "none", "--results",
                         str(tmp / "runs"), "--batch-size", str(args.batch_size), "--quiet"], check=True)  # fmt: skip
         command = len(images) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "corruptgen", "classify", "imagenet", "--src", str(tmp / "imagenet"),
+                        "--classes-of", "imagenet-1k", "--model", args.model, "--weights", "none", "--results",
+                        str(tmp / "runs-tent"), "--batch-size", str(args.batch_size), "--adapt", "tent", "--quiet"],
+                       check=True)  # fmt: skip
+        tent = len(images) / (time.perf_counter() - started)
     lines = [
         "## Named models (`scripts/bench_models.py`)",
         "",
@@ -78,6 +85,8 @@ def main() -> None:
         f"| the model alone (preprocessing + forward) | {alone:,.1f} |",
         f"| `corruptgen classify imagenet --classes-of imagenet-1k --model {args.model}` | {command:,.1f} |",
         f"| ratio | {command / alone:.2f} |",
+        f"| the same command with `--adapt tent` (a forward and a backward per batch) | {tent:,.1f} |",
+        f"| tent / source | {tent / command:.2f} |",
     ]
     publish("models", lines, write=not args.no_write)
 

@@ -138,3 +138,26 @@ def colour_coded_indices():
     """``colour_coded``'s argmax alone (a model that returns class indices)."""
     scorer = colour_coded()
     return lambda images: scorer(images).argmax(axis=1)
+
+
+def tiny_bn_cnn():
+    """A torch.nn.Module with BatchNorm (fixed seeded weights): test-time adaptation has something to adapt."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 6, 3, stride=2), nn.BatchNorm2d(6), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(6, 10))  # fmt: skip
+    with torch.no_grad():  # source statistics unlike any test batch's, so adapting them shows
+        model[1].running_mean.fill_(0.3)
+        model[1].running_var.fill_(2.0)
+    return model
+
+
+def tiny_mlp():
+    """A torch.nn.Module without BatchNorm: nothing test-time adaptation could adapt."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.LazyLinear(10))

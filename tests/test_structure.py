@@ -23,7 +23,7 @@ LAYERS = {
     "api": 4,
     "datasets": 5, "compat": 5,
     "writers": 6, "augment": 6,
-    "pipeline": 7, "models": 7,
+    "pipeline": 7, "models": 7, "adapt": 7,
     "evaluate": 8, "preview": 8,
     "report": 9,
     "cli": 10, "__main__": 11,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from corruptgen.evaluate import Tree, evaluate
+from corruptgen.evaluate.comparison import comparison_csv, comparison_markdown, comparison_table
 from corruptgen.evaluate.shifts import read_fits, robustness_csv, robustness_markdown, robustness_plot, robustness_table
 from corruptgen.evaluate.summary import markdown
 from corruptgen.files import atomic_write
@@ -18,8 +19,9 @@ from .options import clean_errors, parse_severities, parse_tree_names
 @click.command("evaluate")
 @click.argument("tree", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--results", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True, multiple=True,
-              help="The runner's folder: clean.json and <corruption>/<severity>.json. Give it several times for one "
-                   "robustness table over natural-shift runs (and ImageNet-C's), per model.")
+              help="The runner's folder: clean.json and <corruption>/<severity>.json. Several: with TREE, runs of it "
+                   "side by side (source, bn, tent, rpl: the TTA papers' table); without, one robustness table over "
+                   "natural-shift runs (and ImageNet-C's), per model.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write results.json, table.md, table.csv and plot.png here (default: --results).")
 @click.option("--partial", is_flag=True, help="Score the cells that have results; the summary says it is partial.")
@@ -48,9 +50,10 @@ def evaluate_command(tree, results, out, partial, baseline, src, corruptions, se
     --results: each scored, then one robustness table (ImageNet accuracy, each shift's accuracy, drop and
     effective robustness, ImageNet-O's AUPR, ImageNet-C's mCE) per model, and its figure."""
     if len(results) > 1:
-        if tree is not None:
-            raise click.UsageError("give TREE with one --results; several are each scored against their own record.")
-        _robustness(results, out, src, fit_csv, transform)
+        if tree is not None:  # runs of one -C tree (source and adapted): the TTA papers' table
+            _comparison(Tree.open(tree, src), results, out, partial, corruptions, severities)
+        else:
+            _robustness(results, out, src, fit_csv, transform)
         return
     results = results[0]
     opened = Tree.open(tree if tree is not None else results, src)
@@ -60,6 +63,22 @@ def evaluate_command(tree, results, out, partial, baseline, src, corruptions, se
     click.echo(markdown(doc), nl=False)
     written = "results.json, table.md and table.csv" if doc.get("summary") == "shift" else "results.json, table.md, table.csv and plot.png"
     click.echo(f"\nWrote {written} to {out or results}.", err=True)
+
+
+def _comparison(tree: Tree, results: tuple[Path, ...], out: Path | None, partial: bool, corruptions, severities) -> None:
+    """Each results folder scored against TREE, then one row per run: source, bn, tent, rpl side by side."""
+    names = parse_tree_names(corruptions, tree)
+    sevs = parse_severities(severities) if severities else None
+    for folder in results:
+        evaluate(tree, folder, folder, partial=partial, corruptions=names, severities=sevs)
+    table = comparison_table(list(results))
+    out = out or Path("comparison")
+    files = {"comparison.json": (json.dumps(table, indent=2) + "\n").encode(), "comparison.md": comparison_markdown(table).encode(),
+             "comparison.csv": comparison_csv(table).encode()}  # fmt: skip
+    for name, data in files.items():
+        atomic_write(out / name, data)
+    click.echo(comparison_markdown(table), nl=False)
+    click.echo(f"\nWrote {', '.join(files)} to {out}.", err=True)
 
 
 def _robustness(results: tuple[Path, ...], out: Path | None, src: Path | None, fit_csv: Path | None, transform: str) -> None:

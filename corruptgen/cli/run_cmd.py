@@ -11,6 +11,7 @@ from corruptgen.datasets import ADAPTERS, NATURAL_SHIFTS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
 from corruptgen.labels import RULES, SPACES
+from corruptgen.adapt import METHODS, PROTOCOLS, Settings
 from corruptgen.models import is_model_spec
 from corruptgen.pipeline.executors import worker_count
 
@@ -84,6 +85,7 @@ def _make(name: str):
                     raise click.BadParameter(f"{option} belongs to a named model (timm:, torchvision:, open_clip:); "
                                              f"{model} is your own factory.", param_hint=option)  # fmt: skip
         shift = {k: v for k, v in shift.items() if v is not None}
+        adaptation = _adaptation(shift)
         task_kind = KINDS[name][0]
         if name == "classify" and (target in NATURAL_SHIFTS or "classes_of" in shift):
             tree = _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, quiet)
@@ -118,7 +120,7 @@ def _make(name: str):
                            "the other).", err=True)  # fmt: skip
         report = run_model(tree, task_kind, model, results, batch_size=batch_size, limit=limit, corruptions=names,
                            severities=sevs, quiet=quiet, workers=worker_count(workers),
-                           model_options=model_options)  # fmt: skip
+                           model_options=model_options, adaptation=adaptation, seed=seed)  # fmt: skip
         for problem in report.unreadable[:10]:
             click.echo(f"  unreadable: {problem}", err=True)
         click.echo(f"{len(report.cells_run)} cells run, {len(report.cells_skipped)} already in {results}"
@@ -134,6 +136,21 @@ def shift_options(name: str):
     def add(fn):
         if name != "classify":
             return fn
+        fn = click.option("--adapt", type=click.Choice(METHODS), default=None,
+                          help="Test-time adaptation of a PyTorch model: bn (batch statistics), tent (entropy), rpl "
+                               "(GCE pseudo-labels); none (default) scores the source model.")(fn)  # fmt: skip
+        fn = click.option("--protocol", type=click.Choice(PROTOCOLS), default=None,
+                          help="With --adapt: reset (default: a fresh model per cell), continual (one model through the "
+                               "cells in order) or episodic (reset before every batch).")(fn)  # fmt: skip
+        fn = click.option("--bn-prior", type=click.IntRange(min=0), default=None,
+                          help="--adapt bn: N of prior * source + (1 - prior) * batch statistics, prior = N / (N + batch "
+                               "size); 0 (default): batch statistics alone.")(fn)  # fmt: skip
+        fn = click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None,
+                          help="--adapt tent / rpl: Adam (default, betas 0.9 / 0.999) or SGD (momentum 0.9, Nesterov).")(fn)
+        fn = click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                          help="--adapt tent / rpl: learning rate (default 1e-3, the anchors' CIFAR setting).")(fn)
+        fn = click.option("--steps", type=click.IntRange(min=1), default=None,
+                          help="--adapt tent / rpl: updates per batch (default 1).")(fn)
         fn = click.option("--border", type=click.IntRange(0, 2), default=None,
                           help="objectnet: pixels cropped from each side first (default 2, as every reference; 0 keeps "
                                "the red border).")(fn)  # fmt: skip
@@ -147,6 +164,26 @@ def shift_options(name: str):
         return fn
 
     return add
+
+
+ADAPT_KEYS = ("adapt", "protocol", "bn_prior", "optimizer", "lr", "steps")
+
+
+def _adaptation(options: dict):
+    """--adapt and its settings (taken out of ``options``) as :class:`corruptgen.adapt.Settings`, or None."""
+    given = {k: options.pop(k) for k in ADAPT_KEYS if k in options}
+    method = given.pop("adapt", None)
+    if method in (None, "none"):
+        if given:
+            option = "--" + next(iter(given)).replace("_", "-")
+            raise click.BadParameter(f"{option} belongs to test-time adaptation; add --adapt bn|tent|rpl.", param_hint=option)
+        return None
+    if "bn_prior" in given and method != "bn":
+        raise click.BadParameter("--bn-prior is --adapt bn's.", param_hint="--bn-prior")
+    if method == "bn" and {"optimizer", "lr", "steps"} & set(given):
+        raise click.BadParameter("--adapt bn trains nothing; --optimizer, --lr and --steps are tent's and rpl's.",
+                                 param_hint="--adapt")  # fmt: skip
+    return Settings(method=method, **given)
 
 
 def _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, quiet) -> Tree:

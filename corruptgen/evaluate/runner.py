@@ -77,7 +77,7 @@ def make_model(spec: str, task: Task, options: Mapping | None = None):
     from corruptgen.models import ModelError, is_model_spec, load_model
 
     if not is_model_spec(spec):
-        return load_factory(spec)()
+        return _as_predictor(load_factory(spec)())
     try:
         predict = load_model(spec, classes=task.model_classes(), **dict(options or {}))
     except ModelError as exc:
@@ -88,20 +88,47 @@ def make_model(spec: str, task: Task, options: Mapping | None = None):
     return predict
 
 
+def _as_predictor(model):
+    """A factory's ``torch.nn.Module`` (without a ``batch_format`` of its own) is fed N x 3 x H x W float tensors in
+    0-1 on the GPU when there is one, and can be adapted at test time; any other callable is used as it is."""
+    import sys as _sys
+
+    torch = _sys.modules.get("torch")
+    if torch is None or not isinstance(model, torch.nn.Module) or hasattr(model, "batch_format"):
+        return model
+    from torchvision.transforms.functional import to_tensor
+
+    from corruptgen.models.base import Predictor
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return Predictor(model, to_tensor, device, "fp32", {"source": "factory", "preprocessing": "ToTensor (0-1)"})
+
+
 def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_size: int = 1, limit: int | None = None,
               corruptions: list[str] | None = None, severities: list[int] | None = None, quiet: bool = False,
-              workers: int = 1, processes: bool | None = None, model_options: Mapping | None = None) -> RunReport:  # fmt: skip
+              workers: int = 1, processes: bool | None = None, model_options: Mapping | None = None,
+              adaptation=None, seed: int = 0) -> RunReport:  # fmt: skip
     """Run ``model`` over the clean source and every selected cell; skip cells already written.
 
     ``workers`` load, and on the fly corrupt, images ahead of the model: threads reading a built tree
     (decoding releases the GIL, and threads hand images over without copies), processes on the fly
     (the corruptions' Python parts hold the GIL, so threads would not scale); ``processes`` overrides
-    the choice. The results files are the same bytes for any number of workers of either kind."""
+    the choice. The results files are the same bytes for any number of workers of either kind.
+
+    ``adaptation`` (:class:`corruptgen.adapt.Settings`): test-time adaptation of a PyTorch model; each cell's
+    images then reach it in batches of that cell alone, shuffled with ``seed`` (never class-sorted), the model
+    reset as the protocol says; what was done is recorded in ``run.json``."""
     results = Path(results)
     task = task_for(tree, task_kind)
-    _check_run_record(results, model, limit, tree.on_the_fly, tree.scored_split)
+    adapting = adaptation is not None and adaptation.method != "none"
+    record = adaptation_record(adaptation, seed, batch_size) if adapting else None
+    _check_run_record(results, model, limit, tree.on_the_fly, tree.scored_split, record)
     predict = make_model(model, task, model_options)
+    if adapting:
+        predict = adapt_model(predict, task, adaptation)
     samples = tree.samples(limit)
+    if adapting:  # the stream shuffled with the run's seed: one permutation, every cell
+        samples = [samples[i] for i in np.random.default_rng(seed).permutation(len(samples))]
     if not samples:
         raise EvaluationError(f"no images found for {tree.dataset} in {tree.identity.get('source')}.")
     cells: list[Cell] = [*([] if tree.sequences else [None]), *tree.select(corruptions, severities)]
@@ -111,22 +138,24 @@ def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_si
     write_json(results / RUN_FILE, {"model": model, "task": task_kind, "limit": limit, "split": tree.scored_split,
                                     "images": len(samples), "on_the_fly": tree.on_the_fly,
                                     "batch_size": batch_size, "corruptgen_version": __version__,
-                                    **({"model_record": predict.describe()} if hasattr(predict, "describe") else {})})  # fmt: skip
+                                    **({"model_record": predict.describe()} if hasattr(predict, "describe") else {}),
+                                    **({"adaptation": {**record, "order": [cell_name(c) for c in cells]}} if adapting else {})})  # fmt: skip
     if tree.on_the_fly:
         write_json(results / STATE_FILE, tree.state())
     if not todo:
         return report
     bar = tqdm(total=len(samples) * len(todo), unit="img", disable=quiet, file=sys.stderr, dynamic_ncols=True,
                desc=f"{model}: {len(todo)} cells")  # fmt: skip
-    run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo})
+    run = _Run(task, predict, model, batch_size, report, bar, results, {cell: len(samples) for cell in todo},
+               adaptation.protocol if adapting else None)  # fmt: skip
     try:
         if processes is None:  # corrupting: processes; decoding alone (a built tree, a test set itself): threads
             processes = tree.on_the_fly and bool(tree.cells)
         with Loader(tree, workers, processes=processes) as loader:
-            for unit, images in loader.map(_units(tree, todo, samples)):
+            for unit, images in loader.map(_units(tree, todo, samples, by_cell=adapting)):
                 for sample, loaded in zip(unit.samples, images, strict=True):
                     for cell, (pixels, problem) in zip(unit.cells, loaded, strict=True):
-                        run.add(cell, sample, pixels, problem, mixed=tree.on_the_fly)
+                        run.add(cell, sample, pixels, problem, mixed=tree.on_the_fly and not adapting)
             run.flush()
     finally:
         bar.close()
@@ -140,10 +169,16 @@ UNIT_BYTES = 64 << 20
 decoding the source again, only where frames are so large that all its cells would not fit)."""
 
 
-def _units(tree: Tree, todo: list[Cell], samples: list[Sample]) -> Iterator[Unit]:
+def _units(tree: Tree, todo: list[Cell], samples: list[Sample], by_cell: bool = False) -> Iterator[Unit]:
     """The loading work in the order the model sees it: from a built tree cell by cell (batches of one
     cell, as the cells' files are written); on the fly sample by sample, each source decoded once for
     every cell (or once per group of cells for frames too large to hold all their outputs at once)."""
+    if by_cell and tree.on_the_fly:  # adaptation: one cell's batches at a time, each source decoded per cell
+        for cell in todo:
+            for i in range(0, len(samples), UNIT_IMAGES):
+                chunk = tuple(samples[i : i + UNIT_IMAGES])
+                yield Unit(chunk, (cell,), tuple((None,) for _ in chunk))
+        return
     if not tree.on_the_fly:
         for cell in todo:
             rows = tree.rows_for(cell, samples)
@@ -165,8 +200,9 @@ class _Run:
     """Batches for the model, each cell's payload filled in sample order and written once complete."""
 
     def __init__(self, task: Task, predict, model: str, batch_size: int, report: RunReport, bar, results: Path,
-                 left: dict):  # fmt: skip
+                 left: dict, protocol: str | None = None):  # fmt: skip
         self.task, self.predict, self.model, self.batch_size = task, predict, model, batch_size
+        self.protocol, self.adapted_cell = protocol, ()  # the cell the adapted model last saw
         self.report, self.bar, self.results, self.left = report, bar, results, left
         self.payloads = {cell: task.new_payload() for cell in left}
         self.batch: list[tuple[Cell, Sample, np.ndarray]] = []
@@ -194,6 +230,9 @@ class _Run:
         if not self.batch:
             return
         batch, self.batch, self.pending = self.batch, [], 0
+        if self.protocol == "episodic" or (self.protocol == "reset" and batch[0][0] != self.adapted_cell):
+            self.predict.adaptation.reset()
+        self.adapted_cell = batch[0][0]
         if batch[0][2].ndim == 4:  # sequences: every frame goes to the model, outputs regrouped per sequence
             outputs = self._frames([pixels for _, _, pixels in batch])
         else:
@@ -261,12 +300,41 @@ def _take(outputs, indices: list[int], n: int, where: str):
     return outputs[np.asarray(indices)] if isinstance(outputs, np.ndarray) else outputs[indices]
 
 
-def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: bool, split: str | None) -> None:
+def adaptation_record(settings, seed: int, batch_size: int) -> dict:
+    """What a results folder records of its adaptation: the method's settings, the protocol, the stream."""
+    return {**settings.describe(), "batch_size": batch_size, "stream": f"shuffled, seed {seed}", "passes": 1}
+
+
+def adapt_model(predict, task: Task, settings):
+    """``predict`` adapting at test time: a named model's Predictor, or a factory's ``torch.nn.Module`` (fed N x 3 x
+    H x W float tensors in 0-1); EvaluationError with one sentence for anything else."""
+    from corruptgen.adapt import Adaptation, AdaptationError
+
+    if task.kind not in ("classification", "shift"):
+        raise EvaluationError(f"--adapt {settings.method}: test-time adaptation scores classifiers; {task.tree.dataset}'s "
+                              f"{task.kind} models are not adapted.")  # fmt: skip
+    module = getattr(predict, "module", None)
+    if module is None or not hasattr(predict, "adaptation"):
+        raise EvaluationError(f"--adapt {settings.method} needs a PyTorch model: a named one (timm:, torchvision:) or a "
+                              "factory returning a torch.nn.Module.")  # fmt: skip
+    try:
+        predict.adaptation = Adaptation(module, settings)
+    except AdaptationError as exc:
+        raise EvaluationError(str(exc)) from None
+    return predict
+
+
+def _check_run_record(results: Path, model: str, limit: int | None, on_the_fly: bool, split: str | None,
+                      adaptation: dict | None = None) -> None:  # fmt: skip
     """Refuse to add cells to results made by another model or over other images (a failed
     first attempt, with no cell written yet, does not count)."""
     previous = read_run(results) if results.is_dir() else {}
     if not previous or not any(p.name != RUN_FILE and p.name != STATE_FILE for p in results.rglob("*.json")):
         return
+    previous_adaptation = {k: v for k, v in (previous.get("adaptation") or {}).items() if k != "order"} or None
+    if previous_adaptation != adaptation:
+        raise EvaluationError(f"{results} holds results of another adaptation ({previous_adaptation or 'none'}); rerun with "
+                              "the same settings to resume, or choose another --results folder.")  # fmt: skip
     before = (previous.get("model"), previous.get("limit"), bool(previous.get("on_the_fly")), previous.get("split"))
     if before != (model, limit, on_the_fly, split):
         raise EvaluationError(f"{results} holds results of --model {before[0]} with --limit {before[1]} "

@@ -86,10 +86,15 @@ class Predictor:
 
         return self.preprocess(Image.fromarray(np.ascontiguousarray(image)))
 
+    adaptation = None
+    """Set by test-time adaptation (:mod:`corruptgen.adapt`): it then runs the model, gradients on."""
+
     def __call__(self, images) -> np.ndarray:
         import torch
 
         inputs = self.batch(images)
+        if self.adaptation is not None:
+            return self.adaptation(inputs).float().cpu().numpy()
         with torch.inference_mode(), torch.autocast(self.device.split(":")[0], dtype=self._dtype,
                                                     enabled=self.precision != "fp32"):  # fmt: skip
             outputs = self.forward(inputs)
