@@ -261,3 +261,21 @@ def test_corruptions_of_a_shift_on_the_fly(tmp_path):
     plain = run("imagenet-r", src, "plain")
     assert doc["P"] == pytest.approx(plain["top-1 accuracy"]) and set(doc["cells"]) == {"fog", "contrast"}
     assert doc["additional"]["top-5 accuracy"]["P"] == pytest.approx(plain["top-5 accuracy"])
+
+
+def test_imagenet_d_reads_a_domainnet_domain_through_the_reference_map(tmp_path):
+    space = label_space("imagenet-d")
+    # police_car is merged into car; The_Eiffel_Tower maps to no ImageNet class
+    folders = {"car": [(436, 436), (0, 0)], "police_car": [(817, 817)], "The_Eiffel_Tower": [(1, 1)], "zebra": [(340, 340)]}
+    src = make_natural(tmp_path / "DomainNet" / "clipart", folders)
+    result = cli("classify", "imagenet-d", "--src", src, "--model", "standin_models:colour_coded", "--results", "d")
+    assert "ImageNet-D (clipart): 4 images of the 164 classes scored; 1 in the 166 DomainNet categories" in result.output
+    cli("evaluate", "--results", "d")
+    doc = json.loads(Path("d/results.json").read_text())
+    samples, logits = logits_of("imagenet-d", src)
+    # bethgelab/robustness imagenet_d main.py accuracy(): top-1 over all 1000, mapped through mapping_vector (-1 unmapped)
+    mapping = np.full(1000, -1)
+    for i, c in enumerate(space.classes):
+        mapping[list(c.in1k)] = i
+    targets = np.array([space.index(s.key.split("/")[0]) for s in samples])
+    assert doc["rule"] == "full" and doc["top-1 accuracy"] == pytest.approx(100 * np.mean(mapping[logits.argmax(1)] == targets)) == 75.0

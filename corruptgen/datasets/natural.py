@@ -16,6 +16,8 @@ in-distribution pair is and corrupted on the fly as ImageNet-C is (``classify im
   scored, the other 200 skipped (said); every image loses ``--border`` pixels per side first (2 by
   default: the 1-pixel red border smeared by JPEG, as imagenet-testbed, wise-ft and the challenge
   template crop).
+- ImageNet-D: one DomainNet domain's category folders, read through the reference's 164-class map
+  (merges included), scored with its ``full`` rule.
 """
 
 from __future__ import annotations
@@ -212,6 +214,27 @@ class ObjectNetAdapter(NaturalShiftAdapter):
     border: int = 2
 
 
+DOMAINNET_DOMAINS = ("clipart", "infograph", "painting", "quickdraw", "real", "sketch")
+
+
+@dataclass
+class ImageNetDAdapter(NaturalShiftAdapter):
+    """ImageNet-D (Rusak, Schneider et al.): one DomainNet domain's ``<category>/`` folders (``--src
+    DomainNet/clipart``), the 164 classes of the reference's map (merged categories read as their class), the
+    other 166 categories skipped; scored with the reference's ``full`` rule."""
+
+    name = "imagenet-d"
+    space_name = "imagenet-d"
+    release = Release("ImageNet-D", ("",), 0, exact=False)
+
+    def size_warning(self, built: int) -> str | None:
+        skipped = getattr(self, "skipped", 0)
+        domain = self.src.name if self.src.name in DOMAINNET_DOMAINS else "an unnamed domain"
+        return (f"ImageNet-D ({domain}): {built:,} images of the 164 classes scored"
+                + (f"; {skipped:,} in the 166 DomainNet categories no ImageNet class maps to were skipped." if skipped else "."))
+
+
 NATURAL_SHIFTS: dict[str, type[NaturalShiftAdapter]] = {a.name: a for a in (
-    ImageNetV2Adapter, ImageNetRAdapter, ImageNetAAdapter, ImageNetOAdapter, ImageNetSketchAdapter, ObjectNetAdapter)}
+    ImageNetV2Adapter, ImageNetRAdapter, ImageNetAAdapter, ImageNetOAdapter, ImageNetSketchAdapter, ObjectNetAdapter,
+    ImageNetDAdapter)}
 """The natural-shift test sets, by dataset kind."""

@@ -40,7 +40,7 @@ def comparison_table(results: list[Path]) -> dict:
         corruptions = corruptions or list(doc["corruptions"])
         present = [v for v in cells.values() if v is not None]
         run = read_run(Path(folder))
-        rows.append({"label": label_of(run), "model": run.get("model"), "folder": str(folder),
+        rows.append({"label": label_of(run), "model": run.get("model"), "results": Path(folder).name,
                      "clean_error": doc.get("clean_error"), "mean_error": sum(present) / len(present) if present else None,
                      "errors": cells, "mCE": doc.get("mCE"), "normalisation": doc.get("normalisation"),
                      "adaptation": run.get("adaptation")})  # fmt: skip
@@ -58,9 +58,10 @@ def comparison_markdown(table: dict) -> str:
     for r in table["rows"]:
         lines.append("| " + " | ".join([r["label"], str(r["model"]), _f(r["clean_error"]), _f(r["mean_error"]),
                                         *(_f(r["errors"].get(c)) for c in table["corruptions"]), _f(r["mCE"])]) + " |")
-    norms = {r["normalisation"] for r in table["rows"]}
-    lines += ["", f"mCE normalised by {', '.join(sorted(map(str, norms)))}. Adapted rows: the stream shuffled with the run's "
-              "seed, one pass; the protocol and batch size as named (run.json records every setting)."]
+    norms = sorted({str(r["normalisation"]) for r in table["rows"]})
+    said = "the mean error (no baseline)" if norms == ["unnormalised"] else f"normalised by {', '.join(norms)}"
+    lines += ["", f"mCE: {said}. Adapted rows: the stream shuffled with the run's seed, one pass; the protocol and batch "
+              "size as named (run.json records every setting)."]
     return "\n".join(lines) + "\n"
 
 

@@ -27,11 +27,11 @@ from .tree import EvaluationError, Tree
 
 SUMMARY = "shift"
 """``results.json``'s ``summary`` of a natural-shift run."""
-SHIFT_ORDER = ("imagenet-v2", "imagenet-r", "imagenet-sketch", "objectnet", "imagenet-a", "imagenet-o")
+SHIFT_ORDER = ("imagenet-v2", "imagenet-r", "imagenet-sketch", "objectnet", "imagenet-a", "imagenet-o", "imagenet-d")
 """The table's column order (the order of the papers' tables: V2, R, Sketch, ObjectNet, A)."""
 ID_SETTING = {"imagenet-v2": "val", "imagenet-sketch": "val", "imagenet-r": "val-on-imagenet-r-classes",
               "imagenet-a": "val-on-imagenet-a-classes", "imagenet-o": "val-on-imagenet-o-classes",
-              "objectnet": "val-on-objectnet-classes"}  # fmt: skip
+              "objectnet": "val-on-objectnet-classes", "imagenet-d": "val-on-imagenet-d-classes"}  # fmt: skip
 """Each shift's in-distribution pair: ImageNet val, or val on the shift's classes scored the same way."""
 
 
