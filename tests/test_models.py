@@ -131,3 +131,21 @@ def test_a_torchvision_detector_gets_coco_c_p_mpc_rpc_with_no_user_code(tmp_path
     doc = json.loads(cli("evaluate", "--results", "det").output and Path("det/results.json").read_text())
     assert doc["metric"] == "bbox AP" and doc["P"] is not None and "mPC" in doc and "rPC" in doc
     assert json.loads(Path("det/run.json").read_text())["model_record"]["name"] == "fasterrcnn_mobilenet_v3_large_320_fpn"
+
+
+def test_hf_image_classifier_from_a_saved_folder_with_its_own_processor():
+    from transformers import AutoModelForImageClassification, ConvNextImageProcessor, ResNetConfig
+
+    torch.manual_seed(0)
+    config = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], num_labels=1000)
+    model = AutoModelForImageClassification.from_config(config)
+    processor = ConvNextImageProcessor(size={"shortest_edge": 64}, crop_pct=0.875)
+    model.save_pretrained("tiny-resnet")
+    processor.save_pretrained("tiny-resnet")
+    predict = load_model("hf:tiny-resnet", device="cpu")
+    with torch.inference_mode():
+        by_hand = model.eval()(pixel_values=processor(images=[Image.fromarray(i) for i in IMAGES], return_tensors="pt")["pixel_values"]).logits
+    assert np.allclose(predict(IMAGES), by_hand.numpy(), atol=1e-5)
+    assert predict.describe()["preprocessing"]["library"].endswith("ConvNextImageProcessor")
+    with pytest.raises(ModelError, match="no image classifier and image processor at 'nowhere/none'"):
+        load_model("hf:nowhere/none", device="cpu")

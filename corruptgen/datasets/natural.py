@@ -178,25 +178,16 @@ class ImageNetV2Adapter(NaturalShiftAdapter):
         return {**super().describe(), "variant": self.variant}
 
 
-@dataclass
-class ImageNetRAdapter(NaturalShiftAdapter):
-    name = "imagenet-r"
-    space_name = "imagenet-r"
-    release = Release("ImageNet-R", ("imagenet-r",), 30_000)
+def _wnid_set(class_name: str, name: str, title: str, images: int) -> type[NaturalShiftAdapter]:
+    """ImageNet-R, -A or -O: ``<name>/<wnid>/`` folders (or their ``.tar``), the set's own 200-class space."""
+    attributes = {"name": name, "space_name": name, "release": Release(title, (name,), images), "__module__": __name__,
+                  "__qualname__": class_name, "__doc__": f"{title}: {images:,} images of 200 ImageNet classes."}  # fmt: skip
+    return dataclass(type(class_name, (NaturalShiftAdapter,), attributes))
 
 
-@dataclass
-class ImageNetAAdapter(NaturalShiftAdapter):
-    name = "imagenet-a"
-    space_name = "imagenet-a"
-    release = Release("ImageNet-A", ("imagenet-a",), 7_500)
-
-
-@dataclass
-class ImageNetOAdapter(NaturalShiftAdapter):
-    name = "imagenet-o"
-    space_name = "imagenet-o"
-    release = Release("ImageNet-O", ("imagenet-o",), 2_000)
+ImageNetRAdapter = _wnid_set("ImageNetRAdapter", "imagenet-r", "ImageNet-R", 30_000)
+ImageNetAAdapter = _wnid_set("ImageNetAAdapter", "imagenet-a", "ImageNet-A", 7_500)
+ImageNetOAdapter = _wnid_set("ImageNetOAdapter", "imagenet-o", "ImageNet-O", 2_000)
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Models by name: ``timm:NAME``, ``torchvision:NAME``, ``open_clip:ARCH/TAG``, each with its library's own
+"""Models by name: ``timm:NAME``, ``torchvision:NAME``, ``open_clip:ARCH/TAG``, ``hf:ORG/NAME``, each with its library's own
 preprocessing, on the GPU when there is one; ``module:attr`` (a factory of your own) keeps working.
 
 The registry below names each source's module and imports none of them: a source's library (an optional
-extra: ``[timm]``, ``[clip]``, ``[torch]``) is imported when a spec asks for it.
+extra: ``[timm]``, ``[clip]``, ``[hf]``, ``[torch]``) is imported when a spec asks for it.
 
 - ``timm:resnet50`` (or ``resnet50.a1_in1k``, ``hf-hub:org/repo``, ``local-dir:/path``): ``timm.create_model``,
   preprocessed by timm's resolved data config (``resolve_model_data_config`` + ``create_transform``);
@@ -11,7 +11,9 @@ extra: ``[timm]``, ``[clip]``, ``[torch]``) is imported when a spec asks for it.
   category ids, as the COCO task reads them;
 - ``open_clip:ViT-B-32/laion2b_s34b_b79k`` (or ``ARCH/path/to/weights.pt``): a zero-shot classifier over the
   evaluated classes (open_clip's ImageNet class names where the classes are ImageNet's, the 80 OpenAI templates
-  by default), built with open_clip's ``build_zero_shot_classifier``, logits ``100 x cosine`` as CLIP_benchmark.
+  by default), built with open_clip's ``build_zero_shot_classifier``, logits ``100 x cosine`` as CLIP_benchmark;
+- ``hf:microsoft/resnet-50`` (or a ``save_pretrained`` folder): a transformers image classifier, preprocessed
+  by its ``AutoImageProcessor``.
 
 Weights come from the libraries' local caches or ``weights=`` (a file); ``weights="none"`` initialises them at
 random (tests, smoke runs). Nothing is downloaded unless ``CORRUPTGEN_ALLOW_DOWNLOADS=1``: a missing weight is
@@ -24,9 +26,9 @@ import importlib
 
 from .base import ModelError, Predictor
 
-SOURCES = {"timm": "timm_source", "torchvision": "torchvision_source", "open_clip": "open_clip_source"}
+SOURCES = {"timm": "timm_source", "torchvision": "torchvision_source", "open_clip": "open_clip_source", "hf": "hf_source"}
 """A spec's scheme -> the module (in this package) that loads it."""
-EXTRAS = {"timm": "timm", "torchvision": "torch", "open_clip": "clip"}
+EXTRAS = {"timm": "timm", "torchvision": "torch", "open_clip": "clip", "hf": "hf"}
 """The extra that installs each source's library."""
 
 
@@ -59,6 +61,7 @@ def load_model(spec: str, *, weights: str | None = None, device: str | None = No
     return module.load(name, weights=weights, device=device, precision=precision, classes=classes, templates=templates)
 
 
-_EXAMPLES = {"timm": "resnet50", "torchvision": "resnet50", "open_clip": "ViT-B-32/laion2b_s34b_b79k"}
+_EXAMPLES = {"timm": "resnet50", "torchvision": "resnet50", "open_clip": "ViT-B-32/laion2b_s34b_b79k",
+             "hf": "microsoft/resnet-50"}
 
 __all__ = ["EXTRAS", "SOURCES", "ModelError", "Predictor", "is_model_spec", "load_model"]
