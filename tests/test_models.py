@@ -149,3 +149,16 @@ def test_hf_image_classifier_from_a_saved_folder_with_its_own_processor():
     assert predict.describe()["preprocessing"]["library"].endswith("ConvNextImageProcessor")
     with pytest.raises(ModelError, match="no image classifier and image processor at 'nowhere/none'"):
         load_model("hf:nowhere/none", device="cpu")
+
+
+def test_classnames_file_renames_the_prompts():
+    classes = label_space("imagenet-r").classes[:3]
+    Path("names.txt").write_text("fish\nshark\nhammerhead\n")
+    predict = load_model("open_clip:ViT-S-32-alt", weights="none", device="cpu", classes=classes, templates="simple",
+                         classnames="names.txt")  # fmt: skip
+    assert predict.classnames == ["fish", "shark", "hammerhead"]
+    Path("short.txt").write_text("fish\n")
+    with pytest.raises(ModelError, match="holds 1 names; the evaluated classes are 3"):
+        load_model("open_clip:ViT-S-32-alt", weights="none", device="cpu", classes=classes, classnames="short.txt")
+    with pytest.raises(ModelError, match="--classnames names the prompts of a zero-shot model"):
+        load_model("timm:resnet18", weights="none", device="cpu", classes=classes, classnames="names.txt")

@@ -48,6 +48,9 @@ def _make(name: str):
     @click.option("--device", default=None, help="cuda, cpu or mps (default: a GPU when there is one).")
     @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
                   help="A named model's autocast precision.")
+    @click.option("--classnames", type=click.Path(exists=True, dir_okay=False), default=None,
+                  help="open_clip: a file of the evaluated classes' names, one per line in label order, for the prompts "
+                       "(default: open_clip's ImageNet names, the label space's or the dataset's).")
     @click.option("--templates", default=None,
                   help="open_clip: the zero-shot prompts: openai (the 80, default), simple (open_clip's 7) or a file of "
                        "lines with {} for the class name.")
@@ -73,13 +76,14 @@ def _make(name: str):
     @click.option("--quiet", is_flag=True, help="No progress bar.")
     @shift_options(name)
     @clean_errors
-    def command(target, model, weights, device, precision, templates, results, corruptions, severities, limit, batch_size,
+    def command(target, model, weights, device, precision, classnames, templates, results, corruptions, severities, limit, batch_size,
                 workers, on_the_fly, src, split, seed, profile, quiet, **shift):  # fmt: skip
         sevs = parse_severities(severities) if severities else None
-        model_options = {k: v for k, v in (("weights", weights), ("device", device), ("templates", templates)) if v}
+        model_options = {k: v for k, v in (("weights", weights), ("device", device), ("templates", templates),
+                                           ("classnames", classnames)) if v}  # fmt: skip
         model_options["precision"] = precision
         if not is_model_spec(model):
-            for option, value in (("--weights", weights), ("--device", device), ("--templates", templates),
+            for option, value in (("--weights", weights), ("--device", device), ("--templates", templates), ("--classnames", classnames),
                                   ("--precision", None if precision == "fp32" else precision)):  # fmt: skip
                 if value:
                     raise click.BadParameter(f"{option} belongs to a named model (timm:, torchvision:, open_clip:); "

@@ -42,11 +42,12 @@ def is_model_spec(spec: str) -> bool:
 
 
 def load_model(spec: str, *, weights: str | None = None, device: str | None = None, precision: str = "fp32",
-               classes=None, templates: str | None = None) -> Predictor:  # fmt: skip
+               classes=None, templates: str | None = None, classnames: str | None = None) -> Predictor:  # fmt: skip
     """The model ``spec`` names, as a callable over lists of RGB uint8 images returning N x classes scores (a
     detector: per image a mapping of boxes, scores and labels). ``classes``: the evaluated classes
     (:class:`corruptgen.labels.LabelClass` items), which a zero-shot model classifies over; ``templates``:
-    ``openai`` (default), ``simple`` or a file of templates with ``{}``."""
+    ``openai`` (default), ``simple`` or a file of templates with ``{}``; ``classnames``: a file of the classes'
+    names, one per line in their order (overrides the names the prompts use)."""
     scheme, _, name = spec.partition(":")
     if scheme not in SOURCES:
         raise ModelError(f"--model {spec}: unknown source {scheme!r}; valid ones are {', '.join(SOURCES)} (or module:factory).")
@@ -58,7 +59,26 @@ def load_model(spec: str, *, weights: str | None = None, device: str | None = No
         module = importlib.import_module(f"{__name__}.{SOURCES[scheme]}")
     except ImportError as exc:
         raise ModelError(f"--model {spec} needs {exc.name}: pip install 'corruptgen[{EXTRAS[scheme]}]'.") from None
+    if classnames is not None:
+        if scheme != "open_clip":
+            raise ModelError(f"--classnames names the prompts of a zero-shot model (open_clip:); {spec} has its own head.")
+        classes = _named(classes, classnames)
     return module.load(name, weights=weights, device=device, precision=precision, classes=classes, templates=templates)
+
+
+def _named(classes, path: str) -> list:
+    """The classes, renamed from ``path``'s lines (one per class, in order)."""
+    from pathlib import Path
+
+    from corruptgen.labels import LabelClass
+
+    try:
+        names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise ModelError(f"--classnames {path} cannot be read ({exc.strerror or exc}).") from None
+    if classes is not None and len(names) != len(classes):
+        raise ModelError(f"--classnames {path} holds {len(names)} names; the evaluated classes are {len(classes)}.")
+    return [LabelClass(str(i), name, ()) for i, name in enumerate(names)]
 
 
 _EXAMPLES = {"timm": "resnet50", "torchvision": "resnet50", "open_clip": "ViT-B-32/laion2b_s34b_b79k",
