@@ -162,3 +162,9 @@ def test_classnames_file_renames_the_prompts():
         load_model("open_clip:ViT-S-32-alt", weights="none", device="cpu", classes=classes, classnames="short.txt")
     with pytest.raises(ModelError, match="--classnames names the prompts of a zero-shot model"):
         load_model("timm:resnet18", weights="none", device="cpu", classes=classes, classnames="names.txt")
+
+
+def test_a_missing_library_names_the_extra_to_install(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "timm", None)  # as if timm were not installed
+    with pytest.raises(ModelError, match=r"needs timm, which is not installed: pip install 'corruptgen\[timm\]'"):
+        load_model("timm:resnet18", weights="none", device="cpu")

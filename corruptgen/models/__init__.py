@@ -55,15 +55,16 @@ def load_model(spec: str, *, weights: str | None = None, device: str | None = No
         raise ModelError(f"--model {spec}: name the model after '{scheme}:' (e.g. {scheme}:{_EXAMPLES[scheme]}).")
     if precision not in ("fp32", "bf16", "fp16"):
         raise ModelError(f"--precision {precision}: valid ones are fp32, bf16 and fp16.")
-    try:
-        module = importlib.import_module(f"{__name__}.{SOURCES[scheme]}")
-    except ImportError as exc:
-        raise ModelError(f"--model {spec} needs {exc.name}: pip install 'corruptgen[{EXTRAS[scheme]}]'.") from None
+    module = importlib.import_module(f"{__name__}.{SOURCES[scheme]}")
     if classnames is not None:
         if scheme != "open_clip":
             raise ModelError(f"--classnames names the prompts of a zero-shot model (open_clip:); {spec} has its own head.")
         classes = _named(classes, classnames)
-    return module.load(name, weights=weights, device=device, precision=precision, classes=classes, templates=templates)
+    try:
+        return module.load(name, weights=weights, device=device, precision=precision, classes=classes, templates=templates)
+    except ImportError as exc:  # the source's library (imported when a spec asks for it) is not installed
+        raise ModelError(f"--model {spec} needs {exc.name or 'its library'}, which is not installed: "
+                         f"pip install 'corruptgen[{EXTRAS[scheme]}]'.") from None
 
 
 def _named(classes, path: str) -> list:
