@@ -467,3 +467,36 @@ def ood_detection(in_scores, out_scores, recall: float = 0.95) -> dict[str, floa
     cutoff = int(np.argmin(np.abs(recalls - recall)))
     fpr_at = float(fps_back[cutoff] / np.sum(np.logical_not(truth)))
     return {"AUROC": 100 * auroc, "AUPR": 100 * aupr, f"FPR{round(recall * 100)}": 100 * fpr_at}
+
+
+def group_accuracy(correct, groups, n_groups: int | None = None, train_counts=None) -> dict:
+    """Accuracy by group, as WILDS' ``standard_group_eval`` and group DRO report it (percent): ``acc_avg`` over
+    every example, ``acc_<g>`` and ``count_<g>`` per group, ``acc_wg`` the lowest accuracy over the groups with
+    at least one example (``worst_group_metric``), and with ``train_counts`` (each group's size in the training
+    split) ``adj_acc_avg``, the group accuracies weighted by those (group DRO's reported average on Waterbirds).
+
+    >>> r = group_accuracy([1, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 3], n_groups=4, train_counts=[3, 1, 0, 1])
+    >>> round(r["acc_avg"], 2), round(r["acc_wg"], 2), r["count_2"], round(r["adj_acc_avg"], 2)
+    (50.0, 0.0, 0, 50.0)
+    """
+    correct = np.asarray(correct, dtype=bool)
+    groups = np.asarray(groups, dtype=np.int64)
+    if correct.shape != groups.shape or not len(correct):
+        raise ValueError("group_accuracy needs one correctness flag and one group per example.")
+    n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
+    out: dict[str, float] = {"acc_avg": 100.0 * float(correct.mean())}
+    accs = []
+    for g in range(n_groups):
+        members = groups == g
+        count = int(members.sum())
+        out[f"count_{g}"] = count
+        out[f"acc_{g}"] = 100.0 * float(correct[members].mean()) if count else 0.0
+        if count:
+            accs.append(out[f"acc_{g}"])
+    out["acc_wg"] = min(accs)
+    if train_counts is not None:
+        weights = np.asarray(train_counts, dtype=np.float64)
+        if len(weights) != n_groups or weights.sum() <= 0:
+            raise ValueError(f"train_counts needs {n_groups} non-negative counts, not all zero.")
+        out["adj_acc_avg"] = float(sum(w * out[f"acc_{g}"] for g, w in enumerate(weights)) / weights.sum())
+    return out

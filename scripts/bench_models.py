@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 from skimage import data
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -200,3 +200,20 @@ def test_mean_flip_rate_normalises_by_a_baseline_or_not():
     assert metrics.mean_flip_rate(fp, {"rotate": 4.0, "scale": 12.0}) == pytest.approx(50.0)
     with pytest.raises(ValueError, match="no value for scale"):
         metrics.mean_flip_rate(fp, {"rotate": 4.0})
+
+
+def test_group_accuracy_is_wilds_standard_group_eval():
+    """p-lambda/wilds standard_group_eval + Accuracy: per-group mean (0 for an empty group), acc_wg the minimum over
+    groups with examples, acc_avg over all; WaterbirdsDataset's adj_acc_avg weights groups by training counts."""
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 4, 200)
+    groups[groups == 2] = 3  # an empty group
+    correct = rng.random(200) < np.array([0.9, 0.4, 0.0, 0.7])[groups]
+    train = np.array([3498, 184, 56, 1057])
+    result = metrics.group_accuracy(correct, groups, n_groups=4, train_counts=train)
+    per = [correct[groups == g].mean() * 100 if (groups == g).any() else 0.0 for g in range(4)]
+    counts = [int((groups == g).sum()) for g in range(4)]
+    assert result["acc_avg"] == pytest.approx(correct.mean() * 100)
+    assert [result[f"acc_{g}"] for g in range(4)] == pytest.approx(per) and [result[f"count_{g}"] for g in range(4)] == counts
+    assert result["acc_wg"] == pytest.approx(min(p for p, c in zip(per, counts) if c))
+    assert result["adj_acc_avg"] == pytest.approx(float(np.dot(per, train) / train.sum()))

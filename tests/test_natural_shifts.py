@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures import cli, coded_photo, make_natural
+from fixtures import cli, make_natural
 from PIL import Image
 
 from corruptgen import metrics

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from corruptgen.adapt import METHODS, PROTOCOLS, Settings
 from corruptgen.datasets import ADAPTERS, NATURAL_SHIFTS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
 from corruptgen.labels import RULES, SPACES
-from corruptgen.adapt import METHODS, PROTOCOLS, Settings
 from corruptgen.models import is_model_spec
 from corruptgen.pipeline.executors import worker_count
 

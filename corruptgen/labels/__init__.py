@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -95,14 +95,14 @@ def _read(name: str) -> dict:
     return json.loads(resources.files(__name__).joinpath("data", f"{name}.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def imagenet_classes() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """ImageNet-1k's wnids in torchvision's order (sorted) and their names."""
     doc = _read("imagenet-1k")
     return tuple(doc["wnids"]), tuple(doc["names"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def label_space(name: str) -> LabelSpace:
     """The label space ``name`` (one of :data:`SPACES`); LabelError naming them otherwise."""
     if name not in SPACES:

@@ -71,7 +71,7 @@ class Predictor:
         """What the results record of the model: its source, name, weights and preprocessing."""
         return dict(self.record)
 
-    def batch(self, images) -> "torch.Tensor":  # noqa: F821
+    def batch(self, images) -> torch.Tensor:  # noqa: F821
         """The library's preprocessing of each image, on a pool of threads (PIL's resizes release the GIL, so
         they run beside the loader's decoding and the previous batch's forward), stacked on the device."""
         import torch

@@ -9,7 +9,6 @@ import time
 
 from tqdm import tqdm
 
-
 LINE_EVERY_S = 10.0
 """Without a terminal, the least seconds between two lines about images finished within shards."""
 
