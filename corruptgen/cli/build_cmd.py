@@ -10,6 +10,7 @@ import click
 from corruptgen.corruptions import FAMILIES
 from corruptgen.corruptions.sequences import P_PROFILES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
+from corruptgen.datasets.colored_mnist import VARIANTS
 from corruptgen.pipeline.engine import BuildOptions, run_build
 from corruptgen.pipeline.executors import worker_count
 from corruptgen.pipeline.layout import SEVERITY_DIRS
@@ -27,9 +28,12 @@ from .options import (
     severities_option,
 )
 
+GENERATED = ("colored-mnist",)
+"""Datasets generated from a source rather than corrupted (``build colored-mnist``)."""
+
 
 @click.command("build")
-@click.argument("dataset", type=click.Choice(list(ADAPTERS)))
+@click.argument("dataset", type=click.Choice([*ADAPTERS, *GENERATED]))
 @click.option("--src", type=click.Path(exists=True, path_type=Path), help="Source dataset root (coco: the bundled sample when omitted).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @click.option("--split", default=None, help="imagenet: val; coco: val2017; cityscapes: val; mnist: train|test (both); "
@@ -74,10 +78,13 @@ from .options import (
 @click.option("--dask", "dask_address", default=None,
               help="Run shards on a Dask cluster: its scheduler address (tcp://host:8786) or scheduler file (scheduler.json). "
                    "Default: DASK_SCHEDULER_ADDRESS when set.")
+@click.option("--variant", type=click.Choice(VARIANTS), default=None,
+              help="colored-mnist: domainbed (three 28 x 28 environments, colour flips 0.1 / 0.2 / 0.9; the default) or "
+                   "irm (two 14 x 14 training environments and a test one).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, perturbations, difficulties, video, profile,
                   seed, workers, shard_size, image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels,
-                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, quiet) -> None:  # fmt: skip
+                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, variant, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
@@ -92,6 +99,16 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
     frames; imagenet: from the Resize(256) image, cropped to 224), or <out>/<perturbation>.npy of
     (N, T, H, W, C) frames and labels.npy for cifar10, cifar100 and mnist (CIFAR-10-P's layout).
     """
+    if dataset in GENERATED:
+        given = [o for o, v in (("--corruptions", corruptions), ("--severities", severities), ("--perturbations", perturbations),
+                                ("--limit", limit), ("--split", split), ("--profile", profile)) if v is not None]  # fmt: skip
+        if given:
+            raise click.BadParameter(f"{given[0]} is for -C builds; colored-mnist takes --src, --out, --variant and --seed.",
+                                     param_hint=given[0])  # fmt: skip
+        _colored_mnist(src, out, variant or "domainbed", seed, quiet)
+        return
+    if variant is not None:
+        raise click.BadParameter("--variant belongs to colored-mnist.", param_hint="--variant")
     if perturbations is not None or profile in P_PROFILES:
         corruptions, severities, profile = _sequence_selection(
             dataset, perturbations, difficulties, profile, corruptions, family, severities, severity_dirs, warp_annotations,
@@ -190,6 +207,24 @@ def _sequence_selection(dataset, perturbations, difficulties, profile, corruptio
     except SelectionError as exc:
         raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
     return names, levels, profile
+
+
+def _colored_mnist(src: Path | None, out: Path, variant: str, seed: int, quiet: bool) -> None:
+    """Colored MNIST's environments from MNIST's idx files, with their label-colour agreement said."""
+    from corruptgen.datasets.colored_mnist import generate, write
+
+    if src is None:
+        raise click.UsageError("--src is required: the folder holding MNIST's idx files.")
+    try:
+        record = write(generate(src, variant, seed), out, variant, seed, src)
+    except (DatasetError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        for name, env in record["environments"].items():
+            click.echo(f"{name}: {env['images']:,} images, label = colour {100 * env['label_colour']:.1f} %, label = "
+                       f"(digit < 5) {100 * env['label_digit']:.1f} % (colour flip {env['colour_flip']})", err=True)
+        click.echo(f"Wrote Colored MNIST ({variant}, seed {seed}) to {out}: <environment>/images.npy, labels.npy, metadata.csv.",
+                   err=True)  # fmt: skip
 
 
 def _family(family: str) -> list[str]:
