@@ -279,3 +279,28 @@ def test_imagenet_d_reads_a_domainnet_domain_through_the_reference_map(tmp_path)
         mapping[list(c.in1k)] = i
     targets = np.array([space.index(s.key.split("/")[0]) for s in samples])
     assert doc["rule"] == "full" and doc["top-1 accuracy"] == pytest.approx(100 * np.mean(mapping[logits.argmax(1)] == targets)) == 75.0
+
+
+def test_build_imagenet_d_links_the_reference_classes_from_domainnet(tmp_path):
+    folders = {"car": [(436, 436)], "police_car": [(817, 817)], "The_Eiffel_Tower": [(1, 1)], "zebra": [(340, 340)]}
+    for domain in ("clipart", "painting"):
+        make_natural(tmp_path / "DomainNet" / domain, folders)
+    result = cli("build", "imagenet-d", "--src", tmp_path / "DomainNet", "--out", tmp_path / "imagenet-d")
+    assert "clipart: 3 images in ImageNet-D's classes, 1 in categories no ImageNet class maps to" in result.output
+    out = tmp_path / "imagenet-d"
+    tree = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    # police_car merged into car (its file keeps its category where the name clashes), The_Eiffel_Tower skipped
+    assert tree == [f"{d}/{c}" for d in ("clipart", "painting") for c in ("car/000.png", "car/police_car_000.png", "zebra/000.png")]
+    source = tmp_path / "DomainNet" / "clipart" / "zebra" / "000.png"
+    assert (out / "clipart" / "zebra" / "000.png").stat().st_ino == source.stat().st_ino  # a hard link, not a copy
+    record = json.loads((out / "corruptgen.json").read_text())
+    assert record["domains"]["painting"] == {"images": 3, "skipped": 1} and record["label_space"]["classes"] == 164
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert {r["category"] for r in rows if r["class"] == "car"} == {"car", "police_car"}
+    before = (out / "manifest.jsonl").read_bytes()
+    cli("build", "imagenet-d", "--src", tmp_path / "DomainNet", "--out", out, "--quiet")  # a rerun: the same tree
+    assert (out / "manifest.jsonl").read_bytes() == before
+    doc = run("imagenet-d", out / "clipart", "d")
+    assert doc["images"] == 3 and doc["top-1 accuracy"] == 100.0
+    cli("build", "imagenet-d", "--src", tmp_path / "DomainNet", "--out", tmp_path / "sym", "--link", "symlink", "--quiet")
+    assert (tmp_path / "sym" / "clipart" / "zebra" / "000.png").is_symlink()

@@ -11,6 +11,7 @@ from corruptgen.corruptions import FAMILIES
 from corruptgen.corruptions.sequences import P_PROFILES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
 from corruptgen.datasets.colored_mnist import VARIANTS
+from corruptgen.datasets.imagenet_d import LINKS
 from corruptgen.pipeline.engine import BuildOptions, run_build
 from corruptgen.pipeline.executors import worker_count
 from corruptgen.pipeline.layout import SEVERITY_DIRS
@@ -78,13 +79,17 @@ GENERATED = ("colored-mnist",)
 @click.option("--dask", "dask_address", default=None,
               help="Run shards on a Dask cluster: its scheduler address (tcp://host:8786) or scheduler file (scheduler.json). "
                    "Default: DASK_SCHEDULER_ADDRESS when set.")
+@click.option("--link", type=click.Choice(LINKS), default=None,
+              help="imagenet-d (without --corruptions): how images reach the tree: hardlink (default; a copy where the file "
+                   "system refuses), symlink or copy.")
 @click.option("--variant", type=click.Choice(VARIANTS), default=None,
               help="colored-mnist: domainbed (three 28 x 28 environments, colour flips 0.1 / 0.2 / 0.9; the default) or "
                    "irm (two 14 x 14 training environments and a test one).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, perturbations, difficulties, video, profile,
                   seed, workers, shard_size, image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels,
-                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, variant, quiet) -> None:  # fmt: skip
+                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, link, variant,
+                  quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
@@ -109,6 +114,11 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
         return
     if variant is not None:
         raise click.BadParameter("--variant belongs to colored-mnist.", param_hint="--variant")
+    if dataset == "imagenet-d" and corruptions is None and perturbations is None:
+        _imagenet_d(src, out, link or "hardlink", quiet)  # the reference's tree itself; --corruptions: ImageNet-D-C
+        return
+    if link is not None:
+        raise click.BadParameter("--link belongs to build imagenet-d (without --corruptions).", param_hint="--link")
     if perturbations is not None or profile in P_PROFILES:
         corruptions, severities, profile = _sequence_selection(
             dataset, perturbations, difficulties, profile, corruptions, family, severities, severity_dirs, warp_annotations,
@@ -207,6 +217,24 @@ def _sequence_selection(dataset, perturbations, difficulties, profile, corruptio
     except SelectionError as exc:
         raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
     return names, levels, profile
+
+
+def _imagenet_d(src: Path | None, out: Path, link: str, quiet: bool) -> None:
+    """ImageNet-D's 164 classes linked from the DomainNet domains under --src, per-domain counts said."""
+    from corruptgen.datasets.imagenet_d import build_imagenet_d
+
+    if src is None:
+        raise click.UsageError("--src is required: the folder holding DomainNet's domains (clipart/, infograph/, ...).")
+    try:
+        record = build_imagenet_d(src, out, link)
+    except (DatasetError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        for domain, count in record["domains"].items():
+            click.echo(f"{domain}: {count['images']:,} images in ImageNet-D's classes, {count['skipped']:,} in categories "
+                       "no ImageNet class maps to (skipped)", err=True)  # fmt: skip
+        click.echo(f"Wrote ImageNet-D to {out} ({link}s): score a domain with corruptgen classify imagenet-d --src "
+                   f"{out}/<domain>.", err=True)  # fmt: skip
 
 
 def _colored_mnist(src: Path | None, out: Path, variant: str, seed: int, quiet: bool) -> None:
