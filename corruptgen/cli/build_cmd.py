@@ -29,7 +29,7 @@ from .options import (
     severities_option,
 )
 
-GENERATED = ("colored-mnist",)
+GENERATED = ("colored-mnist", "celeba")
 """Datasets generated from a source rather than corrupted (``build colored-mnist``)."""
 
 
@@ -82,14 +82,18 @@ GENERATED = ("colored-mnist",)
 @click.option("--link", type=click.Choice(LINKS), default=None,
               help="imagenet-d (without --corruptions): how images reach the tree: hardlink (default; a copy where the file "
                    "system refuses), symlink or copy.")
+@click.option("--target", "target_attribute", default=None,
+              help="celeba: the attribute to predict (default Blond_Hair, as group DRO and WILDS).")
+@click.option("--confounder", "confounder_attributes", multiple=True,
+              help="celeba: a spurious attribute (repeatable; default Male).")
 @click.option("--variant", type=click.Choice(VARIANTS), default=None,
               help="colored-mnist: domainbed (three 28 x 28 environments, colour flips 0.1 / 0.2 / 0.9; the default) or "
                    "irm (two 14 x 14 training environments and a test one).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, perturbations, difficulties, video, profile,
                   seed, workers, shard_size, image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels,
-                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, link, variant,
-                  quiet) -> None:  # fmt: skip
+                  keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, link,
+                  target_attribute, confounder_attributes, variant, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
@@ -108,12 +112,21 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
         given = [o for o, v in (("--corruptions", corruptions), ("--severities", severities), ("--perturbations", perturbations),
                                 ("--limit", limit), ("--split", split), ("--profile", profile)) if v is not None]  # fmt: skip
         if given:
-            raise click.BadParameter(f"{given[0]} is for -C builds; colored-mnist takes --src, --out, --variant and --seed.",
+            raise click.BadParameter(f"{given[0]} is for -C builds; {dataset} takes --src and --out "
+                                     + ("(and --variant, --seed)." if dataset == "colored-mnist" else "(and --target, --confounder)."),
                                      param_hint=given[0])  # fmt: skip
-        _colored_mnist(src, out, variant or "domainbed", seed, quiet)
+        foreign = ("--variant", variant) if dataset == "celeba" else ("--target", target_attribute or confounder_attributes or None)
+        if foreign[1]:
+            raise click.BadParameter(f"{foreign[0]} is not {dataset}'s.", param_hint=foreign[0])
+        if dataset == "celeba":
+            _celeba(src, out, target_attribute or "Blond_Hair", confounder_attributes or ("Male",), quiet)
+        else:
+            _colored_mnist(src, out, variant or "domainbed", seed, quiet)
         return
     if variant is not None:
         raise click.BadParameter("--variant belongs to colored-mnist.", param_hint="--variant")
+    if target_attribute or confounder_attributes:
+        raise click.BadParameter("--target and --confounder belong to celeba.", param_hint="--target")
     if dataset == "imagenet-d" and corruptions is None and perturbations is None:
         _imagenet_d(src, out, link or "hardlink", quiet)  # the reference's tree itself; --corruptions: ImageNet-D-C
         return
@@ -235,6 +248,22 @@ def _imagenet_d(src: Path | None, out: Path, link: str, quiet: bool) -> None:
                        "no ImageNet class maps to (skipped)", err=True)  # fmt: skip
         click.echo(f"Wrote ImageNet-D to {out} ({link}s): score a domain with corruptgen classify imagenet-d --src "
                    f"{out}/<domain>.", err=True)  # fmt: skip
+
+
+def _celeba(src: Path | None, out: Path, target: str, confounders: tuple[str, ...], quiet: bool) -> None:
+    """CelebA's group metadata (and linked images), group counts per split said."""
+    from corruptgen.datasets.celeba import build_celeba
+
+    if src is None:
+        raise click.UsageError("--src is required: CelebA's folder (list_attr_celeba, list_eval_partition, img_align_celeba/).")
+    try:
+        record = build_celeba(src, out, target, tuple(confounders))
+    except (DatasetError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        for split, counts in record["group_counts"].items():
+            click.echo(f"{split}: images per group {counts} (group = y x {record['n_groups'] // 2} + confounders)", err=True)
+        click.echo(f"Wrote CelebA groups ({target} by {', '.join(confounders)}) to {out}.", err=True)
 
 
 def _colored_mnist(src: Path | None, out: Path, variant: str, seed: int, quiet: bool) -> None:
