@@ -109,17 +109,26 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link ``source`` to ``target`` (so carried annotations are stored once), else copy it."""
+LINK_MODES = ("hardlink", "symlink", "copy")
+
+
+def link_or_copy(source: Path, target: Path, mode: str = "hardlink") -> None:
+    """Put ``source`` at ``target`` (kept when it is there already): a hard link (so carried annotations and linked
+    images are stored once; a copy where the file system refuses), a symbolic link to its resolved path, or a copy."""
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.partial")
     tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
+    if mode == "symlink":
+        os.symlink(Path(source).resolve(), tmp)
+    elif mode == "copy":
         shutil.copyfile(source, tmp)
+    else:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
     os.replace(tmp, target)
 
 

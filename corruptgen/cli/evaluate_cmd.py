@@ -72,13 +72,7 @@ def _comparison(tree: Tree, results: tuple[Path, ...], out: Path | None, partial
     for folder in results:
         evaluate(tree, folder, folder, partial=partial, corruptions=names, severities=sevs)
     table = comparison_table(list(results))
-    out = out or Path("comparison")
-    files = {"comparison.json": (json.dumps(table, indent=2) + "\n").encode(), "comparison.md": comparison_markdown(table).encode(),
-             "comparison.csv": comparison_csv(table).encode()}  # fmt: skip
-    for name, data in files.items():
-        atomic_write(out / name, data)
-    click.echo(comparison_markdown(table), nl=False)
-    click.echo(f"\nWrote {', '.join(files)} to {out}.", err=True)
+    _publish(out or Path("comparison"), "comparison", table, comparison_markdown(table), comparison_csv(table))
 
 
 def _robustness(results: tuple[Path, ...], out: Path | None, src: Path | None, fit_csv: Path | None, transform: str) -> None:
@@ -89,11 +83,15 @@ def _robustness(results: tuple[Path, ...], out: Path | None, src: Path | None, f
             evaluate(Tree.open(folder, src), folder, folder)
     fits = read_fits(fit_csv, transform) if fit_csv else None
     table = robustness_table(list(results), fits, transform)
-    out = out or Path("robustness")
-    files = {"robustness.json": (json.dumps(table, indent=2, default=str) + "\n").encode(),
-             "robustness.md": robustness_markdown(table).encode(), "robustness.csv": robustness_csv(table).encode(),
-             "robustness.png": robustness_plot(table)}  # fmt: skip
+    _publish(out or Path("robustness"), "robustness", table, robustness_markdown(table), robustness_csv(table),
+             robustness_plot(table))  # fmt: skip
+
+
+def _publish(out: Path, stem: str, table: dict, text: str, csv_text: str, png: bytes | None = None) -> None:
+    """A table over several runs as ``<stem>.json``, ``.md``, ``.csv`` (and ``.png``) in ``out``, and on stdout."""
+    files = {f"{stem}.json": (json.dumps(table, indent=2, default=str) + "\n").encode(), f"{stem}.md": text.encode(),
+             f"{stem}.csv": csv_text.encode(), **({f"{stem}.png": png} if png is not None else {})}  # fmt: skip
     for name, data in files.items():
         atomic_write(out / name, data)
-    click.echo(robustness_markdown(table), nl=False)
+    click.echo(text, nl=False)
     click.echo(f"\nWrote {', '.join(files)} to {out}.", err=True)

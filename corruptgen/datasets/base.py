@@ -8,6 +8,7 @@ can run in another process or on a Dask worker.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -141,6 +142,23 @@ def array_problems(images_path: Path, labels_path: Path, image_shape: tuple[int,
     if images.dtype != np.uint8 or images.shape[1:] != image_shape or len(images) != len(labels):
         return [f"{images_path}: shape {images.shape} {images.dtype} vs {len(labels)} labels in {labels_path.name}."]
     return []
+
+
+RECORD_FILE = "corruptgen.json"
+
+
+def check_generated_out(out: Path) -> None:
+    """A generated dataset's ``--out`` (Colored MNIST, CelebA groups, ImageNet-D): new, empty, or an earlier
+    build of it (its record there); DatasetError otherwise, before anything is written."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out / RECORD_FILE).is_file():
+        raise DatasetError(f"--out {out} is not empty and holds no {RECORD_FILE}; choose a new or empty folder.")
+
+
+def write_record(out: Path, record: dict) -> dict:
+    """A generated dataset's ``corruptgen.json`` (what was built, from what, with which counts); returns it."""
+    atomic_write(Path(out) / RECORD_FILE, (json.dumps(record, indent=2, default=str) + "\n").encode())
+    return record
 
 
 def walk_images(root: Path) -> Iterator[Path]:

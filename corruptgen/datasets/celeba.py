@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from corruptgen import __version__
 from corruptgen.files import atomic_write, link_or_copy
 
-from .base import DatasetError
+from .base import DatasetError, check_generated_out, write_record
 
 
 def _table(src: Path, stem: str) -> tuple[list[str], list[list[str]]]:
@@ -48,13 +47,12 @@ def build_celeba(src: Path, out: Path, target: str = "Blond_Hair", confounders: 
     missing = [a for a in (target, *confounders) if a not in header]
     if missing:
         raise DatasetError(f"CelebA has no attribute {missing[0]!r}; valid ones are {', '.join(header[1:])}.")
-    _, partition_rows = _table(src, "list_eval_partition")
+    partition_header, partition_rows = _table(src, "list_eval_partition")
     split = {r[0]: int(r[1]) for r in partition_rows}
     images = src / "img_align_celeba"
     if not images.is_dir():
         raise DatasetError(f"{images} does not exist; CelebA needs its aligned images folder img_align_celeba/.")
-    if out.exists() and any(out.iterdir()) and not (out / "corruptgen.json").is_file():
-        raise DatasetError(f"--out {out} is not empty and holds no corruptgen.json; choose a new or empty folder.")
+    check_generated_out(out)
     col = {name: i for i, name in enumerate(header)}
     n_groups = 2 * 2 ** len(confounders)
     lines = io.StringIO()
@@ -76,14 +74,12 @@ def build_celeba(src: Path, out: Path, target: str = "Blond_Hair", confounders: 
         target_path = out / "img_align_celeba" / image
         if not target_path.exists():
             link_or_copy(source, target_path)
-    for stem in ("list_attr_celeba", "list_eval_partition"):  # the readers' own files, in the CSV form they read
-        head, body = _table(src, stem)
+    # the readers' own files, in the CSV form group DRO and WILDS read, from the tables parsed above
+    for stem, table in (("list_attr_celeba", [header, *rows]), ("list_eval_partition", [partition_header, *partition_rows])):
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows([head, *body] if stem == "list_attr_celeba" else [["image_id", "partition"], *body])
+        csv.writer(buffer, lineterminator="\n").writerows(table)
         atomic_write(out / f"{stem}.csv", buffer.getvalue().encode())
     atomic_write(out / "metadata.csv", lines.getvalue().encode())
-    record = {"corruptgen_version": __version__, "generated": "celeba", "source": str(src), "target": target,
-              "confounders": list(confounders), "n_groups": n_groups,
-              "group_counts": {{"0": "train", "1": "val", "2": "test"}[k]: v for k, v in counts.items()}}  # fmt: skip
-    atomic_write(out / "corruptgen.json", (json.dumps(record, indent=2) + "\n").encode())
-    return record
+    return write_record(out, {"corruptgen_version": __version__, "generated": "celeba", "source": str(src),
+                              "target": target, "confounders": list(confounders), "n_groups": n_groups,
+                              "group_counts": {{"0": "train", "1": "val", "2": "test"}[k]: v for k, v in counts.items()}})  # fmt: skip

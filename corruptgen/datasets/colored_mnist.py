@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import numpy as np
 from corruptgen import __version__
 from corruptgen.files import atomic_write
 
-from .base import DatasetError
+from .base import DatasetError, check_generated_out, write_record
 from .mnist import FILES, find_idx, read_idx
 
 VARIANTS = ("domainbed", "irm")
@@ -105,8 +104,7 @@ def generate(src: Path, variant: str = "domainbed", seed: int = 0) -> list[Envir
 def write(envs: list[Environment], out: Path, variant: str, seed: int, src: Path) -> dict:
     """The environments' arrays, ``metadata.csv`` and ``corruptgen.json`` under ``out``; returns the record."""
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not (out / "corruptgen.json").is_file():
-        raise DatasetError(f"--out {out} is not empty and holds no corruptgen.json; choose a new or empty folder.")
+    check_generated_out(out)
     rows = io.StringIO()
     writer = csv.writer(rows, lineterminator="\n")
     writer.writerow(["env", "index", "y", "color", "digit", "source"])
@@ -118,7 +116,6 @@ def write(envs: list[Environment], out: Path, variant: str, seed: int, src: Path
         for i in range(len(env.y)):
             writer.writerow([env.name, i, int(env.y[i]), int(env.color[i]), int(env.digit[i]), int(env.source[i])])
     atomic_write(out / "metadata.csv", rows.getvalue().encode())
-    record = {"corruptgen_version": __version__, "generated": "colored-mnist", "variant": variant, "seed": seed,
-              "source": str(src), "environments": {env.name: env.agreement() for env in envs}}  # fmt: skip
-    atomic_write(out / "corruptgen.json", (json.dumps(record, indent=2) + "\n").encode())
-    return record
+    return write_record(out, {"corruptgen_version": __version__, "generated": "colored-mnist", "variant": variant,
+                              "seed": seed, "source": str(src),
+                              "environments": {env.name: env.agreement() for env in envs}})  # fmt: skip

@@ -16,18 +16,16 @@ is missing. ``classify imagenet-d --src <out>/<domain>`` then scores a domain wi
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 from corruptgen import __version__
-from corruptgen.files import atomic_write, contained, link_or_copy
+from corruptgen.files import LINK_MODES, atomic_write, contained, link_or_copy
 from corruptgen.labels import label_space
 
-from .base import IMAGE_EXTENSIONS, DatasetError
+from .base import IMAGE_EXTENSIONS, DatasetError, check_generated_out, write_record
 from .natural import DOMAINNET_DOMAINS
 
-LINKS = ("hardlink", "symlink", "copy")
+LINKS = LINK_MODES
 
 
 def domains_in(src: Path) -> list[str]:
@@ -42,22 +40,6 @@ def domains_in(src: Path) -> list[str]:
                        "holding them (each extracted from its .zip: <domain>/<category>/*.jpg).")  # fmt: skip
 
 
-def _place(source: Path, target: Path, link: str) -> None:
-    if link == "symlink":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.partial")
-        tmp.unlink(missing_ok=True)
-        os.symlink(source.resolve(), tmp)
-        os.replace(tmp, target)
-    elif link == "copy":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    else:
-        link_or_copy(source, target)
-
-
 def build_imagenet_d(src: Path, out: Path, link: str = "hardlink") -> dict:
     """Link every image of the 164 classes from ``src``'s domains into ``out``; returns the record written."""
     if link not in LINKS:
@@ -65,8 +47,7 @@ def build_imagenet_d(src: Path, out: Path, link: str = "hardlink") -> dict:
     src, out = Path(src), Path(out)
     if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
         raise DatasetError(f"--out {out} is inside --src {src}; choose an output folder outside the source.")
-    if out.exists() and any(out.iterdir()) and not (out / "corruptgen.json").is_file():
-        raise DatasetError(f"--out {out} is not empty and holds no corruptgen.json; choose a new or empty folder.")
+    check_generated_out(out)
     space = label_space("imagenet-d")
     rows, counts, taken = [], {}, set()
     for domain in domains_in(src):
@@ -86,14 +67,11 @@ def build_imagenet_d(src: Path, out: Path, link: str = "hardlink") -> dict:
                     relative = f"{name}/{cls}/{category}_{path.name}"
                 taken.add(relative)
                 target = contained(out, relative)
-                if not target.exists():
-                    _place(path, target, link)
+                link_or_copy(path, target, link)
                 rows.append({"domain": name, "class": cls, "category": category, "source": path.relative_to(src).as_posix(),
                              "output": relative, "bytes": path.stat().st_size})  # fmt: skip
                 kept += 1
         counts[name] = {"images": kept, "skipped": skipped}
     atomic_write(out / "manifest.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode())
-    record = {"corruptgen_version": __version__, "generated": "imagenet-d", "source": str(src), "link": link,
-              "label_space": space.describe(), "domains": counts}  # fmt: skip
-    atomic_write(out / "corruptgen.json", (json.dumps(record, indent=2, default=str) + "\n").encode())
-    return record
+    return write_record(out, {"corruptgen_version": __version__, "generated": "imagenet-d", "source": str(src),
+                              "link": link, "label_space": space.describe(), "domains": counts})  # fmt: skip

@@ -25,11 +25,11 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 
 import numpy as np
 
 from corruptgen.datasets import Sample
+from corruptgen.pipeline.executors import worker_context
 
 from .tree import Cell, Tree
 
@@ -152,12 +152,8 @@ class Loader:
         if self.workers > 1 and not self.processes:
             self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="corruptgen-loader")
         elif self.workers > 1:
-            try:
-                context = get_context("forkserver")
-                context.set_forkserver_preload(["corruptgen.evaluate.loader"])
-            except ValueError:
-                context = get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init, initargs=(self.tree,))
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context("corruptgen.evaluate.loader"),
+                                            initializer=_init, initargs=(self.tree,))  # fmt: skip
         return self
 
     def __exit__(self, *exc) -> None:

@@ -91,17 +91,14 @@ def make_model(spec: str, task: Task, options: Mapping | None = None):
 def _as_predictor(model):
     """A factory's ``torch.nn.Module`` (without a ``batch_format`` of its own) is fed N x 3 x H x W float tensors in
     0-1 on the GPU when there is one, and can be adapted at test time; any other callable is used as it is."""
-    import sys as _sys
-
-    torch = _sys.modules.get("torch")
+    torch = sys.modules.get("torch")  # a factory that returned a module imported it: never imported here for nothing
     if torch is None or not isinstance(model, torch.nn.Module) or hasattr(model, "batch_format"):
         return model
     from torchvision.transforms.functional import to_tensor
 
-    from corruptgen.models.base import Predictor
+    from corruptgen.models.base import Predictor, pick_device
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    return Predictor(model, to_tensor, device, "fp32", {"source": "factory", "preprocessing": "ToTensor (0-1)"})
+    return Predictor(model, to_tensor, pick_device(None), "fp32", {"source": "factory", "preprocessing": "ToTensor (0-1)"})
 
 
 def run_model(tree: Tree, task_kind: str, model: str, results: Path, *, batch_size: int = 1, limit: int | None = None,

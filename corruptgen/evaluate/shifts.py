@@ -78,6 +78,13 @@ def shift_markdown(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shift_csv(doc: dict) -> str:
+    keys = ("dataset", "setting", "model", "top-1 accuracy", "top-5 accuracy", "images", "correct", "rule")
+    lo, hi = doc["interval_95"]
+    return ",".join([*keys, "interval_low", "interval_high"]) + "\n" + ",".join(
+        [*(str(doc.get(k) if doc.get(k) is not None else "") for k in keys), str(lo), str(hi)]) + "\n"
+
+
 # -- the robustness table over several runs ------------------------------------------------------------
 
 

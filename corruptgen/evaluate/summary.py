@@ -14,7 +14,7 @@ from corruptgen.corruptions.sequences import TEST_PERTURBATIONS, get_sequence
 from corruptgen.files import atomic_write
 from corruptgen.pipeline.layout import tree_name
 
-from .shifts import shift_markdown
+from .shifts import shift_csv, shift_markdown
 
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
 
@@ -240,10 +240,7 @@ def markdown(doc: dict) -> str:
 
 def csv_text(doc: dict) -> str:
     if doc.get("summary") == "shift":
-        keys = ("dataset", "setting", "model", "top-1 accuracy", "top-5 accuracy", "images", "correct", "rule")
-        lo, hi = doc["interval_95"]
-        return ",".join([*keys, "interval_low", "interval_high"]) + "\n" + ",".join(
-            [*(str(doc.get(k) if doc.get(k) is not None else "") for k in keys), str(lo), str(hi)]) + "\n"
+        return shift_csv(doc)
     header, rows, summary = table_rows(doc)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -103,9 +103,10 @@ class Tree:
         tree = cls(identity, cells, None, True)
         tree.identity["split"] = tree.adapter.split  # the adapter's default split, recorded explicitly (and
         # the adapter made now: an unknown kind or a missing --src is said before anything runs)
+        found = tree.adapter.describe()
         for key in ("variant", "label_space", "border"):  # what the adapter found (ImageNet-V2's variant)
-            if key in tree.adapter.describe() and key not in tree.identity:
-                tree.identity[key] = tree.adapter.describe()[key]
+            if key in found and key not in tree.identity:
+                tree.identity[key] = found[key]
         refuse_moving_content(tree.adapter, [c for c, _ in cells], profile)  # as a build does
         return tree
 
@@ -140,10 +141,12 @@ class Tree:
         those its --limit reached); empty when it holds one."""
         if self.identity.get("split") is not None or not self.adapter.scored_split:
             return []
-        held = list(dict.fromkeys(self.adapter.split_of(s) for s in self._built()))
+        held = list(dict.fromkeys(self.adapter.split_of(s) for s in self._built))
         return held if len(held) > 1 else []
 
+    @cached_property
     def _built(self) -> list[Sample]:
+        """The source's samples the build wrote (its first ``--limit``), enumerated once."""
         samples = self.adapter.samples()
         return samples if self.built_samples is None else samples[: self.built_samples]
 
@@ -167,7 +170,7 @@ class Tree:
     def _usable(self) -> list[Sample]:
         # enumerated once: the runner, evaluate and the scoring tasks all ask for the samples; a build
         # with --limit wrote the first N of the source's samples, problems included
-        samples = self._built()
+        samples = self._built
         if self.scored_split is not None:
             samples = [s for s in samples if self.adapter.split_of(s) == self.scored_split]
         return [s for s in samples if not s.problem]
@@ -234,6 +237,7 @@ class Tree:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_rows"] = {}  # manifest rows travel with the work that needs them
+        state.pop("_built", None)  # the loader's units carry their samples
         return state
 
     def manifest_rows(self, cell: tuple[str, int]) -> dict[str, dict]:

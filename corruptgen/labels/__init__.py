@@ -183,10 +183,14 @@ def max_softmax(outputs: np.ndarray, space: LabelSpace, rule: str) -> np.ndarray
         scores = scores[:, space.union]
     elif rule == "maxpool":
         scores = np.stack([scores[:, list(c.in1k)].max(axis=1) for c in space.classes], axis=1)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
+    return softmax_max(scores)
+
+
+def softmax_max(scores: np.ndarray) -> np.ndarray:
+    """Each row's largest softmax probability (computed stably, from the row's maximum)."""
+    exp = np.exp(scores - scores.max(axis=1, keepdims=True))
     return exp.max(axis=1) / exp.sum(axis=1)
 
 
 __all__ = ["RULES", "SPACES", "LabelClass", "LabelError", "LabelSpace", "check_rule", "imagenet_classes", "label_space",
-           "max_softmax", "top_classes"]
+           "max_softmax", "softmax_max", "top_classes"]

@@ -89,13 +89,21 @@ class Predictor:
     adaptation = None
     """Set by test-time adaptation (:mod:`corruptgen.adapt`): it then runs the model, gradients on."""
 
-    def __call__(self, images) -> np.ndarray:
+    def inference(self):
+        """The context a forward pass runs in: inference mode, autocast at the run's precision."""
+        import contextlib
+
         import torch
 
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        stack.enter_context(torch.autocast(self.device.split(":")[0], dtype=self._dtype, enabled=self.precision != "fp32"))
+        return stack
+
+    def __call__(self, images) -> np.ndarray:
         inputs = self.batch(images)
         if self.adaptation is not None:
             return self.adaptation(inputs).float().cpu().numpy()
-        with torch.inference_mode(), torch.autocast(self.device.split(":")[0], dtype=self._dtype,
-                                                    enabled=self.precision != "fp32"):  # fmt: skip
+        with self.inference():
             outputs = self.forward(inputs)
         return outputs.float().cpu().numpy()

@@ -35,9 +35,9 @@ def load(name: str, *, weights=None, device=None, precision="fp32", classes=None
     detection = "detection" in enum.__module__
     if weights == "none":
         seeded_random_init()
-        model = get_model(name, weights=None, **({"weights_backbone": None} if detection else {}))
-    else:
-        model = get_model(name, weights=None, **({"weights_backbone": None} if detection else {}))
+    # built without weights (a detector without its backbone's either: nothing downloads), then loaded from the file
+    model = get_model(name, weights=None, **({"weights_backbone": None} if detection else {}))
+    if weights != "none":
         path = Path(weights) if weights else Path(torch.hub.get_dir()) / "checkpoints" / Path(known.url).name
         if not path.is_file():
             if weights:
@@ -61,12 +61,10 @@ class DetectorPredictor(Predictor):
     """Its labels are COCO's category ids (torchvision's 91-index scheme)."""
 
     def __call__(self, images):
-        import torch
         from torchvision.transforms.functional import to_tensor
 
         inputs = [self.preprocess(to_tensor(np.array(image))).to(self.device) for image in images]  # a writable copy
-        with torch.inference_mode(), torch.autocast(self.device.split(":")[0], dtype=self._dtype,
-                                                    enabled=self.precision != "fp32"):  # fmt: skip
+        with self.inference():
             outputs = self.module(inputs)
         return [{key: out[key].float().cpu().numpy() if key != "labels" else out[key].cpu().numpy()
                  for key in ("boxes", "scores", "labels")} for out in outputs]  # fmt: skip

@@ -34,6 +34,19 @@ def worker_count(requested: int | None) -> int:
     return requested if requested and requested > 0 else (os.cpu_count() or 1)
 
 
+def worker_context(preload: str | None = None):
+    """The start method of corruptgen's worker processes: forkserver, whose workers fork from a server that
+    imported ``preload`` once (fast start, and no fork of a parent whose OpenCV thread pool is running);
+    spawn where it does not exist."""
+    try:
+        context = get_context("forkserver")
+    except ValueError:
+        return get_context("spawn")
+    if preload:
+        context.set_forkserver_preload([preload])
+    return context
+
+
 @contextmanager
 def executor_for(workers: int, n_tasks: int, client=None, progress_queue=None) -> Iterator[Executor | None]:
     """None (run inline), a local process pool, or the executor of a connected Dask ``client``.
@@ -42,14 +55,7 @@ def executor_for(workers: int, n_tasks: int, client=None, progress_queue=None) -
         with client.get_executor() as executor:
             yield executor
     elif workers > 1 and n_tasks > 1:  # one shard: no pool to start
-        # forkserver: workers fork from a server that imported corruptgen once (fast start, and no
-        # fork of a parent whose OpenCV thread pool is running); spawn where it does not exist.
-        try:
-            context = get_context("forkserver")
-            context.set_forkserver_preload(["corruptgen.pipeline.shard"])
-        except ValueError:
-            context = get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+        with ProcessPoolExecutor(workers, mp_context=worker_context("corruptgen.pipeline.shard"), initializer=_worker_init,
                                  initargs=(progress_queue,)) as executor:  # fmt: skip
             yield executor
     else:
@@ -102,10 +108,7 @@ def _progress_relay(on_sample: Callable[[int, int], None] | None, pooled: bool):
         finally:
             set_reporter(None)
         return
-    try:
-        queue = get_context("forkserver").Queue()
-    except ValueError:
-        queue = get_context("spawn").Queue()
+    queue = worker_context().Queue()  # the pool's own start method, so its workers can inherit it
 
     def drain() -> None:
         while (item := queue.get()) is not None:

@@ -12,17 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from corruptgen.datasets import NATURAL_SHIFTS
-from corruptgen.labels import LabelError, LabelSpace, check_rule, label_space, max_softmax, top_classes
+from corruptgen.labels import LabelError, LabelSpace, check_rule, label_space, max_softmax, softmax_max, top_classes
 
 from ..tree import EvaluationError, Tree
 from .base import Task, keyed_payload, model_array
 from .registry import register
-
-
-def _softmax_max(scores: np.ndarray) -> np.ndarray:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp.max(axis=1) / exp.sum(axis=1)
 
 
 def space_of(tree: Tree) -> LabelSpace:
@@ -71,7 +65,7 @@ class ShiftTask(Task):
             if values.ndim == 2 and values.shape[1] == len(self.space.classes) != 1000:
                 # a zero-shot head over the space's own classes (CLIP_benchmark's way): ranked as they are
                 top = np.argsort(-values, axis=1, kind="stable")[:, :5]
-                msp = _softmax_max(values)
+                msp = softmax_max(values)
                 payload["head"] = "label space"
             else:
                 top = top_classes(values, self.space, self.rule, 5)
@@ -92,8 +86,7 @@ class ShiftTask(Task):
         if payload.get("rule") != self.rule or payload.get("label_space") != self.space.name:
             raise EvaluationError(f"{where} was scored under rule {payload.get('rule')!r} in {payload.get('label_space')!r}; "
                                   f"this tree is scored under {self.rule!r} in {self.space.name!r}: rerun classify.")  # fmt: skip
-        first = sum(bool(top5[k]) and top5[k][0] == self.targets[k] for k in ids)
-        out = {"top-1 accuracy": 100.0 * first / len(ids)}
+        out = {"top-1 accuracy": 100.0 * self.correct(payload, ids) / len(ids)}
         if all(len(top5[k]) >= 5 or not top5[k] for k in ids) and any(top5[k] for k in ids):
             out["top-5 accuracy"] = 100.0 * sum(self.targets[k] in top5[k][:5] for k in ids) / len(ids)
         return out
@@ -101,12 +94,3 @@ class ShiftTask(Task):
     def correct(self, payload, ids: list) -> int:
         """How many of ``ids`` are right at top-1 (for the accuracy's interval)."""
         return sum(bool(payload["top5"].get(k)) and payload["top5"][k][0] == self.targets[k] for k in ids)
-
-    def anomaly_scores(self, payload, ids: list) -> np.ndarray:
-        """Each image's negative maximum softmax probability (higher: more anomalous)."""
-        msp = payload.get("msp") or {}
-        missing = [k for k in ids if k not in msp]
-        if missing:
-            raise EvaluationError(f"no softmax score for {missing[0]!r}: ImageNet-O's detection measures need a model "
-                                  "returning class scores (N x 1000), not class indices.")  # fmt: skip
-        return -np.array([msp[k] for k in ids])
