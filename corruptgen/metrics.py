@@ -46,6 +46,7 @@ HIGHER_IS_BETTER = {
     "mIoU": True, "iIoU": True,  # Cityscapes semantic segmentation
     "flip probability": False, "top-5 distance": False,  # ImageNet-P
     "top-1 accuracy": True, "top-5 accuracy": True,  # natural distribution shifts
+    "average accuracy": True, "worst-group accuracy": True, "adjusted average accuracy": True,  # groups (WILDS)
 }  # fmt: skip
 """Which way each metric a task reports improves (lm-evaluation-harness's ``higher_is_better``): errors
 are summarised as CE / mCE against a baseline, performances as P / mPC / rPC."""

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 import pytest
 from skimage import data
+
+os.environ.setdefault("OUTDATED_IGNORE", "1")  # wilds' import would ask PyPI for a newer release: no network in tests
 
 
 def photo(name: str, height: int, width: int) -> np.ndarray:

@@ -56,4 +56,4 @@ def test_build_colored_mnist_is_the_same_bytes_for_the_same_seed(mnist, tmp_path
     other = cli("build", "colored-mnist", "--src", mnist, "--out", tmp_path / "c", "--seed", "4", "--quiet")
     assert other.exit_code == 0 and (tmp_path / "c" / "-90%" / "images.npy").read_bytes() != (tmp_path / "a" / "-90%" / "images.npy").read_bytes()
     refused = cli("build", "colored-mnist", "--src", mnist, "--out", tmp_path / "d", "--corruptions", "fog", expect=2)
-    assert "--corruptions is for -C builds; colored-mnist takes" in refused.output
+    assert "--corruptions is for -C builds; colored-mnist is generated from its source" in refused.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
@@ -11,9 +12,11 @@ from corruptgen.corruptions import FAMILIES
 from corruptgen.corruptions.sequences import P_PROFILES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
 from corruptgen.datasets.colored_mnist import VARIANTS
+from corruptgen.datasets.grouped import is_generated_tree
 from corruptgen.datasets.imagenet_d import LINKS
+from corruptgen.datasets.waterbirds import SPECIES_RULES
 from corruptgen.pipeline.engine import BuildOptions, run_build
-from corruptgen.pipeline.executors import worker_count
+from corruptgen.pipeline.executors import worker_context, worker_count
 from corruptgen.pipeline.layout import SEVERITY_DIRS
 from corruptgen.pipeline.progress import Progress
 from corruptgen.pipeline.shard import BuildFailed
@@ -29,12 +32,16 @@ from .options import (
     severities_option,
 )
 
-GENERATED = ("colored-mnist", "celeba")
-"""Datasets generated from a source rather than corrupted (``build colored-mnist``)."""
+GENERATED = ("waterbirds", "colored-mnist", "celeba")
+"""Datasets generated from a source (``build waterbirds --src CUB``); given a tree so generated as ``--src``, a
+build writes its -C variant as for any dataset kind."""
+GENERATION_OPTIONS = {"waterbirds": ("--places", "--species-rule", "--confounder-strength", "--val-fraction", "--seed",
+                                     "--workers"),
+                      "colored-mnist": ("--variant", "--seed"), "celeba": ("--target", "--confounder")}  # fmt: skip
 
 
 @click.command("build")
-@click.argument("dataset", type=click.Choice([*ADAPTERS, *GENERATED]))
+@click.argument("dataset", type=click.Choice(list(dict.fromkeys([*ADAPTERS, *GENERATED]))))
 @click.option("--src", type=click.Path(exists=True, path_type=Path), help="Source dataset root (coco: the bundled sample when omitted).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @click.option("--split", default=None, help="imagenet: val; coco: val2017; cityscapes: val; mnist: train|test (both); "
@@ -89,11 +96,21 @@ GENERATED = ("colored-mnist", "celeba")
 @click.option("--variant", type=click.Choice(VARIANTS), default=None,
               help="colored-mnist: domainbed (three 28 x 28 environments, colour flips 0.1 / 0.2 / 0.9; the default) or "
                    "irm (two 14 x 14 training environments and a test one).")
+@click.option("--places", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="waterbirds: Places365's folder holding data_large/ (its high-resolution training images).")
+@click.option("--species-rule", type=click.Choice(SPECIES_RULES), default=None,
+              help="waterbirds: which species are waterbirds: reference (the reference's substring rule, default; it "
+                   "counts three landbird species) or strict (whole words; corrects them).")
+@click.option("--confounder-strength", type=click.FloatRange(0.5, 1), default=None,
+              help="waterbirds: share of training images on their class's background (default 0.95).")
+@click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="waterbirds: share of CUB's training images drawn as validation (default 0.2).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def build_command(dataset, src, out, split, corruptions, family, severities, perturbations, difficulties, video, profile,
                   seed, workers, shard_size, image_format, output_format, jpeg_quality, no_imagenet_c_preprocessing, labels,
                   keys, severity_dirs, limit, on_error, overwrite, warp_annotations, dask_address, link,
-                  target_attribute, confounder_attributes, variant, quiet) -> None:  # fmt: skip
+                  target_attribute, confounder_attributes, variant, places, species_rule, confounder_strength,
+                  val_fraction, quiet) -> None:  # fmt: skip
     """Build the corrupted version of DATASET from --src into --out.
 
     DATASET is one of imagenet, coco, voc, cityscapes, mnist, cifar10, cifar100, folder. Every
@@ -108,25 +125,30 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
     frames; imagenet: from the Resize(256) image, cropped to 224), or <out>/<perturbation>.npy of
     (N, T, H, W, C) frames and labels.npy for cifar10, cifar100 and mnist (CIFAR-10-P's layout).
     """
-    if dataset in GENERATED:
+    generation = {"--places": places, "--species-rule": species_rule, "--confounder-strength": confounder_strength,
+                  "--val-fraction": val_fraction, "--variant": variant,
+                  "--target": target_attribute or confounder_attributes or None}  # fmt: skip
+    if dataset in GENERATED and not is_generated_tree(dataset, src):
         given = [o for o, v in (("--corruptions", corruptions), ("--severities", severities), ("--perturbations", perturbations),
                                 ("--limit", limit), ("--split", split), ("--profile", profile)) if v is not None]  # fmt: skip
         if given:
-            raise click.BadParameter(f"{given[0]} is for -C builds; {dataset} takes --src and --out "
-                                     + ("(and --variant, --seed)." if dataset == "colored-mnist" else "(and --target, --confounder)."),
-                                     param_hint=given[0])  # fmt: skip
-        foreign = ("--variant", variant) if dataset == "celeba" else ("--target", target_attribute or confounder_attributes or None)
-        if foreign[1]:
-            raise click.BadParameter(f"{foreign[0]} is not {dataset}'s.", param_hint=foreign[0])
+            raise click.BadParameter(f"{given[0]} is for -C builds; {dataset} is generated from its source with "
+                                     f"{', '.join(GENERATION_OPTIONS[dataset])}; give the generated tree as --src to "
+                                     "build its -C variant.", param_hint=given[0])  # fmt: skip
+        foreign = next((o for o, v in generation.items() if v and o not in GENERATION_OPTIONS[dataset]), None)
+        if foreign:
+            raise click.BadParameter(f"{foreign} is not {dataset}'s.", param_hint=foreign)
         if dataset == "celeba":
             _celeba(src, out, target_attribute or "Blond_Hair", confounder_attributes or ("Male",), quiet)
+        elif dataset == "waterbirds":
+            _waterbirds(src, places, out, seed, confounder_strength, val_fraction, species_rule, workers, quiet)
         else:
             _colored_mnist(src, out, variant or "domainbed", seed, quiet)
         return
-    if variant is not None:
-        raise click.BadParameter("--variant belongs to colored-mnist.", param_hint="--variant")
-    if target_attribute or confounder_attributes:
-        raise click.BadParameter("--target and --confounder belong to celeba.", param_hint="--target")
+    foreign = next((o for o, v in generation.items() if v), None)
+    if foreign:
+        raise click.BadParameter(f"{foreign} belongs to generating {' / '.join(GENERATED)} from their sources.",
+                                 param_hint=foreign)  # fmt: skip
     if dataset == "imagenet-d" and corruptions is None and perturbations is None:
         _imagenet_d(src, out, link or "hardlink", quiet)  # the reference's tree itself; --corruptions: ImageNet-D-C
         return
@@ -248,6 +270,37 @@ def _imagenet_d(src: Path | None, out: Path, link: str, quiet: bool) -> None:
                        "no ImageNet class maps to (skipped)", err=True)  # fmt: skip
         click.echo(f"Wrote ImageNet-D to {out} ({link}s): score a domain with corruptgen classify imagenet-d --src "
                    f"{out}/<domain>.", err=True)  # fmt: skip
+
+
+def _waterbirds(src, places, out, seed, strength, val_fraction, species_rule, workers, quiet) -> None:
+    """Waterbirds composited from CUB and Places365, its group counts per split said."""
+    from corruptgen.datasets.waterbirds import Settings, build_waterbirds
+
+    if src is None or places is None:
+        raise click.UsageError("--src (CUB_200_2011, with its segmentations/) and --places (Places365 holding data_large/) "
+                               "are required.")  # fmt: skip
+    settings = Settings(seed=seed, confounder_strength=0.95 if strength is None else strength,
+                        val_fraction=0.2 if val_fraction is None else val_fraction, species_rule=species_rule or "reference")
+    workers = worker_count(workers)
+    try:
+        if workers > 1:  # each image is rendered from its row alone: the same bytes for any number of workers
+            with ProcessPoolExecutor(workers, mp_context=worker_context("corruptgen.datasets.waterbirds")) as pool:
+                record = build_waterbirds(src, places, out, settings, pool, quiet=quiet)
+        else:
+            record = build_waterbirds(src, places, out, settings, None, quiet=quiet)
+    except (DatasetError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in record["problems"][:20]:
+        click.echo(f"  error: {problem}", err=True)
+    if not quiet:
+        for split, counts in record["group_counts"].items():
+            click.echo(f"{split}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + " (y 1 = waterbird, place 1 = water)",
+                       err=True)  # fmt: skip
+        click.echo(f"Wrote Waterbirds ({record['images']:,} images, seed {seed}) to {out}: WILDS reads it as "
+                   "<root>/waterbirds_v1.0/, group DRO's loader as its cub data folder.", err=True)  # fmt: skip
+    if record["problems"]:
+        click.echo("Fix what the errors name and rerun the same command: it writes what is missing.", err=True)
+        raise SystemExit(1)
 
 
 def _celeba(src: Path | None, out: Path, target: str, confounders: tuple[str, ...], quiet: bool) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from corruptgen.adapt import METHODS, PROTOCOLS, Settings
-from corruptgen.datasets import ADAPTERS, NATURAL_SHIFTS
+from corruptgen.datasets import ADAPTERS, GROUPED_SETS, NATURAL_SHIFTS
 from corruptgen.evaluate import Tree, run_model
 from corruptgen.evaluate.tree import cell_name
 from corruptgen.labels import RULES, SPACES
@@ -91,7 +91,13 @@ def _make(name: str):
         shift = {k: v for k, v in shift.items() if v is not None}
         adaptation = _adaptation(shift)
         task_kind = KINDS[name][0]
-        if name == "classify" and (target in NATURAL_SHIFTS or "classes_of" in shift):
+        if name == "classify" and target in GROUPED_SETS:
+            if shift:
+                option = "--" + next(iter(shift)).replace("_", "-")
+                raise click.BadParameter(f"{option} belongs to the natural shifts, not {target}.", param_hint=option)
+            tree = _grouped_tree(target, src, split, seed, profile, corruptions, sevs, quiet)
+            names, sevs, task_kind = None, None, "grouped"
+        elif name == "classify" and (target in NATURAL_SHIFTS or "classes_of" in shift):
             tree = _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, quiet)
             names, sevs, task_kind = None, None, "shift"
         elif shift:
@@ -115,6 +121,8 @@ def _make(name: str):
                 raise click.ClickException(f"{target} holds no corruptgen.json; give a tree written by `corruptgen build`, "
                                            "or a dataset kind with --on-the-fly.")  # fmt: skip
             tree = Tree.open(Path(target), src)
+            if tree.dataset in GROUPED_SETS:
+                task_kind = "grouped"  # a corrupted Waterbirds (CelebA, Colored MNIST): scored per group
             names = parse_tree_names(corruptions, tree)
             held = tree.splits()
             scored = tree.score_split(split)
@@ -211,6 +219,23 @@ def _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, qui
     note = tree.adapter.size_warning(len(tree.samples()))
     if note and not quiet:
         click.echo(f"Note: {note}", err=True)
+    return tree
+
+
+def _grouped_tree(target, src, split, seed, profile, corruptions, sevs, quiet) -> Tree:
+    """A generated dataset with groups (the tree ``corruptgen build`` wrote), read in place: its images alone by
+    default, or with --corruptions their corrupted copies too, on the fly; its test split unless --split says."""
+    if src is None:
+        raise click.UsageError(f"--src is required: the tree `corruptgen build {target}` wrote.")
+    cells = []
+    names, profile = dataset_defaults(target, parse_corruptions(corruptions) if corruptions else None, profile)
+    if corruptions:
+        names, levels = resolve_selection(names, sevs, profile)
+        cells = [(c, s) for c in names for s in levels]
+    tree = Tree.plan(target, src, None, seed, profile, cells)
+    scored = tree.score_split(split)
+    if scored and not quiet:
+        click.echo(f"Scoring the {scored} split of {src} (--split for another: {', '.join(tree.splits())}).", err=True)
     return tree
 
 

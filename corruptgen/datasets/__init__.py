@@ -9,6 +9,7 @@ from .cifar import Cifar100Adapter, CifarAdapter
 from .cityscapes import CityscapesAdapter
 from .coco import CocoAdapter
 from .folder import FolderAdapter
+from .grouped import GROUPED_SETS, GroupedAdapter
 from .imagenet import ImageNetAdapter
 from .mnist import MnistAdapter
 from .natural import NATURAL_SHIFTS, NaturalShiftAdapter
@@ -24,9 +25,8 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "cifar100": Cifar100Adapter,
     "folder": FolderAdapter,
     **NATURAL_SHIFTS,
+    **GROUPED_SETS,
 }
-
-
 
 class SourceRequired(DatasetError):
     """No source was given for a dataset kind that has no bundled sample (a usage error)."""
@@ -76,4 +76,4 @@ def adapter_from_identity(identity: dict) -> Adapter:
                         keys=keys, classes_of=identity.get("classes_of"), border=identity.get("border"))  # fmt: skip
 
 
-__all__ = ["ADAPTERS", "NATURAL_SHIFTS", "NaturalShiftAdapter", "SourceRequired", "adapter_from_identity", "make_adapter", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]
+__all__ = ["ADAPTERS", "GROUPED_SETS", "GroupedAdapter", "NATURAL_SHIFTS", "NaturalShiftAdapter", "SourceRequired", "adapter_from_identity", "make_adapter", "Adapter", "BuildSettings", "CarriedFile", "DatasetError", "Sample", "SampleError"]

@@ -307,7 +307,7 @@ def adapt_model(predict, task: Task, settings):
     H x W float tensors in 0-1); EvaluationError with one sentence for anything else."""
     from corruptgen.adapt import Adaptation, AdaptationError
 
-    if task.kind not in ("classification", "shift"):
+    if task.kind not in ("classification", "shift", "grouped"):
         raise EvaluationError(f"--adapt {settings.method}: test-time adaptation scores classifiers; {task.tree.dataset}'s "
                               f"{task.kind} models are not adapted.")  # fmt: skip
     module = getattr(predict, "module", None)

@@ -7,6 +7,7 @@ from pathlib import Path
 from corruptgen.corruptions.sequences import get_sequence
 from corruptgen.metrics import ALEXNET_ERRORS, higher_is_better
 
+from .groups import grouped_summary
 from .results import cell_path, read_json, read_run
 from .shifts import shift_summary
 from .summary import cells_of, error_summary, performance_summary, stability_summary, write_summary
@@ -76,6 +77,11 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
         if out is not None:
             write_summary(doc, Path(out))
         return doc
+    if task.kind == "grouped" and not tree.cells:  # a dataset with groups itself: accuracy per group
+        doc = grouped_summary(tree, task, results, ids, run)
+        if out is not None:
+            write_summary(doc, Path(out))
+        return doc
     if not grid:
         raise EvaluationError(f"the tree holds no cell of corruptions {corruptions} at severities {severities}.")
     if tree.sequences:
@@ -87,6 +93,8 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     if higher_is_better(task.metrics[0]):
         given = tuple(m for m in task.metrics if all(m in v for v in scores.values()))  # a class-index model: no top-5
         doc = performance_summary(tree.dataset, task.kind, given, scores, grid, partial)
+        if task.kind == "grouped" and None in scores:  # the clean images' groups, named as WILDS names them
+            doc["groups"] = task.group_report(read_json(cell_path(results, None)), ids, str(cell_path(results, None)))
     else:
         metric = task.metrics[0]
         base, name = None, normalisation(tree, grid)

@@ -14,6 +14,7 @@ from corruptgen.corruptions.sequences import TEST_PERTURBATIONS, get_sequence
 from corruptgen.files import atomic_write
 from corruptgen.pipeline.layout import tree_name
 
+from .groups import grouped_csv, grouped_markdown
 from .shifts import shift_csv, shift_markdown
 
 Scores = dict  # {None: {metric: v}, (corruption, severity): {metric: v}}
@@ -211,6 +212,8 @@ def table_rows(doc: dict) -> tuple[list[str], list[list[str]], list[tuple[str, s
 def markdown(doc: dict) -> str:
     if doc.get("summary") == "shift":
         return shift_markdown(doc)
+    if doc.get("summary") == "grouped":
+        return grouped_markdown(doc)
     header, rows, summary = table_rows(doc)
     stability = doc.get("summary") == "stability"
     what = "per perturbation sequence" if stability else "per corruption and severity"
@@ -241,6 +244,8 @@ def markdown(doc: dict) -> str:
 def csv_text(doc: dict) -> str:
     if doc.get("summary") == "shift":
         return shift_csv(doc)
+    if doc.get("summary") == "grouped":
+        return grouped_csv(doc)
     header, rows, summary = table_rows(doc)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -327,7 +332,7 @@ def write_summary(doc: dict, out: Path) -> list[Path]:
     accuracy has no plot of its own (the robustness table over several runs draws one)."""
     files = {"results.json": (json.dumps(doc, indent=2) + "\n").encode(), "table.md": markdown(doc).encode(),
              "table.csv": csv_text(doc).encode()}  # fmt: skip
-    if doc.get("summary") != "shift":
+    if doc.get("summary") not in ("shift", "grouped"):
         files["plot.png"] = plot_png(doc)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():

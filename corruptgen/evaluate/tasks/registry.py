@@ -18,7 +18,7 @@ TASKS: dict[tuple[str, str], type[Task]] = {}
 """``(dataset, kind)`` -> task class; a dataset's first registered kind is its default."""
 
 RUNNERS = {"detection": "corruptgen detect", "classification": "corruptgen classify", "segmentation": "corruptgen segment",
-           "stability": "corruptgen classify", "shift": "corruptgen classify"}
+           "stability": "corruptgen classify", "shift": "corruptgen classify", "grouped": "corruptgen classify"}
 """The command that writes each kind's results."""
 
 
