@@ -25,7 +25,7 @@ def _source_checkout_kernels() -> None:
 
 _source_checkout_kernels()
 
-__version__ = "0.5.2"
+__version__ = "0.6.0"
 
 _LAZY = {"corrupt": "corruptgen.api", "perturb": "corruptgen.api", "get_corruption": "corruptgen.corruptions",
          "list_corruptions": "corruptgen.corruptions"}

@@ -250,3 +250,21 @@ def test_corrupted_waterbirds_keeps_its_metadata_and_is_scored_per_group(built, 
     assert doc["metric"] == "average accuracy" and "worst-group accuracy" in doc["additional"]
     assert doc["groups"]["acc_wg"] <= doc["groups"]["acc_avg"]
     shutil.rmtree(root)
+
+
+def test_waterbirds_as_webdataset_carries_label_and_metadata(built, tmp_path):
+    import tarfile
+
+    out = tmp_path / "wds"
+    cli("build", "waterbirds", "--src", built, "--out", out, "--corruptions", "fog", "--severities", "1", "--output-format",
+        "webdataset", "--quiet")  # fmt: skip
+    members = {}
+    for shard in sorted((out / "fog" / "1").glob("*.tar")):
+        with tarfile.open(shard) as tar:
+            members.update({m.name: tar.extractfile(m).read() for m in tar.getmembers()})
+    rows = read_metadata(built)
+    row = rows[0]
+    key = row["img_filename"][: -len(".jpg")].replace(".", "_")
+    assert members[f"{key}.cls"] == row["y"].encode()
+    assert json.loads(members[f"{key}.json"]) == row and f"{key}.jpg" in members
+    assert sum(name.endswith(".jpg") for name in members) == len(rows)

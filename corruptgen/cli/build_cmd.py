@@ -37,7 +37,7 @@ GENERATED = ("waterbirds", "colored-mnist", "celeba")
 build writes its -C variant as for any dataset kind."""
 GENERATION_OPTIONS = {"waterbirds": ("--places", "--species-rule", "--confounder-strength", "--val-fraction", "--seed",
                                      "--workers"),
-                      "colored-mnist": ("--variant", "--seed"), "celeba": ("--target", "--confounder")}  # fmt: skip
+                      "colored-mnist": ("--variant", "--seed", "--image-format png"), "celeba": ("--target", "--confounder")}  # fmt: skip
 
 
 @click.command("build")
@@ -143,7 +143,7 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
         elif dataset == "waterbirds":
             _waterbirds(src, places, out, seed, confounder_strength, val_fraction, species_rule, workers, quiet)
         else:
-            _colored_mnist(src, out, variant or "domainbed", seed, quiet)
+            _colored_mnist(src, out, variant or "domainbed", seed, image_format, quiet)
         return
     foreign = next((o for o, v in generation.items() if v), None)
     if foreign:
@@ -319,14 +319,17 @@ def _celeba(src: Path | None, out: Path, target: str, confounders: tuple[str, ..
         click.echo(f"Wrote CelebA groups ({target} by {', '.join(confounders)}) to {out}.", err=True)
 
 
-def _colored_mnist(src: Path | None, out: Path, variant: str, seed: int, quiet: bool) -> None:
+def _colored_mnist(src: Path | None, out: Path, variant: str, seed: int, image_format: str, quiet: bool) -> None:
     """Colored MNIST's environments from MNIST's idx files, with their label-colour agreement said."""
     from corruptgen.datasets.colored_mnist import generate, write
 
     if src is None:
         raise click.UsageError("--src is required: the folder holding MNIST's idx files.")
     try:
-        record = write(generate(src, variant, seed), out, variant, seed, src)
+        if image_format == "jpeg":
+            raise click.BadParameter("colored-mnist writes its images as PNG (--image-format png); JPEG would blur the "
+                                     "colour channels.", param_hint="--image-format")  # fmt: skip
+        record = write(generate(src, variant, seed), out, variant, seed, src, folder=image_format == "png")
     except (DatasetError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     if not quiet:

@@ -16,7 +16,8 @@ by ``--seed``, so the same seed gives the same bytes (the distributions are the 
 
 Written under ``--out``: ``<environment>/images.npy`` (uint8, N x 2 x H x W, the references' tensors x 255) and
 ``<environment>/labels.npy``, ``metadata.csv`` (``env, index, y, color, digit, source``: WILDS' style, one row per
-image), and ``corruptgen.json`` recording the variant, seed and each environment's label-colour and label-digit
+image), with ``--image-format png`` each image as ``<environment>/<label>/<index>.png`` too (red and green, blue zero:
+the folder tree ImageFolder reads), and ``corruptgen.json`` recording the variant, seed and each environment's label-colour and label-digit
 agreement.
 """
 
@@ -32,7 +33,7 @@ import numpy as np
 from corruptgen import __version__
 from corruptgen.files import atomic_write
 
-from .base import DatasetError, check_generated_out, write_record
+from .base import DatasetError, check_generated_out, encode_image, write_record
 from .mnist import FILES, find_idx, read_idx
 
 VARIANTS = ("domainbed", "irm")
@@ -101,8 +102,16 @@ def generate(src: Path, variant: str = "domainbed", seed: int = 0) -> list[Envir
             _colour(rng, small[test], train_y[test], 0.9, "test-0.9", test)]  # fmt: skip
 
 
-def write(envs: list[Environment], out: Path, variant: str, seed: int, src: Path) -> dict:
-    """The environments' arrays, ``metadata.csv`` and ``corruptgen.json`` under ``out``; returns the record."""
+def rgb(two: np.ndarray) -> np.ndarray:
+    """A 2 x H x W (red, green) image as H x W x 3 RGB with blue zero: how it is shown, saved and corrupted."""
+    out = np.zeros((*two.shape[1:], 3), dtype=np.uint8)
+    out[..., 0], out[..., 1] = two[0], two[1]
+    return out
+
+
+def write(envs: list[Environment], out: Path, variant: str, seed: int, src: Path, folder: bool = False) -> dict:
+    """The environments' arrays, ``metadata.csv`` and ``corruptgen.json`` under ``out`` (and with ``folder`` each
+    image as ``<environment>/<label>/<index>.png``, the tree torchvision's ImageFolder reads); returns the record."""
     out = Path(out)
     check_generated_out(out)
     rows = io.StringIO()
@@ -115,7 +124,9 @@ def write(envs: list[Environment], out: Path, variant: str, seed: int, src: Path
             atomic_write(out / env.name / name, buffer.getvalue())
         for i in range(len(env.y)):
             writer.writerow([env.name, i, int(env.y[i]), int(env.color[i]), int(env.digit[i]), int(env.source[i])])
+            if folder:
+                atomic_write(out / env.name / str(int(env.y[i])) / f"{i:05d}.png", encode_image(rgb(env.images[i]), ".png", 95))
     atomic_write(out / "metadata.csv", rows.getvalue().encode())
     return write_record(out, {"corruptgen_version": __version__, "generated": "colored-mnist", "variant": variant,
-                              "seed": seed, "source": str(src),
+                              "seed": seed, "source": str(src), "folder": folder,
                               "environments": {env.name: env.agreement() for env in envs}})  # fmt: skip

@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from .base import RECORD_FILE, Adapter, CarriedFile, DatasetError, NamedClass, Sample, SampleError, output_name
+from .colored_mnist import rgb
 from .decoded import decoded, file_identity
 
 
@@ -288,9 +289,7 @@ class ColoredMnistAdapter(GroupedAdapter):
             two = self._images(env)[int(index)]
         except (OSError, ValueError, IndexError) as exc:
             raise SampleError(f"{self.src / env / 'images.npy'} row {int(index)}: cannot be read ({exc}).") from None
-        rgb = np.zeros((*two.shape[1:], 3), dtype=np.uint8)
-        rgb[..., 0], rgb[..., 1] = two[0], two[1]
-        return rgb, None
+        return rgb(two), None
 
     def carried(self) -> list[CarriedFile]:
         return [CarriedFile("metadata.csv", source=self.src / "metadata.csv", per_tree=True)]

@@ -145,16 +145,22 @@ def robustness_table(results: list[Path], fits: list[dict] | None = None, transf
         if doc.get("summary") == SUMMARY:
             row["settings"][setting_of(doc)] = doc
             row["folders"][setting_of(doc)] = Path(folder)
+        elif doc.get("summary") == "grouped":  # a dataset with groups: its average and worst group side by side
+            row.setdefault("grouped", {})[doc["dataset"]] = {
+                "average": doc["average accuracy"], "worst_group": doc["worst-group accuracy"],
+                "adjusted_average": doc.get("adjusted average accuracy"), "split": doc.get("split"), "images": doc["images"]}
         elif doc.get("dataset") == "imagenet" and doc.get("mCE") is not None:
             row["imagenet_c"] = {"mCE": doc["mCE"], "normalisation": doc.get("normalisation"), "clean_error": doc.get("clean_error")}
         else:
-            raise EvaluationError(f"{summary} is neither a natural-shift run nor an ImageNet-C run; a robustness table "
-                                  "reads those.")  # fmt: skip
+            raise EvaluationError(f"{summary} is neither a natural-shift run, a run on a dataset with groups nor an "
+                                  "ImageNet-C run; a robustness table reads those.")  # fmt: skip
     table = {"summary": "robustness", "transform": transform, "models": [], "shifts": []}
     shifts = [s for s in SHIFT_ORDER if any(s in row["settings"] for row in models.values())]
     table["shifts"] = shifts
+    table["grouped"] = list(dict.fromkeys(name for row in models.values() for name in row.get("grouped", {})))
     for row in models.values():
-        entry = {"model": row["model"], "val": _acc(row["settings"].get("val")), "shifts": {}}
+        entry = {"model": row["model"], "val": _acc(row["settings"].get("val")), "shifts": {},
+                 "grouped": row.get("grouped", {})}  # fmt: skip
         if "imagenet_c" in row:
             entry["imagenet-c"] = row["imagenet_c"]
         for shift in shifts:
@@ -206,6 +212,8 @@ def robustness_rows(table: dict) -> tuple[list[str], list[list[str]]]:
     header = ["model", "ImageNet top-1"]
     for shift in table["shifts"]:
         header += [f"{shift} AUPR", f"{shift} FPR95"] if shift == "imagenet-o" else [f"{shift} top-1", f"{shift} ER"]
+    for name in table.get("grouped", []):
+        header += [f"{name} average", f"{name} worst-group"]
     header.append("ImageNet-C mCE")
     rows = []
     for entry in table["models"]:
@@ -216,6 +224,9 @@ def robustness_rows(table: dict) -> tuple[list[str], list[list[str]]]:
                 line += [_f(cell.get("AUPR")), _f(cell.get("FPR95"))]
             else:
                 line += [_f(cell.get("top-1")), _f(cell.get("effective_robustness"), 2)]
+        for name in table.get("grouped", []):
+            cell = entry.get("grouped", {}).get(name, {})
+            line += [_f(cell.get("average")), _f(cell.get("worst_group"))]
         line.append(_f((entry.get("imagenet-c") or {}).get("mCE")))
         rows.append(line)
     return header, rows
@@ -236,6 +247,9 @@ def robustness_markdown(table: dict) -> str:
     lines += ["", "ER = top-1 - T^-1(slope T(ID top-1) + intercept), the ID accuracy on the shift's classes scored by "
               "the same rule; coefficients from imagenet-testbed's standard models (data/effective_robustness.json) "
               "unless --fit gave others."]  # fmt: skip
+    if table.get("grouped"):
+        lines += ["", "Datasets with groups: accuracy over the scored split (average) and of its worst group (over the "
+                  "groups with images, WILDS' acc_wg)."]  # fmt: skip
     lines += [""] + notes if notes else []
     return "\n".join(lines) + "\n"
 
@@ -251,6 +265,10 @@ def robustness_csv(table: dict) -> str:
             writer.writerow([entry["model"], shift, c["top-1"], c.get("top-5"), *c["interval_95"], c["id_setting"],
                              c.get("id"), c.get("drop"), c.get("effective_robustness"), c["rule"], c["images"],
                              c.get("AUROC"), c.get("AUPR"), c.get("FPR95")])  # fmt: skip
+        for name, c in entry.get("grouped", {}).items():  # the average as top-1, the worst group in its own row
+            writer.writerow([entry["model"], name, c["average"], "", "", "", "", "", "", "", "", c["images"], "", "", ""])
+            writer.writerow([entry["model"], f"{name} worst-group", c["worst_group"], "", "", "", "", "", "", "", "",
+                             c["images"], "", "", ""])  # fmt: skip
     return buffer.getvalue()
 
 

@@ -46,7 +46,11 @@ class Run:
         run's table is the page's own, ``_stability_results``)."""
         d = self.doc
         if self.higher_is_better:
-            return [(f"P ({self.metric})", d.get("P")), ("mPC", d.get("mPC")), ("rPC [%]", d.get("rPC"))]
+            rows = [(f"P ({self.metric})", d.get("P")), ("mPC", d.get("mPC")), ("rPC [%]", d.get("rPC"))]
+            worst = (d.get("additional") or {}).get("worst-group accuracy")
+            if worst:  # a dataset with groups: the worst group next to the average (#38)
+                rows += [("P (worst-group accuracy)", worst.get("P")), ("worst-group mPC", worst.get("mPC"))]
+            return rows
         return [("clean error", d.get("clean_error")), (f"mCE ({d.get('normalisation')})", d.get("mCE")),
                 ("relative mCE", d.get("relative_mCE"))]  # fmt: skip
 
