@@ -429,6 +429,8 @@ def fit_baseline(id_accuracies, ood_accuracies, transform: str = "logit") -> dic
 def clopper_pearson(correct: int, total: int, alpha: float = 0.05) -> tuple[float, float]:
     """The exact (Clopper-Pearson) ``1 - alpha`` interval of an accuracy, in percent.
 
+    Examples
+    --------
     >>> [round(v, 2) for v in clopper_pearson(50, 100)]
     [39.83, 60.17]
     """

@@ -296,19 +296,19 @@ def test_albumentations_compose_seed_reproduces_and_targets_stay():
         Corruption("fogg")
 
 
-def test_readme_training_examples_run():
+def test_the_guides_training_examples_run():
     pytest.importorskip("torchvision")
     pytest.importorskip("albumentations")
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = text.split("## Training with corruptions", 1)[1].split("\n## ", 1)[0]
+    text = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "augmentation.md").read_text()
+    section = text.split("\n## ", 1)[0]  # the training examples, before the drop-ins
     blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
     runnable = [b for b in blocks if "my_dataset" not in b]
     assert len(runnable) == 4  # plain, torchvision v2, SanitizeBoundingBoxes after it, albumentations
     namespace: dict = {}  # one namespace, as a reader runs them top to bottom
     for block in runnable:
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 (our own documentation)
+        exec(compile(block, "augmentation.md", "exec"), namespace)  # noqa: S102 (our own documentation)
         if "SanitizeBoundingBoxes" in block:
             assert len(namespace["target"]["boxes"]) == len(namespace["target"]["labels"]) == 1
     assert namespace["out"].shape == (224, 224, 3)

@@ -229,7 +229,7 @@ def _perfect_runs(coco_tree, runs: Path) -> None:
     ("{not json", "is not valid JSON"),
     ('{"a": 1}', "must hold a COCO results list"),
     ('[{"image_id": 99, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}]', "names image id 99"),
-    ('[{"image_id": 1, "category_id": 7, "bbox": [0, 0, 1, 1], "score": 1}]', "names category id 7"),
+    ('[{"image_id": 1, "category_id": 0, "bbox": [0, 0, 1, 1], "score": 1}]', "names category id 0"),
     ('[{"image_id": 1, "category_id": 1, "bbox": [0, 0], "score": 1}]', "expected [x, y, width, height]"),
 ])  # fmt: skip
 def test_bad_results_files_are_named_and_nothing_is_written(coco_tree, tmp_path, content, words):
@@ -240,6 +240,20 @@ def test_bad_results_files_are_named_and_nothing_is_written(coco_tree, tmp_path,
     result = cli("evaluate", tree, "--results", runs, expect=1)
     assert words in result.output and "fog/3.json" in result.output and "Traceback" not in result.output
     assert not (runs / "results.json").exists()
+
+
+def test_coco_categories_the_ground_truth_does_not_list_are_left_out_as_cocoeval_does(coco_tree, tmp_path):
+    _, tree = coco_tree
+    perfect, extra = tmp_path / "perfect", tmp_path / "extra"
+    _perfect_runs(coco_tree, perfect)
+    _perfect_runs(coco_tree, extra)
+    for cell in extra.rglob("*.json"):  # a COCO detector also sees a train (7), which this subset's GT does not list
+        dets = json.loads(cell.read_text())
+        cell.write_text(json.dumps(dets + [{**dets[0], "category_id": 7, "score": 0.99}]))
+    cli("evaluate", tree, "--results", perfect)
+    cli("evaluate", tree, "--results", extra)
+    read = lambda folder: json.loads((folder / "results.json").read_text())  # noqa: E731
+    assert read(extra)["P"] == read(perfect)["P"] and read(extra)["mPC"] == read(perfect)["mPC"]
 
 
 def test_missing_cell_unless_partial(coco_tree, tmp_path):

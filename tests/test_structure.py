@@ -1,5 +1,5 @@
 """The package's shape, checked: every ``>>>`` example runs, imports only point down the layers of
-``design.md`` and never form a cycle, and the README's map names the rooms that exist."""
+``design.md`` and never form a cycle, and the developer guide's map names the rooms that exist."""
 
 from __future__ import annotations
 
@@ -129,17 +129,17 @@ def test_docstring_examples_run(module):
     assert runner.failures == 0, f"{runner.failures} of {runner.tries} examples in {module} fail (run with -s to see them)"
 
 
-def test_readme_map_names_existing_paths_and_every_room():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+def test_developer_guides_map_names_existing_paths_and_every_room():
+    guide = (Path(__file__).parent.parent / "docs" / "developer.md").read_text(encoding="utf-8")
+    table = guide.split("## Where things are", 1)[1].split("\n## ", 1)[0]
     root = Path(__file__).parent.parent
     named = set(re.findall(r"`((?:corruptgen|kernels|scripts|examples|docs|tests)/[^`]*?)`", table))
     for path in named:
         expanded = re.sub(r"\{([^}]*)\}", lambda m: m.group(1).split(",")[0], path)
-        assert (root / expanded).exists(), f"README's map names {path}, which does not exist"
+        assert (root / expanded).exists(), f"the developer guide's map names {path}, which does not exist"
     for name in LAYERS:
         if name not in ("__main__", "kernels"):
-            assert f"corruptgen/{name}" in table, f"README's map does not say where corruptgen/{name} is"
+            assert f"corruptgen/{name}" in table, f"the developer guide's map does not say where corruptgen/{name} is"
 
 
 def test_every_package_of_the_source_is_installed():

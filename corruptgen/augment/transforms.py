@@ -60,6 +60,8 @@ class RandomCorruption(_transform_base()):
         draws in every run; per DataLoader worker, seeded by the worker's id). For the same pixels
         per sample index whatever the worker count, use :meth:`at` or :class:`CorruptedDataset`.
 
+    Notes
+    -----
     Inputs: a numpy array (uint8, or float in [0, 1]; every shape :func:`corruptgen.corrupt`
     takes), a PIL image, a torch tensor ``C x H x W`` or batched ``N x C x H x W`` (uint8 or float
     in [0, 1]; each image of a batch draws its own corruption), a torchvision tv_tensor (a
@@ -229,6 +231,8 @@ class CorruptedDataset:
     in whatever order a DataLoader visits it. Call :meth:`set_epoch` before each epoch (workers
     that are not persistent pick it up when they start).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> ds = CorruptedDataset([{"image": np.zeros((8, 8), np.uint8)}], Corrupt("contrast", seed=0))
     >>> len(ds), ds[0]["image"].shape

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import numbers
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -102,9 +102,12 @@ def keyed_payload(payload, field: str, ids: list, where: str, what: str) -> dict
     return mapping
 
 
-def check_detections(payload, ids: list, categories: set, where: str, masks: bool = False) -> list[dict]:
+def check_detections(payload, ids: list, categories: set, where: str, masks: bool = False,
+                     ignored: Collection[int] = ()) -> list[dict]:  # fmt: skip
     """A COCO results list whose entries name known images and categories and hold valid boxes
-    (and masks when ``masks``); EvaluationError naming the entry otherwise."""
+    (and masks when ``masks``); EvaluationError naming the entry otherwise. Entries of a category in ``ignored``
+    but not in ``categories`` (a COCO category the ground truth does not list) are left out, as COCOeval
+    leaves them out of every AP."""
     if not isinstance(payload, list):
         raise EvaluationError(f"{where} must hold a COCO results list of {{image_id, category_id, bbox, score}}; got {type(payload).__name__}.")
     known = set(ids)
@@ -114,7 +117,7 @@ def check_detections(payload, ids: list, categories: set, where: str, masks: boo
         if det["image_id"] not in known:
             raise EvaluationError(f"{where}: entry {n} names image id {det['image_id']!r}, which the ground truth "
                                   "(or the evaluated subset) does not have.")  # fmt: skip
-        if det["category_id"] not in categories:
+        if det["category_id"] not in categories and det["category_id"] not in ignored:
             raise EvaluationError(f"{where}: entry {n} names category id {det['category_id']!r}; the ground truth has "
                                   f"{sorted(categories)}.")  # fmt: skip
         box = det["bbox"]
@@ -122,7 +125,7 @@ def check_detections(payload, ids: list, categories: set, where: str, masks: boo
             raise EvaluationError(f"{where}: entry {n} has bbox {box!r}; expected [x, y, width, height].")
         if masks and "segmentation" not in det:
             raise EvaluationError(f"{where}: entry {n} has no 'segmentation' while other cells carry masks.")
-    return payload
+    return [det for det in payload if det["category_id"] in categories] if ignored else payload
 
 
 def quiet(fn, *args):
