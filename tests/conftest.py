@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-import os
+import sys
+import types
 
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
-os.environ.setdefault("OUTDATED_IGNORE", "1")  # wilds' import would ask PyPI for a newer release: no network in tests
+# wilds (and ogb) import `outdated`, whose import starts a thread asking PyPI for newer releases, ignoring
+# OUTDATED_IGNORE in the version pinned with them: tests reach no network, so it is not imported at all
+sys.modules.setdefault("outdated", types.SimpleNamespace(warn_if_outdated=lambda *args, **kwargs: None,
+                                                         check_outdated=lambda *args, **kwargs: (False, None)))
 
 
 def photo(name: str, height: int, width: int) -> np.ndarray:

@@ -103,3 +103,22 @@ def test_colored_mnist_as_a_folder_tree_and_its_corrupted_copy(tmp_path):
         "--quiet")  # fmt: skip
     corrupted = sorted((out / "gaussian_noise" / "2" / "-90%").rglob("*.png"))
     assert len(corrupted) == len(labels) and (out / "gaussian_noise" / "2" / "metadata.csv").is_file()
+
+
+def test_verify_checks_a_generated_tree_against_its_metadata(colored, tmp_path):
+    import shutil
+
+    ok = cli("verify", colored)
+    assert "OK, all" in ok.output and "colored-mnist" in ok.output
+    broken = tmp_path / "broken"
+    shutil.copytree(colored, broken)
+    rows = np.load(broken / "-90%" / "labels.npy")
+    np.save(broken / "-90%" / "labels.npy", rows[:-1])
+    result = cli("verify", broken, expect=1)
+    assert "labels.npy holds" in result.output and "Traceback" not in result.output
+    celeba = tmp_path / "groups"
+    cli("build", "celeba", "--src", make_celeba(tmp_path / "celeba"), "--out", celeba, "--quiet")
+    (celeba / "img_align_celeba" / "000003.jpg").unlink()
+    assert "000003.jpg is missing" in cli("verify", celeba, expect=1).output
+    refused = cli("report", celeba, expect=1)
+    assert "generated from its source, not a -C build" in refused.output

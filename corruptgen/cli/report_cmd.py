@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from corruptgen.datasets.grouped import generated_kind
 from corruptgen.report import write_report
 
 from .options import clean_errors
@@ -25,6 +26,11 @@ from .options import clean_errors
 def report_command(target, results, out, samples, src) -> None:
     """Write an HTML page of TARGET (a built tree): the build, a thumbnail grid with annotations,
     and with --results each run's robustness side by side."""
+    kind = generated_kind(target)
+    if kind:
+        raise click.ClickException(f"{target} is a {kind} dataset generated from its source, not a -C build; the report "
+                                   f"draws builds: build its corrupted copies (corruptgen build {kind} --src {target} "
+                                   "--out DIR --corruptions ...) and report those.")  # fmt: skip
     out = out or target.resolve().parent / f"{target.resolve().name}.html"
     written = write_report(target, out, results=list(results), samples=samples, src=src)
     click.echo(f"Wrote {written}.", err=True)

@@ -309,3 +309,46 @@ def is_generated_tree(kind: str, src: Path | None) -> bool:
         return False
 
 
+
+
+def generated_kind(out: Path) -> str | None:
+    """What ``corruptgen build`` generated into ``out`` (``waterbirds``, ``celeba``, ``colored-mnist``,
+    ``imagenet-d``), or None where ``out`` holds a -C build or nothing of corruptgen's."""
+    try:
+        return json.loads((Path(out) / RECORD_FILE).read_text()).get("generated")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_generated(out: Path) -> tuple[int, list[str]]:
+    """A generated tree checked against what it lists: every image its ``metadata.csv`` (ImageNet-D: its
+    ``manifest.jsonl``) names is there (Colored MNIST: each environment's arrays hold its rows), and the build
+    finished. Returns (images checked, problems)."""
+    out = Path(out)
+    kind = generated_kind(out)
+    record = json.loads((out / RECORD_FILE).read_text())
+    problems = [] if record.get("complete", True) else [
+        f"{out} is an unfinished {kind} build ({len(record.get('problems') or [])} images failed, or it was "
+        "interrupted); rerun the build command to finish it."]  # fmt: skip
+    if kind == "imagenet-d":
+        rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines() if line.strip()]
+        missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
+        return len(rows), problems + [f"{out / m} is missing; manifest.jsonl lists it." for m in missing]
+    adapter = GROUPED_SETS[kind](src=out)
+    try:
+        rows = adapter.rows()
+    except DatasetError as exc:
+        return 0, problems + [str(exc)]
+    if kind == "colored-mnist":
+        for env, count in {e: sum(r["env"] == e for r in rows) for e in dict.fromkeys(r["env"] for r in rows)}.items():
+            for name in ("images.npy", "labels.npy"):
+                try:
+                    held = len(np.load(out / env / name, mmap_mode="r"))
+                except (OSError, ValueError) as exc:
+                    problems.append(f"{out / env / name} does not load ({exc}).")
+                    continue
+                if held != count:
+                    problems.append(f"{out / env / name} holds {held} rows; metadata.csv names {count} in {env}.")
+        return len(rows), problems
+    missing = [adapter.row_key(r) for r in rows if not (out / adapter.row_key(r)).is_file()]
+    return len(rows), problems + [f"{out / m} is missing; metadata.csv lists it." for m in missing]

@@ -11,7 +11,6 @@ from ..tree import EvaluationError, Tree
 from .base import DetectionTask, check_detections, quiet
 from .registry import register
 
-
 COCO_IDS = frozenset(range(1, 91))
 """COCO's category id range (80 used): a detector trained on COCO predicts these whatever the ground truth lists."""
 
