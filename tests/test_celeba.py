@@ -10,7 +10,7 @@ import numpy as np
 from fixtures import cli, photo
 from PIL import Image
 
-ATTRIBUTES = ["5_o_Clock_Shadow", "Blond_Hair", "Male", "Smiling"]
+ATTRIBUTES = ["5_o_Clock_Shadow", "Blond_Hair", "Eyeglasses", "Male", "Smiling"]
 
 
 def make_celeba(root: Path, n: int = 12, text: bool = False) -> Path:

@@ -203,6 +203,25 @@ def test_classes_of_scores_imagenet_val_on_a_shifts_classes(tmp_path):
     assert whole["images"] == 8 and whole["setting"] == "val"
 
 
+@pytest.mark.parametrize("space", ["objectnet", "imagenet-d"])
+def test_classes_of_a_space_named_by_its_own_folders_reads_imagenets_wnids_by_index(tmp_path, space):
+    """ObjectNet's and ImageNet-D's classes are named by their own folders (alarm_clock), not by wnids: ImageNet's
+    images are matched to them by class index (alarm_clock pools ImageNet's analog clock, 409, and digital clock)."""
+    from corruptgen.labels import imagenet_classes
+
+    wnids = imagenet_classes()[0]
+    labels = label_space(space)
+    covered = [(c, i) for c, cls in enumerate(labels.classes) for i in cls.in1k][:3]
+    root = tmp_path / "imagenet" / "val"
+    for n, (_, index) in enumerate(covered):
+        (root / wnids[index]).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((8, 8, 3), 40 * n, np.uint8)).save(root / wnids[index] / f"ILSVRC2012_val_{n:08d}.JPEG")
+    (root / wnids[0] if all(0 not in c.in1k for c in labels.classes) else root / "n99999999").mkdir(exist_ok=True)
+    adapter = make_adapter("imagenet", tmp_path / "imagenet", "val", classes_of=space)
+    found = {s.key.split("/")[0]: adapter.label(s) for s in adapter.samples()}
+    assert found == {wnids[index]: c for c, index in covered}
+
+
 def test_robustness_table_with_effective_robustness_and_imagenet_o(tmp_path):
     val = imagenet_val(tmp_path / "imagenet")
     runs = {"val": ("imagenet", val, "--classes-of", "imagenet-1k"), "val-r": ("imagenet", val, "--classes-of", "imagenet-r"),

@@ -334,6 +334,10 @@ def _colored_mnist(src: Path | None, out: Path, variant: str, seed: int, image_f
         raise click.ClickException(str(exc)) from exc
     if not quiet:
         for name, env in record["environments"].items():
+            if not env["images"]:  # IRM's test environment is MNIST's training images after the first 50,000
+                click.echo(f"{name}: no images (the source's training split holds 50,000 or fewer; IRM's test environment "
+                           "is the images after the first 50,000)", err=True)  # fmt: skip
+                continue
             click.echo(f"{name}: {env['images']:,} images, label = colour {100 * env['label_colour']:.1f} %, label = "
                        f"(digit < 5) {100 * env['label_digit']:.1f} % (colour flip {env['colour_flip']})", err=True)
         click.echo(f"Wrote Colored MNIST ({variant}, seed {seed}) to {out}: <environment>/images.npy, labels.npy, metadata.csv.",

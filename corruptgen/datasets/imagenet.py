@@ -174,8 +174,7 @@ class ImageNetAdapter(Adapter):
                                           output=output_name(rel, self.settings.image_format)))  # fmt: skip
         out = sorted(out, key=lambda s: s.key)
         if self.classes_of is not None:
-            space = label_space(self.classes_of)
-            out = [s for s in out if space.index(s.key.split("/", 1)[0]) is not None]
+            out = [s for s in out if self._space_class(s.key.split("/", 1)[0]) is not None]
         return self._only_keys(out) if self.keys is not None else out
 
     def _archive_samples(self) -> list[Sample]:
@@ -205,10 +204,19 @@ class ImageNetAdapter(Adapter):
         """The wnid's index in sorted order (torchvision's ImageFolder); None for an unlabelled image. With
         :attr:`classes_of`, the wnid's class in that label space."""
         if self.classes_of is not None:
-            return label_space(self.classes_of).index(sample.key.split("/", 1)[0])
+            return self._space_class(sample.key.split("/", 1)[0])
         if self._class_index is None:
             self._class_index = {wnid: i for i, wnid in enumerate(self.tree_dirs())}
         return self._class_index.get(sample.key.split("/", 1)[0])
+
+    def _space_class(self, wnid: str) -> int | None:
+        """The :attr:`classes_of` space's class covering ImageNet class ``wnid``, by its ImageNet index (ObjectNet's and
+        ImageNet-D's classes are named by their own folders, not by wnids); None where the space leaves it out."""
+        index = label_space("imagenet-1k").index(wnid)
+        if index is None:
+            return None
+        found = int(label_space(self.classes_of).class_of_in1k[index])
+        return None if found < 0 else found
 
     def class_list(self) -> list:
         """ImageNet-1k's classes of the class folders held, in label order (all 1000 for the whole of val), or
