@@ -323,3 +323,21 @@ def test_build_imagenet_d_links_the_reference_classes_from_domainnet(tmp_path):
     assert doc["images"] == 3 and doc["top-1 accuracy"] == 100.0
     cli("build", "imagenet-d", "--src", tmp_path / "DomainNet", "--out", tmp_path / "sym", "--link", "symlink", "--quiet")
     assert (tmp_path / "sym" / "clipart" / "zebra" / "000.png").is_symlink()
+
+
+def test_build_imagenet_d_from_the_domains_zips_as_downloaded(tmp_path):
+    import zipfile
+
+    folders = {"car": [(436, 436)], "police_car": [(817, 817)], "The_Eiffel_Tower": [(1, 1)], "zebra": [(340, 340)]}
+    make_natural(tmp_path / "DomainNet" / "clipart", folders)
+    cli("build", "imagenet-d", "--src", tmp_path / "DomainNet", "--out", tmp_path / "from-folder", "--quiet")
+    zipped = tmp_path / "zipped"
+    zipped.mkdir()
+    with zipfile.ZipFile(zipped / "clipart.zip", "w") as archive:  # DomainNet's zips hold clipart/<category>/<file>
+        for path in sorted((tmp_path / "DomainNet").rglob("*.png")):
+            archive.write(path, path.relative_to(tmp_path / "DomainNet").as_posix())
+    result = cli("build", "imagenet-d", "--src", zipped, "--out", tmp_path / "from-zip")
+    assert "clipart: 3 images in ImageNet-D's classes, 1 in categories no ImageNet class maps to" in result.output
+    for path in (tmp_path / "from-folder").rglob("*.png"):
+        assert (tmp_path / "from-zip" / path.relative_to(tmp_path / "from-folder")).read_bytes() == path.read_bytes()
+    assert len(list((tmp_path / "from-zip").rglob("*.png"))) == 3
