@@ -235,3 +235,34 @@ def test_waterbirds_as_webdataset_carries_label_and_metadata(built, tmp_path):
     assert members[f"{key}.cls"] == row["y"].encode()
     assert json.loads(members[f"{key}.json"]) == row and f"{key}.jpg" in members
     assert sum(name.endswith(".jpg") for name in members) == len(rows)
+
+
+def test_waterbirds_generated_as_webdataset_shards(sources, built, tmp_path):
+    import tarfile
+
+    import webdataset as wds
+
+    out = tmp_path / "wds"
+    cli("build", "waterbirds", "--src", sources[0], "--places", sources[1], "--out", out, "--output-format", "webdataset",
+        "--quiet")  # fmt: skip
+    rows = {r["img_filename"]: r for r in read_metadata(built)}
+    assert (out / "metadata.csv").read_bytes() == (built / "metadata.csv").read_bytes()
+    seen = 0
+    for split, code in (("train", "0"), ("val", "1"), ("test", "2")):
+        shards = sorted(str(p) for p in (out / split).glob("*.tar"))
+        for sample in wds.WebDataset(shards, shardshuffle=False):
+            meta = json.loads(sample["json"])
+            assert meta["split"] == int(code) and sample["cls"] == str(meta["y"]).encode()
+            assert sample["jpg"] == (built / meta["img_filename"]).read_bytes()  # the folder build's very bytes
+            seen += 1
+    assert seen == len(rows)
+    assert "OK, all" in cli("verify", out).output
+    again = tmp_path / "wds2"
+    cli("build", "waterbirds", "--src", sources[0], "--places", sources[1], "--out", again, "--output-format", "webdataset",
+        "--workers", 2, "--quiet")  # fmt: skip
+    assert tree_digest(again) == tree_digest(out)
+    with tarfile.open(next((out / "test").glob("*.tar"))) as tar:
+        assert {m.mtime for m in tar.getmembers()} == {0}
+    refused = cli("classify", "waterbirds", "--src", out, "--model", "standin_models:background_classifier", "--results",
+                  tmp_path / "r", expect=1)  # fmt: skip
+    assert "WebDataset shards" in refused.output

@@ -36,7 +36,7 @@ GENERATED = ("waterbirds", "colored-mnist", "celeba")
 """Datasets generated from a source (``build waterbirds --src CUB``); given a tree so generated as ``--src``, a
 build writes its -C variant as for any dataset kind."""
 GENERATION_OPTIONS = {"waterbirds": ("--places", "--species-rule", "--confounder-strength", "--val-fraction", "--seed",
-                                     "--workers"),
+                                     "--workers", "--output-format webdataset"),
                       "colored-mnist": ("--variant", "--seed", "--image-format png"), "celeba": ("--target", "--confounder")}  # fmt: skip
 
 
@@ -138,10 +138,14 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
         foreign = next((o for o, v in generation.items() if v and o not in GENERATION_OPTIONS[dataset]), None)
         if foreign:
             raise click.BadParameter(f"{foreign} is not {dataset}'s.", param_hint=foreign)
+        if output_format != "folder" and dataset != "waterbirds":
+            raise click.BadParameter(f"{dataset} is written as {'arrays and metadata' if dataset == 'colored-mnist' else 'linked images'}; "
+                                     "--output-format webdataset is for its -C builds (give the generated tree as --src).",
+                                     param_hint="--output-format")  # fmt: skip
         if dataset == "celeba":
             _celeba(src, out, target_attribute or "Blond_Hair", confounder_attributes or ("Male",), quiet)
         elif dataset == "waterbirds":
-            _waterbirds(src, places, out, seed, confounder_strength, val_fraction, species_rule, workers, quiet)
+            _waterbirds(src, places, out, seed, confounder_strength, val_fraction, species_rule, workers, output_format, quiet)
         else:
             _colored_mnist(src, out, variant or "domainbed", seed, image_format, quiet)
         return
@@ -272,7 +276,7 @@ def _imagenet_d(src: Path | None, out: Path, link: str, quiet: bool) -> None:
                    f"{out}/<domain>.", err=True)  # fmt: skip
 
 
-def _waterbirds(src, places, out, seed, strength, val_fraction, species_rule, workers, quiet) -> None:
+def _waterbirds(src, places, out, seed, strength, val_fraction, species_rule, workers, output_format, quiet) -> None:
     """Waterbirds composited from CUB and Places365, its group counts per split said."""
     from corruptgen.datasets.waterbirds import Settings, build_waterbirds
 
@@ -285,9 +289,9 @@ def _waterbirds(src, places, out, seed, strength, val_fraction, species_rule, wo
     try:
         if workers > 1:  # each image is rendered from its row alone: the same bytes for any number of workers
             with ProcessPoolExecutor(workers, mp_context=worker_context("corruptgen.datasets.waterbirds")) as pool:
-                record = build_waterbirds(src, places, out, settings, pool, quiet=quiet)
+                record = build_waterbirds(src, places, out, settings, pool, quiet=quiet, output_format=output_format)
         else:
-            record = build_waterbirds(src, places, out, settings, None, quiet=quiet)
+            record = build_waterbirds(src, places, out, settings, None, quiet=quiet, output_format=output_format)
     except (DatasetError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     for problem in record["problems"][:20]:
@@ -296,8 +300,9 @@ def _waterbirds(src, places, out, seed, strength, val_fraction, species_rule, wo
         for split, counts in record["group_counts"].items():
             click.echo(f"{split}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + " (y 1 = waterbird, place 1 = water)",
                        err=True)  # fmt: skip
-        click.echo(f"Wrote Waterbirds ({record['images']:,} images, seed {seed}) to {out}: WILDS reads it as "
-                   "<root>/waterbirds_v1.0/, group DRO's loader as its cub data folder.", err=True)  # fmt: skip
+        where = ("<split>/waterbirds-<split>-NNNNNN.tar shards" if output_format == "webdataset" else "WILDS reads it as "
+                 "<root>/waterbirds_v1.0/, group DRO's loader as its cub data folder")
+        click.echo(f"Wrote Waterbirds ({record['images']:,} images, seed {seed}) to {out}: {where}.", err=True)
     if record["problems"]:
         click.echo("Fix what the errors name and rerun the same command: it writes what is missing.", err=True)
         raise SystemExit(1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -24,6 +25,7 @@ import numpy as np
 from .base import RECORD_FILE, Adapter, CarriedFile, DatasetError, NamedClass, Sample, SampleError, output_name
 from .colored_mnist import rgb
 from .decoded import decoded, file_identity
+from .waterbirds import shard_key
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class GroupedAdapter(Adapter):
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             record = {}
+        if record.get("output_format") == "webdataset":
+            raise DatasetError(f"{self.src} holds {self.generated} as WebDataset shards; scoring and -C builds read the "
+                               f"folder form: {self.build_hint} (without --output-format webdataset).")  # fmt: skip
         if record.get("generated") != self.generated or not (self.src / "metadata.csv").is_file():
             raise DatasetError(f"{self.src} is not a {self.generated} tree written by `corruptgen build {self.generated}` "
                                f"(no {RECORD_FILE} naming it, or no metadata.csv); build it first: {self.build_hint}.")  # fmt: skip
@@ -330,6 +335,17 @@ def check_generated(out: Path) -> tuple[int, list[str]]:
     problems = [] if record.get("complete", True) else [
         f"{out} is an unfinished {kind} build ({len(record.get('problems') or [])} images failed, or it was "
         "interrupted); rerun the build command to finish it."]  # fmt: skip
+    if record.get("output_format") == "webdataset":  # Waterbirds' shards: every listed image a member of one
+        rows = list(csv.DictReader(io.StringIO((out / "metadata.csv").read_text(encoding="utf-8"))))
+        members = set()
+        for shard in sorted(out.glob("*/*.tar")):
+            try:
+                with tarfile.open(shard) as tar:
+                    members.update(n for n in tar.getnames() if n.endswith(".jpg"))
+            except (OSError, tarfile.TarError) as exc:
+                problems.append(f"{shard} cannot be read as a tar ({exc}).")
+        missing = [r["img_filename"] for r in rows if f"{shard_key(r['img_filename'])}.jpg" not in members]
+        return len(rows), problems + [f"{m} is in no shard; metadata.csv lists it." for m in missing[:100]]
     if kind == "imagenet-d":
         rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines() if line.strip()]
         missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]

@@ -28,7 +28,9 @@ whatever ``--workers`` and after an interruption (a rerun writes what is missing
 
 Written under ``--out``: the images, ``metadata.csv`` with the reference's columns (``img_id, img_filename, y,
 split, place, place_filename``; what group DRO's ``CUBDataset`` and WILDS' ``WaterbirdsDataset`` read),
-``RELEASE_v1.0.txt`` (the file by which WILDS recognises ``<root>/waterbirds_v1.0/``) and ``corruptgen.json``.
+``RELEASE_v1.0.txt`` (the file by which WILDS recognises ``<root>/waterbirds_v1.0/``) and ``corruptgen.json``. With
+``--output-format webdataset`` the images go into ``<split>/waterbirds-<split>-NNNNNN.tar`` shards instead (each
+sample's ``.jpg``, ``.cls`` = y and ``.json`` = its metadata row; deterministic tar bytes), ``metadata.csv`` beside.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import tarfile
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -255,8 +259,44 @@ def _render_chunk(rows: list[Row], cub: Path, segmentations: Path, data_large: P
     return problems
 
 
+SHARD_SIZE = 500
+"""Images per WebDataset shard (``--output-format webdataset``)."""
+
+
+def shard_key(img_filename: str) -> str:
+    """An image's WebDataset key: its path without the extension, only ``[A-Za-z0-9_/-]`` (readers split a member's
+    name at the first dot of its base name)."""
+    return re.sub(r"[^A-Za-z0-9_/-]", "_", img_filename.rsplit(".", 1)[0])
+
+
+def _render_shard(rows: list[Row], cub: Path, segmentations: Path, data_large: Path, path: Path) -> list[str]:
+    """One WebDataset shard of ``rows`` (each sample's ``.jpg``, ``.cls`` = y and ``.json`` = its metadata row), written
+    whole or not at all, skipped when an earlier run wrote it; returns the problems (a failed image leaves the shard
+    unwritten, so a rerun after the fix writes it)."""
+    if path.is_file():
+        return []
+    buffer = io.BytesIO()
+    problems = []
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for row in rows:
+            try:
+                image = render(row, cub, segmentations, data_large)
+            except SampleError as exc:
+                problems.append(str(exc))
+                continue
+            meta = json.dumps(dict(zip(COLUMNS, (row.img_id, row.img_filename, row.y, row.split, row.place,
+                                                 row.place_filename))), sort_keys=True).encode()  # fmt: skip
+            for extension, data in (("jpg", image), ("cls", str(row.y).encode()), ("json", meta)):
+                info = tarfile.TarInfo(f"{shard_key(row.img_filename)}.{extension}")
+                info.size, info.mtime, info.mode, info.uid, info.gid, info.uname, info.gname = len(data), 0, 0o644, 0, 0, "", ""
+                tar.addfile(info, io.BytesIO(data))
+    if not problems:
+        atomic_write(path, buffer.getvalue())
+    return problems
+
+
 def build_waterbirds(src: Path, places: Path, out: Path, settings: Settings = Settings(), executor: Executor | None = None,
-                     quiet: bool = True) -> dict:  # fmt: skip
+                     quiet: bool = True, output_format: str = "folder") -> dict:  # fmt: skip
     """Generate Waterbirds from CUB-200-2011 (``src``) and Places365 (``places``) into ``out``, the images rendered on
     ``executor`` (a process pool; None: in this process); returns the record."""
     cub, segmentations = find_cub(src)
@@ -265,27 +305,36 @@ def build_waterbirds(src: Path, places: Path, out: Path, settings: Settings = Se
     check_generated_out(out)
     record_path = out / RECORD_FILE
     if record_path.is_file():
-        earlier = json.loads(record_path.read_text()).get("settings")
-        if earlier is not None and earlier != asdict(settings):
-            raise DatasetError(f"{out} holds a Waterbirds build with other settings ({earlier}); choose a new folder, or "
-                               "rerun with those to finish it.")  # fmt: skip
+        earlier = json.loads(record_path.read_text())
+        before = (earlier.get("settings"), earlier.get("output_format", "folder"))
+        if earlier.get("settings") is not None and before != (asdict(settings), output_format):
+            raise DatasetError(f"{out} holds a Waterbirds build with other settings ({before[0]}, {before[1]}); choose a "
+                               "new folder, or rerun with those to finish it.")  # fmt: skip
     rows = plan(cub, data_large, settings)
     record = {"corruptgen_version": __version__, "generated": "waterbirds", "source": str(src), "places": str(places),
-              "settings": asdict(settings), "complete": False}  # fmt: skip
+              "settings": asdict(settings), "output_format": output_format, "complete": False}  # fmt: skip
     write_record(out, record)  # first: a rerun with other settings is refused before it mixes two datasets
     atomic_write(out / "metadata.csv", metadata_csv(rows))
     atomic_write(out / RELEASE_FILE, b"Waterbirds generated by corruptgen (metadata.csv records how).\n")
-    chunks = [rows[k : k + 64] for k in range(0, len(rows), 64)]
+    if output_format == "webdataset":  # <out>/<split>/waterbirds-<split>-NNNNNN.tar, a shard the unit of resume
+        tasks = []
+        for s, name in SPLITS.items():
+            members = [r for r in rows if r.split == s]
+            for k in range(0, len(members), SHARD_SIZE):
+                tasks.append((_render_shard, members[k : k + SHARD_SIZE],
+                              out / name / f"waterbirds-{name}-{k // SHARD_SIZE:06d}.tar"))  # fmt: skip
+    else:
+        tasks = [(_render_chunk, rows[k : k + 64], out) for k in range(0, len(rows), 64)]
     problems: list[str] = []
     with tqdm(total=len(rows), unit="img", desc="waterbirds", disable=quiet) as bar:
         if executor is not None:
-            futures = [executor.submit(_render_chunk, chunk, cub, segmentations, data_large, out) for chunk in chunks]
-            for chunk, future in zip(chunks, futures):
+            futures = [executor.submit(fn, chunk, cub, segmentations, data_large, where) for fn, chunk, where in tasks]
+            for (_, chunk, _), future in zip(tasks, futures):
                 problems += future.result()
                 bar.update(len(chunk))
         else:
-            for chunk in chunks:
-                problems += _render_chunk(chunk, cub, segmentations, data_large, out)
+            for fn, chunk, where in tasks:
+                problems += fn(chunk, cub, segmentations, data_large, where)
                 bar.update(len(chunk))
     counts = {name: {f"y={y},place={p}": sum(r.split == s and r.y == y and r.place == p for r in rows)
                      for y in (0, 1) for p in (0, 1)} for s, name in SPLITS.items()}  # fmt: skip
