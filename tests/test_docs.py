@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from pathlib import Path
 
 import click
@@ -121,7 +120,7 @@ def stand_in(name: str, cwd: Path) -> None:
         raise AssertionError(f"unknown stand-in {name!r}")
 
 
-def page_namespace(cwd: Path) -> dict:
+def page_namespace() -> dict:
     """The names a page leaves to its reader: an RGB photograph, an MNIST-sized digit, a list of images."""
     image = photo(0, 96, 128)
     return {"image": image, "digit": (photo(1, 28, 28).mean(axis=2)).astype(np.uint8),
@@ -132,7 +131,7 @@ def page_namespace(cwd: Path) -> dict:
                          ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_python_examples_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    namespace = page_namespace(tmp_path)
+    namespace = page_namespace()
     ran = 0
     for lang, body, mark in blocks(page):
         if lang != "python":
@@ -152,7 +151,6 @@ SKIPPED = {
 """Commands of the documentation not run here, and why (each has its own test)."""
 
 
-TIMES: list = []
 NAMED_MODEL_OPTIONS = ("--weights", "--device", "--precision", "--templates", "--classnames")
 
 
@@ -235,7 +233,7 @@ class World:
             return "standin_models:imagenet_scores"
         return "standin_models:mean_classifier"
 
-    def run(self, line: str, where: str) -> int:
+    def run(self, line: str) -> int:
         """Run a shell line's corruptgen calls (``NAME=value`` lines set variables); returns how many ran."""
         assignment = re.fullmatch(r"(\w+)=(.*)", line)
         if assignment:
@@ -246,10 +244,10 @@ class World:
         line = line.replace("/data/", "data-src/").replace("/shared/", "data-src/")
         ran = 0
         for args in corruptgen_calls(line):
-            ran += self.call(args, where)
+            ran += self.call(args)
         return ran
 
-    def call(self, args: list[str], where: str) -> int:
+    def call(self, args: list[str]) -> int:
         command = args[0]
         for token in args:  # a source the command names is generated first (unknown names are left alone)
             self.source(token)
@@ -272,9 +270,7 @@ class World:
             args += ["--limit", "2" if "--perturbations" in args else "4"]
         if command == "build":
             args += ["--workers", "1"]
-        start = time.perf_counter()
         cli(*args)
-        TIMES.append((time.perf_counter() - start, " ".join(args)))
         return 1
 
 
@@ -297,8 +293,7 @@ def test_shell_examples_run_on_generated_stand_ins(tmp_path, monkeypatch):
                     skipped.append(line)
                     continue
                 try:
-                    ran += world.run(line, f"{page.name}: {line}")
+                    ran += world.run(line)
                 except AssertionError as exc:
                     raise AssertionError(f"{page.relative_to(ROOT)}: `{line}` failed on the stand-ins: {exc}") from None
-    print("\n".join(f"{t:6.1f} s  {a}" for t, a in sorted(TIMES, reverse=True)[:15]))
     assert ran >= 60 and len(skipped) <= 4, (ran, skipped)

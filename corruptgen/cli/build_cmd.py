@@ -11,8 +11,8 @@ import click
 from corruptgen.corruptions import FAMILIES
 from corruptgen.corruptions.sequences import P_PROFILES
 from corruptgen.datasets import ADAPTERS, BuildSettings, DatasetError, SourceRequired, make_adapter
+from corruptgen.datasets.base import generated_kind
 from corruptgen.datasets.colored_mnist import VARIANTS
-from corruptgen.datasets.grouped import is_generated_tree
 from corruptgen.datasets.imagenet_d import LINKS
 from corruptgen.datasets.waterbirds import SPECIES_RULES
 from corruptgen.pipeline.engine import BuildOptions, run_build
@@ -128,7 +128,7 @@ def build_command(dataset, src, out, split, corruptions, family, severities, per
     generation = {"--places": places, "--species-rule": species_rule, "--confounder-strength": confounder_strength,
                   "--val-fraction": val_fraction, "--variant": variant,
                   "--target": target_attribute or confounder_attributes or None}  # fmt: skip
-    if dataset in GENERATED and not is_generated_tree(dataset, src):
+    if dataset in GENERATED and generated_kind(src) != dataset:
         given = [o for o, v in (("--corruptions", corruptions), ("--severities", severities), ("--perturbations", perturbations),
                                 ("--limit", limit), ("--split", split), ("--profile", profile)) if v is not None]  # fmt: skip
         if given:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from corruptgen.datasets.grouped import generated_kind
+from corruptgen.datasets.base import generated_kind
 from corruptgen.report import write_report
 
 from .options import clean_errors

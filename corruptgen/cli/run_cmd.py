@@ -198,6 +198,16 @@ def _adaptation(options: dict):
     return Settings(method=method, **given)
 
 
+def _corrupted_cells(kind: str, corruptions: str | None, sevs, profile: str | None) -> tuple[list, str]:
+    """The cells a test set read in place is also scored on, on the fly (none without --corruptions), and the
+    profile: as a build of ``kind`` would select them."""
+    names, profile = dataset_defaults(kind, parse_corruptions(corruptions) if corruptions else None, profile)
+    if not corruptions:
+        return [], profile
+    names, levels = resolve_selection(names, sevs, profile)
+    return [(c, s) for c in names for s in levels], profile
+
+
 def _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, quiet) -> Tree:
     """A natural-shift test set (or ImageNet restricted to a shift's classes), read in place: its images
     alone by default, or with --corruptions their corrupted copies too, on the fly (ImageNet-R-C)."""
@@ -208,14 +218,10 @@ def _shift_tree(target, src, split, seed, profile, corruptions, sevs, shift, qui
         raise click.BadParameter("--border crops ObjectNet's red border; other sets have none.", param_hint="--border")
     if src is None:
         raise click.UsageError(f"--src is required: the {target} release (its folder or archive).")
-    cells = []
-    if corruptions:
-        names, profile = dataset_defaults("imagenet", parse_corruptions(corruptions), profile)
-        names, levels = resolve_selection(names, sevs, profile)
-        cells = [(c, s) for c in names for s in levels]
+    cells, profile = _corrupted_cells("imagenet", corruptions, sevs, profile)
     # the set as released (the model's preprocessing sizes it, as its library's own eval); corrupted copies
     # first get ImageNet-C's Resize(256) + CenterCrop(224), the size its severities are defined at
-    tree = Tree.plan(target, src, split, seed, profile or "imagenet", cells, preprocess=bool(cells), **shift)
+    tree = Tree.plan(target, src, split, seed, profile, cells, preprocess=bool(cells), **shift)
     note = tree.adapter.size_warning(len(tree.samples()))
     if note and not quiet:
         click.echo(f"Note: {note}", err=True)
@@ -227,11 +233,7 @@ def _grouped_tree(target, src, split, seed, profile, corruptions, sevs, quiet) -
     default, or with --corruptions their corrupted copies too, on the fly; its test split unless --split says."""
     if src is None:
         raise click.UsageError(f"--src is required: the tree `corruptgen build {target}` wrote.")
-    cells = []
-    names, profile = dataset_defaults(target, parse_corruptions(corruptions) if corruptions else None, profile)
-    if corruptions:
-        names, levels = resolve_selection(names, sevs, profile)
-        cells = [(c, s) for c in names for s in levels]
+    cells, profile = _corrupted_cells(target, corruptions, sevs, profile)
     tree = Tree.plan(target, src, None, seed, profile, cells)
     scored = tree.score_split(split)
     if scored and not quiet:

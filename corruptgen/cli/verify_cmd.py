@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from corruptgen.datasets.grouped import check_generated, generated_kind
+from corruptgen.datasets.base import generated_kind
+from corruptgen.datasets.grouped import check_generated
 from corruptgen.pipeline.verify import verify
 
 
@@ -16,9 +17,10 @@ from corruptgen.pipeline.verify import verify
 def verify_command(out: Path, details: bool) -> None:
     """Check that every output listed in OUT's manifests exists with its sha256, that the counts
     match corruptgen.json and that the annotation files parse. Exit 0 when all holds."""
-    if generated_kind(out):  # a dataset generated from its source (Waterbirds, ...): its images against its metadata
+    kind = generated_kind(out)
+    if kind:  # a dataset generated from its source (Waterbirds, ...): its images against its metadata
         checked, problems = check_generated(out)
-        ok = f"{out}: OK, all {checked:,} images its {generated_kind(out)} metadata lists are there."
+        ok = f"{out}: OK, all {checked:,} images its {kind} metadata lists are there."
     else:
         problems = verify(out, details)
         ok = f"{out}: OK, every output matches its manifest."

@@ -155,6 +155,21 @@ def check_generated_out(out: Path) -> None:
         raise DatasetError(f"--out {out} is not empty and holds no {RECORD_FILE}; choose a new or empty folder.")
 
 
+def read_record(out: Path) -> dict:
+    """A generated dataset's ``corruptgen.json`` under ``out`` ({} where there is none, or it is not one)."""
+    try:
+        record = json.loads((Path(out) / RECORD_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def generated_kind(out: Path | None) -> str | None:
+    """What ``corruptgen build`` generated into ``out`` (``waterbirds``, ``celeba``, ``colored-mnist``,
+    ``imagenet-d``), or None where ``out`` holds a -C build or nothing of corruptgen's."""
+    return None if out is None else read_record(out).get("generated")
+
+
 def write_record(out: Path, record: dict) -> dict:
     """A generated dataset's ``corruptgen.json`` (what was built, from what, with which counts); returns it."""
     atomic_write(Path(out) / RECORD_FILE, (json.dumps(record, indent=2, default=str) + "\n").encode())

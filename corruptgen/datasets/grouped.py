@@ -17,12 +17,23 @@ import io
 import json
 import tarfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from .base import RECORD_FILE, Adapter, CarriedFile, DatasetError, NamedClass, Sample, SampleError, output_name
+from .base import (
+    RECORD_FILE,
+    Adapter,
+    CarriedFile,
+    DatasetError,
+    NamedClass,
+    Sample,
+    SampleError,
+    output_name,
+    read_record,
+)
 from .colored_mnist import rgb
 from .decoded import decoded, file_identity
 from .waterbirds import shard_key
@@ -67,12 +78,11 @@ class GroupedAdapter(Adapter):
     scored_split = "test"
     split_names: ClassVar[dict[str, str]] = {"0": "train", "1": "val", "2": "test"}
 
+    @cached_property
     def record(self) -> dict:
-        path = self.src / RECORD_FILE
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError):
-            record = {}
+        """The tree's ``corruptgen.json``, read once (CelebA's fields come from it); DatasetError where ``src`` is not
+        a tree of this kind."""
+        record = read_record(self.src)
         if record.get("output_format") == "webdataset":
             raise DatasetError(f"{self.src} holds {self.generated} as WebDataset shards; scoring and -C builds read the "
                                f"folder form: {self.build_hint} (without --output-format webdataset).")  # fmt: skip
@@ -85,7 +95,7 @@ class GroupedAdapter(Adapter):
 
     def rows(self) -> list[dict]:
         def read() -> list[dict]:
-            self.record()
+            self.record  # noqa: B018 (the check that src is such a tree, before reading it)
             return list(csv.DictReader(io.StringIO((self.src / "metadata.csv").read_text(encoding="utf-8"))))
 
         return decoded(("grouped-metadata", file_identity(self.src / "metadata.csv")), read)
@@ -108,7 +118,7 @@ class GroupedAdapter(Adapter):
     # -- the adapter --
 
     def describe(self) -> dict:
-        return {**super().describe(), "generated": self.record().get("settings") or self.record().get("variant")}
+        return {**super().describe(), "generated": self.record.get("settings") or self.record.get("variant")}
 
     def expected_layout(self) -> str:
         return f"a tree written by corruptgen build {self.generated} (metadata.csv and corruptgen.json)"
@@ -149,8 +159,11 @@ class GroupedAdapter(Adapter):
 
     def group(self, sample: Sample) -> int:
         """WILDS' ``CombinatorialGrouper`` id of the sample (first field fastest)."""
+        return self._group_of_row(self._rows_by_key()[sample.key])
+
+    def _group_of_row(self, row: dict) -> int:
         group, factor = 0, 1
-        for f, value in zip(self.fields(), self.metadata(sample)):
+        for f, value in zip(self.fields(), self.row_metadata(row)):
             group += value * factor
             factor *= f.cardinality
         return group
@@ -160,12 +173,12 @@ class GroupedAdapter(Adapter):
 
     def train_counts(self) -> list[int] | None:
         """Each group's size in the training split, the weights of the adjusted average; None without one."""
-        train = [Sample(self.row_key(r), "", "") for r in self.rows() if self.row_split(r) == "train"]
+        train = [r for r in self.rows() if self.row_split(r) == "train"]
         if not train:
             return None
         counts = [0] * len(self.group_names())
-        for sample in train:
-            counts[self.group(sample)] += 1
+        for row in train:
+            counts[self._group_of_row(row)] += 1
         return counts
 
     def class_list(self) -> list:
@@ -229,10 +242,9 @@ class CelebAAdapter(GroupedAdapter):
     generated = "celeba"
     build_hint = "corruptgen build celeba --src CELEBA --out DIR"
     reader_files = ("list_attr_celeba.csv", "list_eval_partition.csv", "RELEASE_v1.0.txt")
-    file_column = "image_id"
 
     def fields(self) -> tuple[Field, ...]:
-        record = self.record()
+        record = self.record
         target = record.get("target", "Blond_Hair")
         word = "blond" if target == "Blond_Hair" else target.lower()
         return (*(Field(c.lower()) for c in record.get("confounders", ["Male"])), Field("y", (f"not {word}", word)))
@@ -240,11 +252,8 @@ class CelebAAdapter(GroupedAdapter):
     def row_key(self, row: dict) -> str:
         return f"img_align_celeba/{row['image_id']}"
 
-    def output_of(self, row: dict) -> str:
-        return self.row_key(row)
-
     def row_metadata(self, row: dict) -> tuple[int, ...]:
-        confounders = self.record().get("confounders", ["Male"])
+        confounders = self.record.get("confounders", ["Male"])
         return (*(int(row[c]) for c in confounders), int(row["y"]))
 
     def renamed_metadata(self, data: bytes) -> bytes:
@@ -304,34 +313,13 @@ GROUPED_SETS: dict[str, type[GroupedAdapter]] = {a.name: a for a in (WaterbirdsA
 """The generated datasets read back with their groups, by dataset kind."""
 
 
-def is_generated_tree(kind: str, src: Path | None) -> bool:
-    """Whether ``src`` is a tree ``corruptgen build kind`` generated (rather than the source it is generated from)."""
-    if src is None or not (Path(src) / RECORD_FILE).is_file():
-        return False
-    try:
-        return json.loads((Path(src) / RECORD_FILE).read_text()).get("generated") == kind
-    except (OSError, ValueError):
-        return False
-
-
-
-
-def generated_kind(out: Path) -> str | None:
-    """What ``corruptgen build`` generated into ``out`` (``waterbirds``, ``celeba``, ``colored-mnist``,
-    ``imagenet-d``), or None where ``out`` holds a -C build or nothing of corruptgen's."""
-    try:
-        return json.loads((Path(out) / RECORD_FILE).read_text()).get("generated")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def check_generated(out: Path) -> tuple[int, list[str]]:
     """A generated tree checked against what it lists: every image its ``metadata.csv`` (ImageNet-D: its
     ``manifest.jsonl``) names is there (Colored MNIST: each environment's arrays hold its rows), and the build
     finished. Returns (images checked, problems)."""
     out = Path(out)
-    kind = generated_kind(out)
-    record = json.loads((out / RECORD_FILE).read_text())
+    record = read_record(out)
+    kind = record.get("generated")
     problems = [] if record.get("complete", True) else [
         f"{out} is an unfinished {kind} build ({len(record.get('problems') or [])} images failed, or it was "
         "interrupted); rerun the build command to finish it."]  # fmt: skip

@@ -51,7 +51,7 @@ from tqdm import tqdm
 from corruptgen import __version__
 from corruptgen.files import atomic_write, contained
 
-from .base import RECORD_FILE, DatasetError, SampleError, check_generated_out, write_record
+from .base import DatasetError, SampleError, check_generated_out, read_record, write_record
 
 WATER_BIRDS = ("Albatross", "Auklet", "Cormorant", "Frigatebird", "Fulmar", "Gull", "Jaeger", "Kittiwake", "Pelican",
                "Puffin", "Tern", "Gadwall", "Grebe", "Mallard", "Merganser", "Guillemot", "Pacific_Loon")  # fmt: skip
@@ -303,11 +303,10 @@ def build_waterbirds(src: Path, places: Path, out: Path, settings: Settings = Se
     data_large = find_places(places)
     out = Path(out)
     check_generated_out(out)
-    record_path = out / RECORD_FILE
-    if record_path.is_file():
-        earlier = json.loads(record_path.read_text())
-        before = (earlier.get("settings"), earlier.get("output_format", "folder"))
-        if earlier.get("settings") is not None and before != (asdict(settings), output_format):
+    earlier = read_record(out)
+    if earlier.get("settings") is not None:
+        before = (earlier["settings"], earlier.get("output_format", "folder"))
+        if before != (asdict(settings), output_format):
             raise DatasetError(f"{out} holds a Waterbirds build with other settings ({before[0]}, {before[1]}); choose a "
                                "new folder, or rerun with those to finish it.")  # fmt: skip
     rows = plan(cub, data_large, settings)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from corruptgen import metrics
 
-from .results import cell_path, read_json
-from .tree import EvaluationError, Tree
+from .results import cell_path, read_clean
+from .tree import Tree
 
 SUMMARY = "grouped"
 """``results.json``'s ``summary`` of a run over a dataset with groups."""
@@ -24,11 +24,8 @@ SUMMARY = "grouped"
 
 def grouped_summary(tree: Tree, task, results: Path, ids: list, run: dict) -> dict:
     """One run's accuracy over the scored split (its clean cell), per group and over the groups."""
-    path = cell_path(results, None)
-    if not path.is_file():
-        raise EvaluationError(f"{path} is missing: run `corruptgen classify {tree.dataset}` on the tree first.")
-    payload = read_json(path)
-    report = task.group_report(payload, ids, str(path))
+    payload = read_clean(results, f"run `corruptgen classify {tree.dataset}` on the tree first")
+    report = task.group_report(payload, ids, str(cell_path(results, None)))
     intervals = {}
     for name in task.names:
         count = report[f"count_{name}"]

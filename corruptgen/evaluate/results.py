@@ -35,6 +35,14 @@ def read_json(path: Path, what: str = "results file"):
         raise EvaluationError(f"{what} {path} is not valid JSON ({exc}).") from None
 
 
+def read_clean(results: Path, hint: str):
+    """The clean cell's payload of ``results``; EvaluationError saying what writes it (``hint``) when it is missing."""
+    path = cell_path(results, None)
+    if not path.is_file():
+        raise EvaluationError(f"{path} is missing: {hint}.")
+    return read_json(path)
+
+
 def write_json(path: Path, doc) -> None:
     atomic_write(Path(path), json.dumps(doc, separators=(",", ":")).encode())
 

@@ -15,6 +15,9 @@ from .tasks import Task, task_for
 from .tasks.registry import TASKS, kinds
 from .tree import Cell, EvaluationError, Tree, cell_name
 
+ONE_SET = {"shift": shift_summary, "grouped": grouped_summary}
+"""Tasks whose run on a test set alone (no corruption cells) has a summary of its own."""
+
 
 def score_cells(task: Task, results: Path, cells: list[Cell], ids: list, partial: bool) -> dict:
     """``{cell: {metric: value}}`` for every cell with a results file; missing cells are an error
@@ -72,13 +75,8 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     samples = tree.samples(run.get("limit"))
     ids = [task.sample_id(s) for s in samples]
     grid = tree.select(corruptions, severities)
-    if task.kind == "shift" and not tree.cells:  # a natural shift's test set itself: its accuracy
-        doc = shift_summary(tree, task, results, ids, run)
-        if out is not None:
-            write_summary(doc, Path(out))
-        return doc
-    if task.kind == "grouped" and not tree.cells:  # a dataset with groups itself: accuracy per group
-        doc = grouped_summary(tree, task, results, ids, run)
+    if task.kind in ONE_SET and not tree.cells:  # a test set itself: its accuracy (per group)
+        doc = ONE_SET[task.kind](tree, task, results, ids, run)
         if out is not None:
             write_summary(doc, Path(out))
         return doc
@@ -93,8 +91,8 @@ def evaluate(tree: Tree, results: Path, out: Path | None = None, *, partial: boo
     if higher_is_better(task.metrics[0]):
         given = tuple(m for m in task.metrics if all(m in v for v in scores.values()))  # a class-index model: no top-5
         doc = performance_summary(tree.dataset, task.kind, given, scores, grid, partial)
-        if task.kind == "grouped" and None in scores:  # the clean images' groups, named as WILDS names them
-            doc["groups"] = task.group_report(read_json(cell_path(results, None)), ids, str(cell_path(results, None)))
+        if task.kind == "grouped" and task.clean_report:  # the clean images' groups, named as WILDS names them
+            doc["groups"] = task.clean_report
     else:
         metric = task.metrics[0]
         base, name = None, normalisation(tree, grid)

@@ -22,7 +22,7 @@ import numpy as np
 
 from corruptgen import metrics
 
-from .results import cell_path, read_json, read_run
+from .results import cell_path, read_clean, read_json, read_run
 from .tree import EvaluationError, Tree
 
 SUMMARY = "shift"
@@ -46,9 +46,7 @@ def setting_of(doc: dict) -> str:
 def shift_summary(tree: Tree, task, results: Path, ids: list, run: dict) -> dict:
     """One run's accuracy over the test set (its clean cell), with its interval, rule and label space."""
     path = cell_path(results, None)
-    if not path.is_file():
-        raise EvaluationError(f"{path} is missing: run `corruptgen classify` on the test set first.")
-    payload = read_json(path)
+    payload = read_clean(results, "run `corruptgen classify` on the test set first")
     scores = task.score(payload, ids, str(path))
     correct = task.correct(payload, ids)
     lo, hi = metrics.clopper_pearson(correct, len(ids))
@@ -194,7 +192,7 @@ def _detection(in_folder: Path, out_folder: Path) -> dict:
     max softmax the anomaly score (hendrycks/natural-adv-examples ``eval_many_models.py``)."""
     scores = []
     for folder in (in_folder, out_folder):
-        payload = read_json(cell_path(folder, None))
+        payload = read_clean(folder, "run `corruptgen classify` on it first")
         msp = payload.get("msp") or {}
         if not msp:
             raise EvaluationError(f"{folder} holds no softmax scores: ImageNet-O's detection measures need a model "

@@ -35,6 +35,7 @@ class GroupedTask(ClassificationTask):
         self.names = adapter.group_names()
         self.groups = {s.key: adapter.group(s) for s in tree.samples()}
         self.train_counts = adapter.train_counts()
+        self.clean_report: dict | None = None
 
     def group_report(self, payload, ids: list, where: str) -> dict:
         """WILDS' keys with the groups named: ``acc_avg``, ``acc_wg``, ``adj_acc_avg`` (where the tree has a training
@@ -54,4 +55,6 @@ class GroupedTask(ClassificationTask):
 
     def score(self, payload, ids: list, where: str, cell=None) -> dict[str, float]:
         report = self.group_report(payload, ids, where)
+        if cell is None:
+            self.clean_report = report  # the summary's per-group table, from the payload evaluate read once
         return {metric: report[key] for metric, key in WILDS_KEYS.items() if key in report}
